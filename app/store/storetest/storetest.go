@@ -257,7 +257,7 @@ func testRevokeToken(t *testing.T, s store.Store) {
 	}
 	wantTokenErr(t, s, alice.token, t0.Add(time.Hour), store.ErrRevoked)
 	wantTokenErr(t, s, alice.token, alice.expires, store.ErrRevoked) // revoked wins over expired
-	wantSession(t, s, alice.want)                                      // the session itself stays
+	wantSession(t, s, alice.want)                                    // the session itself stays
 	wantToken(t, s, bob, t0.Add(time.Hour))
 
 	if err := s.RevokeToken(t.Context(), alice.token, t0.Add(2*time.Minute)); err != nil {
@@ -349,9 +349,9 @@ func testUnicodeUsernamesRoundTrip(t *testing.T, s store.Store) {
 	names := []string{
 		"Zoë Ångström",
 		"日本語のユーザー名",
-		"👩🏽‍🚀🚀", // ZWJ sequence and skin tone modifier
+		"👩🏽‍🚀🚀",         // ZWJ sequence and skin tone modifier
 		"مرحبا بالعالم", // right to left
-		"e\u0301 vs é", // combining accent vs precomposed: must not be normalised
+		"e\u0301 vs é",  // combining accent vs precomposed: must not be normalised
 		"tab\there\nnewline",
 		"'; DROP TABLE sessions; --",
 		"𝔘𝔫𝔦𝔠𝔬𝔡𝔢 outside the BMP",
