@@ -1,0 +1,339 @@
+package golang
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/schema"
+)
+
+// eventDoc renders an event's doc comment lines, starting with prefix.
+func eventDoc(prefix string, ev *model.Event) string {
+	doc := prefix
+	if ev.Doc != "" {
+		doc += ": " + ev.Doc
+	}
+	if ev.Deprecated != "" {
+		doc += "\n\nDeprecated: " + ev.Deprecated
+	}
+	return doc
+}
+
+// handlerParams renders the parameters of a client event's handler method.
+func handlerParams(ev *model.Event) []jen.Code {
+	params := []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("s").Op("*").Id("Socket")}
+	if ev.HasPayload() || ev.Payload.Named {
+		params = append(params, jen.Id("in").Id(ev.Payload.GoName))
+	}
+	return params
+}
+
+func handlerResults(ev *model.Event) jen.Code {
+	if ev.Reply != nil {
+		return jen.Params(jen.Id(ev.Reply.GoName), jen.Error())
+	}
+	return jen.Error()
+}
+
+// genHandler renders the interface the application implements: one method per client event.
+func (g *generator) genHandler() jen.Code {
+	methods := []jen.Code{
+		jen.Comment("Connect runs for each new connection, before the client is connected, with the"),
+		jen.Comment("handshake auth already checked. An error refuses the connection: the client gets"),
+		jen.Comment("connect_error with {code, message}. Emits made here reach the client once connected."),
+		jen.Id("Connect").Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("s").Op("*").Id("Socket"), jen.Id("auth").Id(g.m.Auth.GoName)).Error(),
+	}
+	for _, ev := range g.m.Client {
+		methods = append(methods, jen.Line())
+		for _, line := range strings.Split(eventDoc(fmt.Sprintf("%s handles %q", ev.GoName, ev.Name), ev), "\n") {
+			methods = append(methods, jen.Comment(line))
+		}
+		if len(ev.Errors) > 0 {
+			var codes []string
+			for _, e := range ev.Errors {
+				codes = append(codes, e.GoName)
+			}
+			methods = append(methods, jen.Comment("It may fail with "+strings.Join(codes, ", ")+"."))
+		}
+		methods = append(methods, jen.Id(ev.GoName).Params(handlerParams(ev)...).Add(handlerResults(ev)))
+	}
+	methods = append(methods, jen.Line(),
+		jen.Comment("Disconnect runs when the socket is gone; reason is Socket.IO's, e.g. \"transport close\"."),
+		jen.Id("Disconnect").Params(jen.Id("s").Op("*").Id("Socket"), jen.Id("reason").String()),
+	)
+	return jen.Add(
+		jen.Comment(fmt.Sprintf("Handler handles the client events of the %q schema. The application implements it;", g.m.Name)).Line(),
+		jen.Comment("every payload it receives has passed the schema's checks.").Line(),
+		jen.Type().Id("Handler").Interface(methods...).Line(),
+	)
+}
+
+// genRegister renders Register, which plugs a Handler into the runtime:
+//
+//	func Register(rt *runtime.Server, h Handler) *Server {
+//		srv := &Server{rt: rt}
+//		rt.Serve(runtime.Service{ ... Events: map[string]runtime.Event{ ... } })
+//		return srv
+//	}
+func (g *generator) genRegister() jen.Code {
+	events := jen.Dict{}
+	for _, ev := range g.m.Client {
+		events[jen.Lit(ev.Name)] = g.genEventEntry(ev)
+	}
+	rs := jen.Id("rs").Op("*").Qual(runtimePkg, "Socket")
+	service := jen.Qual(runtimePkg, "Service").Values(jen.Dict{
+		jen.Id("Namespace"): jen.Id("Namespace"),
+		jen.Id("Wrap"): jen.Func().Params(rs.Clone()).Any().Block(
+			jen.Return(jen.Op("&").Id("Socket").Values(jen.Dict{jen.Id("rt"): jen.Id("rs"), jen.Id("srv"): jen.Id("srv")})),
+		),
+		jen.Id("Connect"): jen.Func().Params(jen.Id("ctx").Qual(contextPkg, "Context"), rs.Clone(), jen.Id("v").Any()).Error().Block(
+			jen.List(jen.Id("auth"), jen.Err()).Op(":=").Id("decode"+g.m.Auth.GoName).Call(jen.Id("v")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.Return(jen.Id("h").Dot("Connect").Call(jen.Id("ctx"), jen.Id("socketOf").Call(jen.Id("rs")), jen.Id("auth"))),
+		),
+		jen.Id("Disconnect"): jen.Func().Params(rs.Clone(), jen.Id("reason").String()).Block(
+			jen.Id("h").Dot("Disconnect").Call(jen.Id("socketOf").Call(jen.Id("rs")), jen.Id("reason")),
+		),
+		jen.Id("Events"): jen.Map(jen.String()).Qual(runtimePkg, "Event").Values(events),
+	})
+	return jen.Add(
+		jen.Comment("Register serves h on rt for the schema's namespace and returns the typed server.").Line(),
+		jen.Func().Id("Register").Params(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("h").Id("Handler")).Op("*").Id("Server").Block(
+			jen.Id("srv").Op(":=").Op("&").Id("Server").Values(jen.Dict{jen.Id("rt"): jen.Id("rt")}),
+			jen.Id("rt").Dot("Serve").Call(service),
+			jen.Return(jen.Id("srv")),
+		).Line(),
+		jen.Comment("socketOf returns the typed socket the runtime keeps for rs.").Line(),
+		jen.Func().Id("socketOf").Params(jen.Id("rs").Op("*").Qual(runtimePkg, "Socket")).Op("*").Id("Socket").Block(
+			jen.Return(jen.Id("rs").Dot("Ext").Call().Assert(jen.Op("*").Id("Socket"))),
+		).Line(),
+	)
+}
+
+// genEventEntry renders the runtime.Event of one client event.
+func (g *generator) genEventEntry(ev *model.Event) jen.Code {
+	dict := jen.Dict{}
+	if ev.Timeout > 0 {
+		dict[jen.Id("Timeout")] = durationLit(ev.Timeout)
+	}
+	if len(ev.Errors) > 0 {
+		var codes []jen.Code
+		for _, e := range ev.Errors {
+			codes = append(codes, jen.Id(e.GoName))
+		}
+		dict[jen.Id("Codes")] = jen.Index().Qual(runtimePkg, "Code").Values(codes...)
+	}
+	args := []jen.Code{jen.Id("ctx"), jen.Id("socketOf").Call(jen.Id("rs"))}
+	var body []jen.Code
+	if ev.HasPayload() || ev.Payload.Named {
+		body = append(body,
+			jen.List(jen.Id("in"), jen.Err()).Op(":=").Id("decode"+ev.Payload.GoName).Call(jen.Id("v")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		)
+		args = append(args, jen.Id("in"))
+	}
+	call := jen.Id("h").Dot(ev.GoName).Call(args...)
+	if ev.Reply != nil {
+		body = append(body,
+			jen.List(jen.Id("out"), jen.Err()).Op(":=").Add(call),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("out"), jen.Nil()),
+		)
+	} else {
+		body = append(body, jen.Return(jen.Nil(), call))
+	}
+	vParam := jen.Id("v")
+	if !ev.HasPayload() && !ev.Payload.Named {
+		vParam = jen.Id("_")
+	}
+	dict[jen.Id("Handle")] = jen.Func().Params(
+		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("rs").Op("*").Qual(runtimePkg, "Socket"), vParam.Any(),
+	).Params(jen.Qual(runtimePkg, "Message"), jen.Error()).Block(body...)
+	return jen.Values(dict)
+}
+
+func durationLit(d time.Duration) jen.Code {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.unit == 0 {
+			return jen.Lit(int(d / u.unit)).Op("*").Qual(timePkg, u.name)
+		}
+	}
+	return jen.Qual(timePkg, "Duration").Call(jen.Lit(int64(d)))
+}
+
+// genSocket renders the typed socket and its emitters for "to: [socket]" events.
+func (g *generator) genSocket() jen.Code {
+	s := func() *jen.Statement { return jen.Func().Params(jen.Id("s").Op("*").Id("Socket")) }
+	code := []jen.Code{
+		jen.Comment("Socket is one client connection. Its Emit methods send the events the schema lets"),
+		jen.Comment("the server send to a single socket."),
+		jen.Type().Id("Socket").Struct(
+			jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"),
+			jen.Id("srv").Op("*").Id("Server"),
+		),
+		jen.Comment("ID returns the Socket.IO id of the socket."),
+		s().Id("ID").Params().String().Block(jen.Return(jen.Id("s").Dot("rt").Dot("ID").Call())),
+		jen.Comment("RemoteAddr returns the client's address."),
+		s().Id("RemoteAddr").Params().String().Block(jen.Return(jen.Id("s").Dot("rt").Dot("RemoteAddr").Call())),
+		jen.Comment("Server returns the typed server, for broadcasts."),
+		s().Id("Server").Params().Op("*").Id("Server").Block(jen.Return(jen.Id("s").Dot("srv"))),
+		jen.Comment("Data returns the value the application attached with SetData."),
+		s().Id("Data").Params().Any().Block(jen.Return(jen.Id("s").Dot("rt").Dot("Data").Call())),
+		jen.Comment("SetData attaches an application value to the socket."),
+		s().Id("SetData").Params(jen.Id("v").Any()).Block(jen.Id("s").Dot("rt").Dot("SetData").Call(jen.Id("v"))),
+		jen.Comment("Join adds the socket to rooms."),
+		s().Id("Join").Params(jen.Id("rooms").Op("...").String()).Block(jen.Id("s").Dot("rt").Dot("Join").Call(jen.Id("rooms").Op("..."))),
+		jen.Comment("Leave removes the socket from a room."),
+		s().Id("Leave").Params(jen.Id("room").String()).Block(jen.Id("s").Dot("rt").Dot("Leave").Call(jen.Id("room"))),
+		jen.Comment("InRoom reports whether the socket is in room."),
+		s().Id("InRoom").Params(jen.Id("room").String()).Bool().Block(jen.Return(jen.Id("s").Dot("rt").Dot("InRoom").Call(jen.Id("room")))),
+		jen.Comment("Disconnect closes the connection."),
+		s().Id("Disconnect").Params().Block(jen.Id("s").Dot("rt").Dot("Disconnect").Call()),
+	}
+	for _, ev := range g.m.Server {
+		if ev.Sendable(schema.ToSocket) {
+			code = append(code, g.genEmitter(ev, "s", "Socket", "Emit", "to this socket",
+				func(payload jen.Code) jen.Code {
+					return jen.Id("s").Dot("rt").Dot("Emit").Call(jen.Lit(ev.Name), payload)
+				}))
+		}
+	}
+	if g.anyTarget(schema.ToOthers) {
+		code = append(code,
+			jen.Comment("Others addresses every other socket of the namespace or, with rooms, the other"),
+			jen.Comment("sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO)."),
+			s().Id("Others").Params(jen.Id("rooms").Op("...").String()).Id("Others").Block(
+				jen.Return(jen.Id("Others").Values(jen.Dict{jen.Id("rt"): jen.Id("s").Dot("rt"), jen.Id("rooms"): jen.Id("rooms")})),
+			),
+		)
+	}
+	return joinLines(code)
+}
+
+// genEmitter renders one typed emitter:
+//
+//	func (s *Socket) EmitUsernameSaved(p UsernameSaved) error {
+//		if err := p.Validate(); err != nil {
+//			return runtime.InvalidEmit("username-saved", err)
+//		}
+//		return s.rt.Emit("username-saved", p)
+//	}
+func (g *generator) genEmitter(ev *model.Event, recv, recvType, prefix, where string, send func(payload jen.Code) jen.Code) jen.Code {
+	name := prefix + ev.GoName
+	doc := eventDoc(fmt.Sprintf("%s sends %q %s", name, ev.Name, where), ev)
+	var params []jen.Code
+	var body []jen.Code
+	payload := jen.Qual(runtimePkg, "Empty")
+	if ev.HasPayload() || ev.Payload.Named {
+		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
+		payload = jen.Id("p")
+		body = append(body, jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual(runtimePkg, "InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())),
+		))
+	}
+	body = append(body, jen.Return(send(payload)))
+	recvDecl := jen.Id(recv).Id(recvType)
+	if recvType == "Socket" || recvType == "Server" {
+		recvDecl = jen.Id(recv).Op("*").Id(recvType)
+	}
+	return jen.Add(commentLines(doc), jen.Func().Params(recvDecl).Id(name).Params(params...).Error().Block(body...))
+}
+
+// genServer renders the typed server and its emitters for "to: [all]" events.
+func (g *generator) genServer() jen.Code {
+	code := []jen.Code{
+		jen.Comment("Server sends the events the schema lets the server broadcast."),
+		jen.Type().Id("Server").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server")),
+	}
+	for _, ev := range g.m.Server {
+		if ev.Sendable(schema.ToAll) {
+			code = append(code, g.genEmitter(ev, "srv", "Server", "Emit", "to every socket",
+				func(payload jen.Code) jen.Code {
+					return jen.Id("srv").Dot("rt").Dot("EmitAll").Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
+				}))
+		}
+	}
+	if g.anyTarget(schema.ToRoom) {
+		code = append(code,
+			jen.Comment("ToRoom addresses the sockets in any of rooms."),
+			jen.Func().Params(jen.Id("srv").Op("*").Id("Server")).Id("ToRoom").Params(jen.Id("rooms").Op("...").String()).Id("RoomEmitter").Block(
+				jen.Return(jen.Id("RoomEmitter").Values(jen.Dict{jen.Id("rt"): jen.Id("srv").Dot("rt"), jen.Id("rooms"): jen.Id("rooms")})),
+			),
+		)
+	}
+	return joinLines(code)
+}
+
+// genTargets renders RoomEmitter and Others with the emitters of "room" and "others" events.
+func (g *generator) genTargets() jen.Code {
+	var code []jen.Code
+	if g.anyTarget(schema.ToRoom) {
+		code = append(code,
+			jen.Comment("RoomEmitter sends the events the schema lets the server send to rooms."),
+			jen.Type().Id("RoomEmitter").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("rooms").Index().String()),
+		)
+		for _, ev := range g.m.Server {
+			if ev.Sendable(schema.ToRoom) {
+				code = append(code, g.genEmitter(ev, "r", "RoomEmitter", "Emit", "to the rooms",
+					func(payload jen.Code) jen.Code {
+						return jen.Id("r").Dot("rt").Dot("EmitRooms").Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
+					}))
+			}
+		}
+	}
+	if g.anyTarget(schema.ToOthers) {
+		code = append(code,
+			jen.Comment("Others sends the events the schema lets the server send to every socket but the sender."),
+			jen.Type().Id("Others").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"), jen.Id("rooms").Index().String()),
+		)
+		for _, ev := range g.m.Server {
+			if ev.Sendable(schema.ToOthers) {
+				code = append(code, g.genEmitter(ev, "o", "Others", "Emit", "to every socket but the sender",
+					func(payload jen.Code) jen.Code {
+						return jen.Id("o").Dot("rt").Dot("Broadcast").Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
+					}))
+			}
+		}
+	}
+	return joinLines(code)
+}
+
+func (g *generator) anyTarget(target string) bool {
+	for _, ev := range g.m.Server {
+		if ev.Sendable(target) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinLines puts each declaration on its own line, comments attached to the next one.
+func joinLines(code []jen.Code) jen.Code {
+	s := jen.Null()
+	for i, c := range code {
+		s.Add(c).Line()
+		if _, isComment := c.(*jen.Statement); isComment && i+1 < len(code) {
+			continue
+		}
+	}
+	return s
+}
+
+func commentLines(doc string) jen.Code {
+	s := jen.Null()
+	for _, line := range strings.Split(doc, "\n") {
+		if line == "" {
+			s.Comment("").Line()
+			continue
+		}
+		s.Comment(line).Line()
+	}
+	return s
+}

@@ -1,0 +1,340 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"golang.org/x/time/rate"
+)
+
+// Limit is a token-bucket rate: Rate events per second, bursts of Burst.
+type Limit struct {
+	Rate  rate.Limit
+	Burst int
+}
+
+// Options configures a Server. Zero values take the defaults in brackets.
+type Options struct {
+	Logger *slog.Logger // [slog.Default()]
+
+	// MaxHTTPBufferSize bounds one message (and one HTTP long-polling body) in bytes [1 MB].
+	MaxHTTPBufferSize int64
+	// AllowedOrigins lists the Origin header values allowed to connect, e.g.
+	// "https://karl.example". Requests from other origins get 403, WebSocket upgrades
+	// included (CORS alone does not protect WebSockets). Empty allows every origin;
+	// requests without an Origin header (native apps) are always allowed.
+	AllowedOrigins []string
+	PingInterval   time.Duration // [25s]
+	PingTimeout    time.Duration // [20s]
+	ConnectTimeout time.Duration // time a client has to join the namespace after the handshake [10s]
+
+	EventTimeout time.Duration    // deadline of one handler when the schema sets none [5s]
+	EventLimit   Limit            // events per socket [20/s, burst 40]
+	EventLimits  map[string]Limit // stricter limits for some events, on top of EventLimit
+	// HandshakeLimit bounds new connections per client IP [5/s, burst 20].
+	HandshakeLimit Limit
+
+	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
+	Adapter socket.AdapterConstructor
+}
+
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxHTTPBufferSize == 0 {
+		o.MaxHTTPBufferSize = 1 << 20
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.PingTimeout == 0 {
+		o.PingTimeout = 20 * time.Second
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.EventTimeout == 0 {
+		o.EventTimeout = 5 * time.Second
+	}
+	if o.EventLimit == (Limit{}) {
+		o.EventLimit = Limit{Rate: 20, Burst: 40}
+	}
+	if o.HandshakeLimit == (Limit{}) {
+		o.HandshakeLimit = Limit{Rate: 5, Burst: 20}
+	}
+}
+
+// Server is a Socket.IO server that dispatches decoded events to generated services.
+type Server struct {
+	io         *socket.Server
+	handler    http.Handler
+	opts       Options
+	log        *slog.Logger
+	ctx        context.Context // parent of every handler context; cancelled when shutdown gives up waiting
+	cancel     context.CancelFunc
+	active     atomic.Int64 // handlers running
+	closing    atomic.Bool
+	handshakes *ipLimiter
+}
+
+// NewServer creates a server; register a generated service on it, then serve Handler.
+func NewServer(opts Options) *Server {
+	opts.defaults()
+	so := socket.DefaultServerOptions()
+	so.SetMaxHttpBufferSize(opts.MaxHTTPBufferSize)
+	so.SetPingInterval(opts.PingInterval)
+	so.SetPingTimeout(opts.PingTimeout)
+	so.SetConnectTimeout(opts.ConnectTimeout)
+	so.SetServeClient(false)
+	if opts.Adapter != nil {
+		so.SetAdapter(opts.Adapter)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit)}
+	s.io = socket.NewServer(nil, so)
+	s.handler = s.io.ServeHandler(so)
+	return s
+}
+
+// IO returns the underlying zishang520 server, for what the runtime does not cover.
+func (s *Server) IO() *socket.Server { return s.io }
+
+// Handler serves Socket.IO on /socket.io/ with the origin and handshake checks.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" && len(s.opts.AllowedOrigins) > 0 && !slices.Contains(s.opts.AllowedOrigins, origin) {
+			s.log.Warn("origin refused", "origin", origin, "remote", r.RemoteAddr)
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+			return
+		}
+		if r.URL.Query().Get("sid") == "" { // a new Engine.IO session
+			if s.closing.Load() {
+				http.Error(w, "shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			if !s.handshakes.allow(clientIP(r)) {
+				s.log.Warn("handshake rate limited", "remote", r.RemoteAddr)
+				http.Error(w, "too many connections", http.StatusTooManyRequests)
+				return
+			}
+		}
+		s.handler.ServeHTTP(w, r)
+	})
+}
+
+// Shutdown stops new connections, waits for running handlers (until ctx ends, then
+// cancels their contexts), and disconnects every socket.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for s.active.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		case <-tick.C:
+		}
+	}
+	s.cancel()
+	done := make(chan struct{})
+	s.io.Close(func(error) { close(done) })
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+	return err
+}
+
+// Service is what generated code registers for one namespace.
+type Service struct {
+	Namespace string
+	// Wrap returns the generated socket type around a runtime socket; called once per socket.
+	Wrap func(*Socket) any
+	// Connect decodes the handshake auth and runs the application's Connect.
+	Connect func(ctx context.Context, s *Socket, auth any) error
+	// Disconnect runs the application's Disconnect.
+	Disconnect func(s *Socket, reason string)
+	// Events maps client event names to their handlers.
+	Events map[string]Event
+}
+
+// Event is one client event of a Service.
+type Event struct {
+	Timeout time.Duration // 0: Options.EventTimeout
+	Codes   []Code        // error codes the schema declares for it
+	// Handle decodes arg (nil when the client sent no payload) and runs the handler;
+	// reply is nil for events without a reply.
+	Handle func(ctx context.Context, s *Socket, arg any) (reply Message, err error)
+}
+
+// Serve registers a generated service on its namespace.
+func (s *Server) Serve(svc Service) {
+	nsp := s.io.Of(svc.Namespace, nil)
+	nsp.Use(func(sock *socket.Socket, next func(*socket.ExtendedError)) {
+		next(s.connect(&svc, sock))
+	})
+	_ = nsp.On("connection", func(args ...any) {
+		sock, ok := args[0].(*socket.Socket)
+		if !ok {
+			return
+		}
+		rs, ok := sock.Data().(*Socket)
+		if !ok {
+			return
+		}
+		sock.Use(rs.onEvent)
+		_ = sock.On("disconnect", func(args ...any) {
+			reason, _ := args[0].(string)
+			s.disconnect(&svc, rs, reason)
+		})
+		rs.markConnected()
+	})
+}
+
+// connect runs the application's Connect in the namespace middleware, so that an
+// error refuses the connection with connect_error {code, message}.
+func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedError {
+	rs := newSocket(s, svc, sock)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.EventTimeout)
+	defer cancel()
+	err := s.protect(func() error { return svc.Connect(ctx, rs, sock.Handshake().Auth) })
+	if err == nil {
+		sock.SetData(rs)
+		s.log.Debug("connect", "socket", rs.ID(), "duration", time.Since(start))
+		return nil
+	}
+	e := s.clientError(err, "connect", rs.ID(), nil)
+	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "duration", time.Since(start))
+	return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
+}
+
+func (s *Server) disconnect(svc *Service, rs *Socket, reason string) {
+	s.log.Debug("disconnect", "socket", rs.ID(), "reason", reason)
+	if svc.Disconnect == nil {
+		return
+	}
+	if err := s.protect(func() error { svc.Disconnect(rs, reason); return nil }); err != nil {
+		s.log.Error("disconnect handler failed", "socket", rs.ID(), "err", err)
+	}
+}
+
+// errPanic marks an error recovered from a panic.
+type errPanic struct{ v any }
+
+func (e errPanic) Error() string { return "panic" }
+
+// protect runs fn and turns a panic into an error, logging it with its stack.
+func (s *Server) protect(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("handler panicked", "panic", v, "stack", stack())
+			err = errPanic{v}
+		}
+	}()
+	return fn()
+}
+
+// clientError turns a handler error into what the client may see: declared codes
+// and runtime codes pass; anything else is logged and becomes "internal".
+func (s *Server) clientError(err error, event, socketID string, declared []Code) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.Code {
+		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited:
+			return e
+		}
+		if slices.Contains(declared, e.Code) || event == "connect" {
+			return e
+		}
+		s.log.Error("handler returned an undeclared error code", "event", event, "socket", socketID, "code", e.Code, "err", err)
+	} else if _, panicked := err.(errPanic); !panicked {
+		s.log.Error("handler failed", "event", event, "socket", socketID, "err", err)
+	}
+	return &Error{Code: CodeInternal, Message: "internal error"}
+}
+
+// broadcast encodes m once for a broadcast. Adapters that relay packets to other
+// nodes (Redis) serialize them with msgpack, which would turn pre-encoded JSON
+// into binary; they get a plain decoded value instead.
+func (s *Server) broadcast(m Message) any {
+	raw := json.RawMessage(m.AppendJSON(nil))
+	if s.opts.Adapter == nil {
+		return raw
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw
+	}
+	return v
+}
+
+// EmitAll sends an event to every socket of a namespace, on every node.
+func (s *Server) EmitAll(namespace, event string, m Message) error {
+	return s.io.Of(namespace, nil).Emit(event, s.broadcast(m))
+}
+
+// EmitRooms sends an event to the sockets in any of rooms, on every node.
+func (s *Server) EmitRooms(namespace string, rooms []string, event string, m Message) error {
+	return s.io.Of(namespace, nil).To(toRooms(rooms)...).Emit(event, s.broadcast(m))
+}
+
+func toRooms(rooms []string) []socket.Room {
+	out := make([]socket.Room, len(rooms))
+	for i, r := range rooms {
+		out[i] = socket.Room(r)
+	}
+	return out
+}
+
+// ipLimiter bounds new connections per client IP.
+type ipLimiter struct {
+	limit Limit
+	mu    sync.Mutex
+	byIP  map[string]*rate.Limiter
+	swept time.Time
+}
+
+func newIPLimiter(l Limit) *ipLimiter { return &ipLimiter{limit: l, byIP: map[string]*rate.Limiter{}} }
+
+func (l *ipLimiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if now.Sub(l.swept) > time.Minute { // forget full buckets so the map stays small
+		for k, lim := range l.byIP {
+			if lim.TokensAt(now) >= float64(l.limit.Burst) {
+				delete(l.byIP, k)
+			}
+		}
+		l.swept = now
+	}
+	lim, ok := l.byIP[ip]
+	if !ok {
+		lim = rate.NewLimiter(l.limit.Rate, l.limit.Burst)
+		l.byIP[ip] = lim
+	}
+	return lim.AllowN(now, 1)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return strings.TrimPrefix(host, "::ffff:")
+}

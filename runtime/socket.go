@@ -1,0 +1,253 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"golang.org/x/time/rate"
+)
+
+// Socket is one client connection, as generated code sees it.
+type Socket struct {
+	srv  *Server
+	svc  *Service
+	sock *socket.Socket
+	ext  any // the generated socket type, from Service.Wrap
+
+	limiter *rate.Limiter
+	perEvt  map[string]*rate.Limiter // only touched from the socket's own event queue
+
+	mu        sync.Mutex
+	connected bool
+	pending   [][2]any // emits made before the client joined the namespace
+	data      any
+}
+
+func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
+	s := &Socket{srv: srv, svc: svc, sock: sock}
+	s.limiter = rate.NewLimiter(srv.opts.EventLimit.Rate, srv.opts.EventLimit.Burst)
+	if svc.Wrap != nil {
+		s.ext = svc.Wrap(s)
+	}
+	return s
+}
+
+// Ext returns the generated socket type wrapping s.
+func (s *Socket) Ext() any { return s.ext }
+
+// ID returns the Socket.IO id of the socket.
+func (s *Socket) ID() string { return string(s.sock.Id()) }
+
+// RemoteAddr returns the client's address as the server saw it.
+func (s *Socket) RemoteAddr() string { return s.sock.Handshake().Address }
+
+// Data returns the value the application attached with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData attaches an application value to the socket.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.sock.Join(toRooms(rooms)...) }
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.sock.Leave(socket.Room(room)) }
+
+// InRoom reports whether the socket is in room.
+func (s *Socket) InRoom(room string) bool { return s.sock.Rooms().Has(socket.Room(room)) }
+
+// Disconnect closes the socket's connection.
+func (s *Socket) Disconnect() { s.sock.Disconnect(true) }
+
+// Emit sends an event to this socket. Emits made while the handshake is still
+// running (from Connect) are sent right after the client joined.
+func (s *Socket) Emit(event string, m Message) error {
+	raw := json.RawMessage(m.AppendJSON(nil))
+	s.mu.Lock()
+	if !s.connected {
+		s.pending = append(s.pending, [2]any{event, raw})
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	return s.sock.Emit(event, raw)
+}
+
+// Broadcast sends an event to every other socket of the namespace, or, with rooms,
+// to the other sockets in those rooms (socket.broadcast / socket.to(room) in Node).
+func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
+	v := s.srv.broadcast(m)
+	if len(rooms) == 0 {
+		return s.sock.Broadcast().Emit(event, v)
+	}
+	return s.sock.To(toRooms(rooms)...).Emit(event, v)
+}
+
+func (s *Socket) markConnected() {
+	s.mu.Lock()
+	pending := s.pending
+	s.pending = nil
+	s.connected = true
+	s.mu.Unlock()
+	for _, p := range pending {
+		if err := s.sock.Emit(p[0].(string), p[1]); err != nil {
+			s.srv.log.Warn("emit after connect failed", "socket", s.ID(), "event", p[0], "err", err)
+		}
+	}
+}
+
+// onEvent is the socket's middleware: the library calls it from the socket's
+// sequential queue, so events of one socket are handled one at a time, in order.
+// It handles the event itself and never calls next.
+func (s *Socket) onEvent(args []any, _ func(error)) {
+	name, _ := args[0].(string)
+	args = args[1:]
+	var ack socket.Ack
+	if n := len(args); n > 0 {
+		if fn, ok := args[n-1].(func([]any, error)); ok {
+			ack = fn
+			args = args[:n-1]
+		}
+	}
+	start := time.Now()
+	reply, err, declared := s.handle(name, args)
+	s.respond(name, ack, reply, err, declared, start)
+}
+
+func (s *Socket) handle(name string, args []any) (reply Message, err error, declared []Code) {
+	ev, ok := s.svc.Events[name]
+	if !ok {
+		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(name)}, nil
+	}
+	if !s.allow(name) {
+		return nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes
+	}
+	var arg any
+	switch len(args) {
+	case 0:
+	case 1:
+		arg = args[0]
+	default:
+		return nil, Invalid("expected one payload argument, got %d", len(args)), ev.Codes
+	}
+	srv := s.srv
+	srv.active.Add(1)
+	defer srv.active.Add(-1)
+	if srv.closing.Load() {
+		return nil, &Error{Code: CodeInternal, Message: "server shutting down"}, ev.Codes
+	}
+	timeout := ev.Timeout
+	if timeout == 0 {
+		timeout = srv.opts.EventTimeout
+	}
+	ctx, cancel := context.WithTimeout(srv.ctx, timeout)
+	defer cancel()
+	err = srv.protect(func() error {
+		var herr error
+		reply, herr = ev.Handle(ctx, s, arg)
+		if herr == nil && reply != nil {
+			if v, ok := reply.(interface{ Validate() error }); ok {
+				if verr := v.Validate(); verr != nil {
+					srv.log.Error("reply does not match the schema", "event", name, "socket", s.ID(), "err", verr)
+					return &Error{Code: CodeInternal, Message: "internal error"}
+				}
+			}
+		}
+		return herr
+	})
+	return reply, err, ev.Codes
+}
+
+// allow applies the socket's event limit and the event's own, if it has one.
+func (s *Socket) allow(name string) bool {
+	if l, ok := s.srv.opts.EventLimits[name]; ok {
+		if s.perEvt == nil {
+			s.perEvt = map[string]*rate.Limiter{}
+		}
+		lim := s.perEvt[name]
+		if lim == nil {
+			lim = rate.NewLimiter(l.Rate, l.Burst)
+			s.perEvt[name] = lim
+		}
+		if !lim.Allow() {
+			return false
+		}
+	}
+	return s.limiter.Allow()
+}
+
+var okEnvelope = json.RawMessage(`{"ok":true}`)
+
+// respond answers the ack, or reports a failure with request-error, and logs the outcome.
+func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, declared []Code, start time.Time) {
+	log := s.srv.log
+	if err == nil {
+		if ack != nil {
+			out := okEnvelope
+			if reply != nil {
+				b := append(make([]byte, 0, 64), `{"ok":true,"data":`...)
+				out = append(reply.AppendJSON(b), '}')
+			}
+			ack([]any{out}, nil)
+		}
+		log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok")
+		return
+	}
+	e := s.srv.clientError(err, name, s.ID(), declared)
+	if ack != nil {
+		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
+	} else {
+		_ = s.sock.Emit(RequestErrorEvent, json.RawMessage(appendRequestError(nil, name, e)))
+	}
+	log.Info("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(e.Code), "path", e.Path)
+}
+
+// appendErrorEnvelope renders {"ok":false,"error":{"code","message","path"}}.
+func appendErrorEnvelope(b []byte, e *Error) []byte {
+	b = append(b, `{"ok":false,"error":`...)
+	b = appendErrorFields(append(b, '{'), e)
+	return append(b, "}}"...)
+}
+
+// appendRequestError renders {"event","code","message","path"}.
+func appendRequestError(b []byte, event string, e *Error) []byte {
+	b = append(b, `{"event":`...)
+	b = AppendString(b, event)
+	b = appendErrorFields(append(b, ','), e)
+	return append(b, '}')
+}
+
+func appendErrorFields(b []byte, e *Error) []byte {
+	b = append(b, `"code":`...)
+	b = AppendString(b, string(e.Code))
+	b = append(b, `,"message":`...)
+	b = AppendString(b, e.Message)
+	if e.Path != "" {
+		b = append(b, `,"path":`...)
+		b = AppendString(b, e.Path)
+	}
+	return b
+}
+
+
+
+func stack() string { return string(debug.Stack()) }
+
+// Empty is the payload of events without fields: {}.
+var Empty Message = emptyMessage{}
+
+type emptyMessage struct{}
+
+func (emptyMessage) AppendJSON(b []byte) []byte { return append(b, "{}"...) }

@@ -1,0 +1,144 @@
+// Package schema loads and checks KARL schemas: the YAML files that describe every
+// event a Socket.IO application exchanges.
+//
+// It knows YAML and the schema language; it knows nothing of Go or TypeScript
+// output. Load returns either a checked *Schema or an ErrorList whose entries
+// carry file:line:col positions, sorted, ready to print.
+package schema
+
+import "time"
+
+// Pos is a position in a schema file.
+type Pos struct {
+	File string
+	Line int // 1-based
+	Col  int // 1-based
+}
+
+// Builtin type names.
+const (
+	String    = "string"
+	Integer   = "integer"
+	Number    = "number"
+	Boolean   = "boolean"
+	Timestamp = "timestamp" // Unix milliseconds on the wire
+	Array     = "array"
+	Object    = "object"
+)
+
+// Builtins lists the builtin type names, in the order the reference documents them.
+var Builtins = []string{String, Integer, Number, Boolean, Timestamp, Array, Object}
+
+// Formats lists the string formats the schema language knows.
+var Formats = []string{"image-data-url"}
+
+// Targets lists where a server event may be sent.
+const (
+	ToSocket = "socket" // the socket that sent the event being handled (or just connected)
+	ToAll    = "all"    // every socket of the namespace (io.emit)
+	ToRoom   = "room"   // the sockets in one or more rooms (io.to(room).emit)
+	ToOthers = "others" // every socket but the sender, optionally within rooms (socket.broadcast / socket.to(room))
+)
+
+// Targets lists every valid target, in documentation order.
+var Targets = []string{ToSocket, ToAll, ToRoom, ToOthers}
+
+// Reserved lists the event names Socket.IO keeps for itself.
+var Reserved = []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+
+// Schema is a loaded, checked schema file.
+type Schema struct {
+	File      string
+	Hash      string // "sha256:<hex>" of the file's bytes
+	Name      string // e.g. "karl"
+	Version   string // semantic version, e.g. "1.0.0"
+	Namespace string // Socket.IO namespace, e.g. "/"
+	Doc       string
+	Auth      []*Field // what the client sends in the handshake; may be empty
+	AuthPos   Pos
+	Types     []*TypeDef // in file order
+	Errors    []*ErrorDef
+	Client    []*Event // client -> server, in file order
+	Server    []*Event // server -> client, in file order
+	Pos       Pos
+}
+
+// TypeDef is a named type declared under "types".
+type TypeDef struct {
+	Name string // e.g. "Username"
+	Spec *Spec
+	Pos  Pos
+}
+
+// Spec describes a value: a builtin with its constraints, a reference to a named
+// type, an array or an inline object.
+type Spec struct {
+	Type       string // a builtin name or a named type; "object" for inline fields
+	Doc        string
+	Deprecated string // non-empty when deprecated; the text says what to use instead
+
+	// string
+	MinLength *int
+	MaxLength *int
+	Pattern   string
+	Enum      []string
+	Format    string
+	Trim      bool
+	// integer, number, timestamp
+	Min *float64
+	Max *float64
+	// array
+	Items    *Spec
+	MinItems *int
+	MaxItems *int
+	// object
+	Fields []*Field
+
+	Pos     Pos
+	KeyPos  map[string]Pos // position of each key written in the mapping form
+	Shorthand bool         // written as a bare type name ("Username")
+}
+
+// Field is one member of an object, a payload or the handshake auth.
+type Field struct {
+	Name     string // wire name, e.g. "profileImage"
+	Optional bool
+	Spec     *Spec
+	Pos      Pos
+}
+
+// ErrorDef is an application error code declared under "errors".
+type ErrorDef struct {
+	Code    string // kebab-case, e.g. "no-session"
+	Message string // default human text
+	Pos     Pos
+}
+
+// Direction says who sends an event.
+type Direction string
+
+const (
+	ClientToServer Direction = "client" // declared under "client"
+	ServerToClient Direction = "server" // declared under "server"
+)
+
+// Event is one named Socket.IO event.
+type Event struct {
+	Name       string // e.g. "set-username"
+	Dir        Direction
+	Doc        string
+	Deprecated string
+	Payload    *Spec // an object (inline fields or a named object type); never nil
+	Reply      *Spec // client events only; nil without an ack reply
+	Errors     []ErrorRef
+	To         []string      // server events only
+	Timeout    time.Duration // client events: how long the handler may run (0: the runtime default)
+	Pos        Pos
+	KeyPos     map[string]Pos
+}
+
+// ErrorRef names a declared error code from an event.
+type ErrorRef struct {
+	Code string
+	Pos  Pos
+}

@@ -1,0 +1,322 @@
+package schema
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// RuntimeCodes are the error codes the runtime owns; schemas may not redeclare them.
+var RuntimeCodes = []string{"invalid-payload", "unknown-event", "internal", "rate-limited"}
+
+// RequestErrorEvent is the server event the runtime emits when an event without ack fails.
+const RequestErrorEvent = "request-error"
+
+var (
+	reVersion   = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+	reTypeName  = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	reFieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	reCode      = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	reEventName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
+	reSchemaID  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+)
+
+// check runs the semantic checks on a parsed schema; it reports through l.
+func check(l *loader, s *Schema) {
+	c := &checker{l: l, s: s, types: map[string]*TypeDef{}, codes: map[string]bool{}}
+	c.header()
+	for _, t := range s.Types {
+		c.types[t.Name] = t
+	}
+	for _, t := range s.Types {
+		c.typeDef(t)
+	}
+	c.cycles()
+	for _, e := range s.Errors {
+		c.errorDef(e)
+	}
+	c.fields(s.Auth, "auth")
+	seen := map[string]*Event{}
+	for _, ev := range slices.Concat(s.Client, s.Server) {
+		if prev, dup := seen[ev.Name]; dup {
+			c.errorf(ev.Pos, "an event has one direction; give the other one its own name",
+				"event %q: already declared under %q at line %d", ev.Name, prev.Dir, prev.Pos.Line)
+			continue
+		}
+		seen[ev.Name] = ev
+		c.event(ev)
+	}
+}
+
+type checker struct {
+	l     *loader
+	s     *Schema
+	types map[string]*TypeDef
+	codes map[string]bool
+}
+
+func (c *checker) errorf(p Pos, hint, format string, args ...any) { c.l.errorf(p, hint, format, args...) }
+
+func (c *checker) header() {
+	s := c.s
+	if s.Name != "" && !reSchemaID.MatchString(s.Name) {
+		c.errorf(s.Pos, "use lower-case letters, digits and dashes", "schema: invalid name %q", s.Name)
+	}
+	if s.Version != "" && !reVersion.MatchString(s.Version) {
+		c.errorf(s.Pos, "write MAJOR.MINOR.PATCH, e.g. 1.0.0", "version: %q is not a semantic version", s.Version)
+	}
+	if !strings.HasPrefix(s.Namespace, "/") {
+		c.errorf(s.Pos, `e.g. "/" or "/chat"`, "namespace: %q must start with \"/\"", s.Namespace)
+	}
+}
+
+func (c *checker) typeDef(t *TypeDef) {
+	if !reTypeName.MatchString(t.Name) {
+		c.errorf(t.Pos, "type names are PascalCase, e.g. \"Username\"", "type %q: invalid name", t.Name)
+	}
+	if slices.Contains(Builtins, t.Name) {
+		c.errorf(t.Pos, "", "type %q: the name of a builtin type", t.Name)
+	}
+	c.spec(t.Spec, fmt.Sprintf("type %q", t.Name), true)
+}
+
+func (c *checker) errorDef(e *ErrorDef) {
+	what := fmt.Sprintf("error %q", e.Code)
+	switch {
+	case !reCode.MatchString(e.Code):
+		c.errorf(e.Pos, "error codes are kebab-case, e.g. \"no-session\"", "%s: invalid code", what)
+	case slices.Contains(RuntimeCodes, e.Code):
+		c.errorf(e.Pos, "the runtime already sends it; remove it from errors", "%s: reserved by the runtime", what)
+	}
+	if strings.TrimSpace(e.Message) == "" {
+		c.errorf(e.Pos, "", "%s: needs a message", what)
+	}
+	c.codes[e.Code] = true
+}
+
+func (c *checker) event(ev *Event) {
+	what := fmt.Sprintf("event %q", ev.Name)
+	switch {
+	case slices.Contains(Reserved, ev.Name):
+		c.errorf(ev.Pos, "Socket.IO uses this name itself; choose another", "%s: reserved name", what)
+	case ev.Name == RequestErrorEvent:
+		c.errorf(ev.Pos, "the runtime emits it; choose another name", "%s: reserved name", what)
+	case !reEventName.MatchString(ev.Name):
+		c.errorf(ev.Pos, "use kebab-case, e.g. \"set-username\"", "%s: invalid name", what)
+	}
+	c.object(ev.Payload, what+": payload")
+	if ev.Reply != nil {
+		c.object(ev.Reply, what+": reply")
+	}
+	for _, r := range ev.Errors {
+		if !c.codes[r.Code] {
+			hint := didYouMean(r.Code, c.declaredCodes())
+			if hint == "" {
+				hint = "declare it under errors"
+			}
+			c.errorf(r.Pos, hint, "%s: unknown error code %q", what, r.Code)
+		}
+	}
+	if ev.Dir == ServerToClient {
+		c.targets(ev, what)
+	}
+}
+
+func (c *checker) declaredCodes() []string {
+	var codes []string
+	for _, e := range c.s.Errors {
+		codes = append(codes, e.Code)
+	}
+	return codes
+}
+
+func (c *checker) targets(ev *Event, what string) {
+	if len(ev.To) == 0 {
+		c.errorf(ev.Pos, "add e.g. \"to: [socket]\"", "%s: missing \"to\" (socket, all, room or others)", what)
+		return
+	}
+	seen := map[string]bool{}
+	for _, t := range ev.To {
+		p := ev.KeyPos["to"]
+		if !slices.Contains(Targets, t) {
+			c.errorf(p, didYouMean(t, Targets), "%s: unknown target %q (socket, all, room or others)", what, t)
+		}
+		if seen[t] {
+			c.errorf(p, "", "%s: target %q listed twice", what, t)
+		}
+		seen[t] = true
+	}
+}
+
+// object checks a payload or reply: inline fields, or a reference to an object type.
+func (c *checker) object(sp *Spec, what string) {
+	if sp.Type == Object {
+		c.fields(sp.Fields, what)
+		return
+	}
+	if c.resolve(sp, what) && c.base(sp.Type) != Object {
+		c.errorf(sp.Pos, "payloads and replies are objects: list fields, or name a type with fields",
+			"%s: type %q is not an object", what, sp.Type)
+	}
+}
+
+func (c *checker) fields(fields []*Field, what string) {
+	for _, f := range fields {
+		fwhat := fmt.Sprintf("%s: field %q", what, f.Name)
+		if !reFieldName.MatchString(f.Name) {
+			c.errorf(f.Pos, "field names are identifiers, e.g. \"profileImage\"", "%s: invalid name", fwhat)
+		}
+		c.spec(f.Spec, fwhat, false)
+	}
+}
+
+// resolve reports whether sp.Type names a builtin or a declared type.
+func (c *checker) resolve(sp *Spec, what string) bool {
+	if slices.Contains(Builtins, sp.Type) || c.types[sp.Type] != nil {
+		return true
+	}
+	names := slices.Clone(Builtins)
+	for _, t := range c.s.Types {
+		names = append(names, t.Name)
+	}
+	c.errorf(sp.Pos, didYouMean(sp.Type, names), "%s: unknown type %q", what, sp.Type)
+	return false
+}
+
+// base follows named types down to a builtin; "" for unknown or cyclic names.
+func (c *checker) base(name string) string {
+	for range len(c.types) + 1 {
+		if slices.Contains(Builtins, name) {
+			return name
+		}
+		t := c.types[name]
+		if t == nil {
+			return ""
+		}
+		name = t.Spec.Type
+	}
+	return ""
+}
+
+// spec checks one value description. named is true for the body of a declared type.
+func (c *checker) spec(sp *Spec, what string, named bool) {
+	if !c.resolve(sp, what) {
+		return
+	}
+	if c.types[sp.Type] != nil && !named {
+		// A reference may carry doc and deprecated only: constraints live on the type.
+		for _, k := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "items", "minItems", "maxItems", "fields"} {
+			if p, ok := sp.KeyPos[k]; ok {
+				c.errorf(p, fmt.Sprintf("declare a new type with the constraint, or put it on %q", sp.Type),
+					"%s: %q cannot be added to a reference to type %q", what, k, sp.Type)
+			}
+		}
+		return
+	}
+	kind := c.base(sp.Type)
+	c.applicable(sp, what, kind)
+	c.ranges(sp, what)
+	if sp.Pattern != "" {
+		if err := CheckPattern(sp.Pattern); err != nil {
+			c.errorf(sp.KeyPos["pattern"], "", "%s: pattern %q: %v", what, sp.Pattern, err)
+		}
+	}
+	if _, ok := sp.KeyPos["enum"]; ok {
+		c.enum(sp, what)
+	}
+	if sp.Format != "" && !slices.Contains(Formats, sp.Format) {
+		c.errorf(sp.KeyPos["format"], didYouMean(sp.Format, Formats), "%s: unknown format %q", what, sp.Format)
+	}
+	switch kind {
+	case Array:
+		if sp.Items == nil {
+			c.errorf(sp.Pos, "add e.g. \"items: string\"", "%s: an array needs \"items\"", what)
+		} else {
+			c.spec(sp.Items, what+": items", false)
+		}
+	case Object:
+		c.fields(sp.Fields, what)
+	}
+}
+
+// applicable reports constraints written on a type they do not apply to.
+func (c *checker) applicable(sp *Spec, what, kind string) {
+	allowed := map[string][]string{
+		String:    {"minLength", "maxLength", "pattern", "enum", "format", "trim"},
+		Integer:   {"min", "max"},
+		Number:    {"min", "max"},
+		Timestamp: {"min", "max"},
+		Array:     {"items", "minItems", "maxItems"},
+		Object:    {"fields"},
+	}
+	for _, k := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "items", "minItems", "maxItems", "fields"} {
+		if p, ok := sp.KeyPos[k]; ok && !slices.Contains(allowed[kind], k) {
+			c.errorf(p, "", "%s: %q does not apply to type %q", what, k, sp.Type)
+		}
+	}
+}
+
+func (c *checker) ranges(sp *Spec, what string) {
+	if sp.MinLength != nil && sp.MaxLength != nil && *sp.MinLength > *sp.MaxLength {
+		c.errorf(sp.KeyPos["minLength"], "", "%s: minLength %d is greater than maxLength %d", what, *sp.MinLength, *sp.MaxLength)
+	}
+	if sp.Min != nil && sp.Max != nil && *sp.Min > *sp.Max {
+		c.errorf(sp.KeyPos["min"], "", "%s: min %v is greater than max %v", what, *sp.Min, *sp.Max)
+	}
+	if sp.MinItems != nil && sp.MaxItems != nil && *sp.MinItems > *sp.MaxItems {
+		c.errorf(sp.KeyPos["minItems"], "", "%s: minItems %d is greater than maxItems %d", what, *sp.MinItems, *sp.MaxItems)
+	}
+}
+
+func (c *checker) enum(sp *Spec, what string) {
+	p := sp.KeyPos["enum"]
+	if len(sp.Enum) == 0 {
+		c.errorf(p, "", "%s: enum needs at least one value", what)
+	}
+	seen := map[string]bool{}
+	for _, v := range sp.Enum {
+		if seen[v] {
+			c.errorf(p, "", "%s: enum value %q listed twice", what, v)
+		}
+		seen[v] = true
+	}
+}
+
+// cycles reports named types that contain themselves.
+func (c *checker) cycles() {
+	state := map[string]int{} // 0 unvisited, 1 on stack, 2 done
+	var visit func(name string, path []string)
+	visit = func(name string, path []string) {
+		t := c.types[name]
+		if t == nil || state[name] == 2 {
+			return
+		}
+		if state[name] == 1 {
+			cycle := append(path[slices.Index(path, name):], name)
+			c.errorf(t.Pos, "break the cycle with a separate type", "type %q: contains itself (%s)", name, strings.Join(cycle, " -> "))
+			return
+		}
+		state[name] = 1
+		for _, ref := range refs(t.Spec) {
+			visit(ref, append(path, name))
+		}
+		state[name] = 2
+	}
+	for _, t := range c.s.Types {
+		visit(t.Name, nil)
+	}
+}
+
+// refs lists the type names a spec mentions, directly or through items and fields.
+func refs(sp *Spec) []string {
+	if sp == nil {
+		return nil
+	}
+	out := []string{sp.Type}
+	out = append(out, refs(sp.Items)...)
+	for _, f := range sp.Fields {
+		out = append(out, refs(f.Spec)...)
+	}
+	return out
+}

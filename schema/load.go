@@ -1,0 +1,429 @@
+package schema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads, parses and checks the schema file at path.
+// On failure the error is an ErrorList (or an I/O error).
+func Load(path string) (*Schema, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and checks a schema held in memory; file names it in positions.
+// It never panics on bad input: every problem becomes an entry of the returned ErrorList.
+func Parse(file string, data []byte) (*Schema, error) {
+	l := &loader{file: file}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, ErrorList{l.yamlError(err)}
+	}
+	sum := sha256.Sum256(data)
+	s := &Schema{File: file, Hash: "sha256:" + hex.EncodeToString(sum[:])}
+	if len(root.Content) == 0 {
+		l.errorf(Pos{File: file, Line: 1, Col: 1}, "", "empty schema")
+	} else {
+		l.document(s, root.Content[0])
+	}
+	if len(l.errs) == 0 {
+		check(l, s)
+	}
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return nil, l.errs
+	}
+	return s, nil
+}
+
+type loader struct {
+	file string
+	errs ErrorList
+}
+
+func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.file, Line: n.Line, Col: n.Column} }
+
+func (l *loader) errorf(p Pos, hint, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (l *loader) yamlError(err error) *Error {
+	// yaml.v3 reports "yaml: line N: ..."; keep its text, position at that line.
+	line := 1
+	var n int
+	if _, scanErr := fmt.Sscanf(err.Error(), "yaml: line %d:", &n); scanErr == nil {
+		line = n
+	}
+	return &Error{Pos: Pos{File: l.file, Line: line, Col: 1}, Msg: "invalid YAML: " + err.Error()}
+}
+
+// entry is one key/value pair of a YAML mapping.
+type entry struct {
+	key   string
+	kpos  Pos
+	value *yaml.Node
+}
+
+// mapping returns the entries of n in order, reporting unknown and duplicate keys.
+// allowed == nil accepts any key (maps of names such as "types").
+func (l *loader) mapping(n *yaml.Node, what string, allowed []string) ([]entry, bool) {
+	if n.Kind != yaml.MappingNode {
+		l.errorf(l.pos(n), "", "%s: expected a mapping, got %s", what, kindName(n))
+		return nil, false
+	}
+	var out []entry
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			l.errorf(l.pos(k), "", "%s: keys must be plain names", what)
+			continue
+		}
+		if seen[k.Value] {
+			l.errorf(l.pos(k), "", "%s: duplicate key %q", what, k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if allowed != nil && !slices.Contains(allowed, k.Value) {
+			l.errorf(l.pos(k), didYouMean(k.Value, allowed), "%s: unknown key %q", what, k.Value)
+			continue
+		}
+		out = append(out, entry{key: k.Value, kpos: l.pos(k), value: v})
+	}
+	return out, true
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+func (l *loader) str(n *yaml.Node, what string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errorf(l.pos(n), "", "%s: expected text, got %s", what, kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (l *loader) boolean(n *yaml.Node, what string) bool {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		l.errorf(l.pos(n), "write true or false", "%s: expected true or false, got %s", what, kindName(n))
+		return false
+	}
+	return n.Value == "true"
+}
+
+func (l *loader) intPtr(n *yaml.Node, what string) *int {
+	v, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v < 0 {
+		l.errorf(l.pos(n), "", "%s: expected a whole number >= 0, got %s", what, kindName(n))
+		return nil
+	}
+	return &v
+}
+
+func (l *loader) floatPtr(n *yaml.Node, what string) *float64 {
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || err != nil {
+		l.errorf(l.pos(n), "", "%s: expected a number, got %s", what, kindName(n))
+		return nil
+	}
+	return &v
+}
+
+func (l *loader) strList(n *yaml.Node, what string) []string {
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(l.pos(n), "write a list such as [a, b]", "%s: expected a list, got %s", what, kindName(n))
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		out = append(out, l.str(c, what))
+	}
+	return out
+}
+
+// deprecated accepts `deprecated: true` or `deprecated: "use X instead"`.
+func (l *loader) deprecated(n *yaml.Node, what string) string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		if n.Value == "true" {
+			return "deprecated"
+		}
+		return ""
+	}
+	return l.str(n, what)
+}
+
+var topKeys = []string{"schema", "version", "namespace", "doc", "auth", "types", "errors", "client", "server"}
+
+func (l *loader) document(s *Schema, n *yaml.Node) {
+	s.Pos = l.pos(n)
+	entries, ok := l.mapping(n, "schema", topKeys)
+	if !ok {
+		return
+	}
+	for _, e := range entries {
+		switch e.key {
+		case "schema":
+			s.Name = l.str(e.value, "schema")
+		case "version":
+			s.Version = l.str(e.value, "version")
+		case "namespace":
+			s.Namespace = l.str(e.value, "namespace")
+		case "doc":
+			s.Doc = l.str(e.value, "doc")
+		case "auth":
+			s.AuthPos = l.pos(e.value)
+			s.Auth = l.fields(e.value, "auth")
+		case "types":
+			s.Types = l.typeDefs(e.value)
+		case "errors":
+			s.Errors = l.errorDefs(e.value)
+		case "client":
+			s.Client = l.events(e.value, ClientToServer)
+		case "server":
+			s.Server = l.events(e.value, ServerToClient)
+		}
+	}
+	for _, required := range []struct{ key, val string }{{"schema", s.Name}, {"version", s.Version}} {
+		if required.val == "" && !hasKey(entries, required.key) {
+			l.errorf(s.Pos, "", "missing %q", required.key)
+		}
+	}
+	if s.Namespace == "" {
+		s.Namespace = "/"
+	}
+}
+
+func hasKey(entries []entry, key string) bool {
+	return slices.ContainsFunc(entries, func(e entry) bool { return e.key == key })
+}
+
+func (l *loader) typeDefs(n *yaml.Node) []*TypeDef {
+	entries, ok := l.mapping(n, "types", nil)
+	if !ok {
+		return nil
+	}
+	defs := make([]*TypeDef, 0, len(entries))
+	for _, e := range entries {
+		what := fmt.Sprintf("type %q", e.key)
+		spec := l.spec(e.value, what, false)
+		if spec == nil {
+			continue
+		}
+		defs = append(defs, &TypeDef{Name: e.key, Spec: spec, Pos: e.kpos})
+	}
+	return defs
+}
+
+func (l *loader) errorDefs(n *yaml.Node) []*ErrorDef {
+	entries, ok := l.mapping(n, "errors", nil)
+	if !ok {
+		return nil
+	}
+	defs := make([]*ErrorDef, 0, len(entries))
+	for _, e := range entries {
+		msg := l.str(e.value, fmt.Sprintf("error %q", e.key))
+		defs = append(defs, &ErrorDef{Code: e.key, Message: msg, Pos: e.kpos})
+	}
+	return defs
+}
+
+var eventKeys = map[Direction][]string{
+	ClientToServer: {"doc", "deprecated", "payload", "reply", "errors", "timeout"},
+	ServerToClient: {"doc", "deprecated", "payload", "to"},
+}
+
+func (l *loader) events(n *yaml.Node, dir Direction) []*Event {
+	entries, ok := l.mapping(n, string(dir), nil)
+	if !ok {
+		return nil
+	}
+	out := make([]*Event, 0, len(entries))
+	for _, e := range entries {
+		ev := &Event{Name: e.key, Dir: dir, Pos: e.kpos, KeyPos: map[string]Pos{}}
+		what := fmt.Sprintf("event %q", e.key)
+		if e.value.Kind == yaml.ScalarNode && e.value.Tag == "!!null" {
+			// `token-expired:` with nothing: an event without payload or doc.
+			ev.Payload = &Spec{Type: Object, Pos: e.kpos}
+			out = append(out, ev)
+			continue
+		}
+		fields, ok := l.mapping(e.value, what, eventKeys[dir])
+		if !ok {
+			continue
+		}
+		for _, f := range fields {
+			ev.KeyPos[f.key] = f.kpos
+			switch f.key {
+			case "doc":
+				ev.Doc = l.str(f.value, what+": doc")
+			case "deprecated":
+				ev.Deprecated = l.deprecated(f.value, what+": deprecated")
+			case "payload":
+				ev.Payload = l.objectSpec(f.value, what+": payload")
+			case "reply":
+				ev.Reply = l.objectSpec(f.value, what+": reply")
+			case "errors":
+				ev.Errors = l.errorRefs(f.value, what+": errors")
+			case "to":
+				ev.To = l.strList(f.value, what+": to")
+			case "timeout":
+				ev.Timeout = l.duration(f.value, what+": timeout")
+			}
+		}
+		if ev.Payload == nil {
+			ev.Payload = &Spec{Type: Object, Pos: ev.Pos}
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func (l *loader) errorRefs(n *yaml.Node, what string) []ErrorRef {
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(l.pos(n), "write a list such as [no-session]", "%s: expected a list, got %s", what, kindName(n))
+		return nil
+	}
+	refs := make([]ErrorRef, 0, len(n.Content))
+	for _, c := range n.Content {
+		refs = append(refs, ErrorRef{Code: l.str(c, what), Pos: l.pos(c)})
+	}
+	return refs
+}
+
+func (l *loader) duration(n *yaml.Node, what string) time.Duration {
+	d, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || d <= 0 {
+		l.errorf(l.pos(n), "write a duration such as 5s or 500ms", "%s: expected a positive duration, got %s", what, kindName(n))
+		return 0
+	}
+	return d
+}
+
+// objectSpec reads a payload or reply: a mapping of fields, or the name of an object type.
+func (l *loader) objectSpec(n *yaml.Node, what string) *Spec {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		return &Spec{Type: n.Value, Pos: l.pos(n), Shorthand: true}
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return &Spec{Type: Object, Pos: l.pos(n)}
+	}
+	return &Spec{Type: Object, Fields: l.fields(n, what), Pos: l.pos(n)}
+}
+
+func (l *loader) fields(n *yaml.Node, what string) []*Field {
+	if n.Kind == yaml.MappingNode && len(n.Content) == 0 {
+		return nil // {}
+	}
+	entries, ok := l.mapping(n, what, nil)
+	if !ok {
+		return nil
+	}
+	out := make([]*Field, 0, len(entries))
+	for _, e := range entries {
+		fwhat := fmt.Sprintf("%s: field %q", what, e.key)
+		f := &Field{Name: e.key, Pos: e.kpos}
+		f.Spec = l.spec(e.value, fwhat, true)
+		if f.Spec == nil {
+			continue
+		}
+		if e.value.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(e.value.Content); i += 2 {
+				if e.value.Content[i].Value == "optional" {
+					f.Optional = l.boolean(e.value.Content[i+1], fwhat+": optional")
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+var specKeys = []string{"type", "doc", "deprecated", "minLength", "maxLength", "pattern", "enum", "format",
+	"trim", "min", "max", "items", "minItems", "maxItems", "fields"}
+
+// spec reads a value description: a bare type name, or a mapping of constraints.
+// inField allows the "optional" key, which belongs to the field, not the type.
+func (l *loader) spec(n *yaml.Node, what string, inField bool) *Spec {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		return &Spec{Type: n.Value, Pos: l.pos(n), Shorthand: true}
+	}
+	keys := specKeys
+	if inField {
+		keys = append(slices.Clone(specKeys), "optional")
+	}
+	entries, ok := l.mapping(n, what, keys)
+	if !ok {
+		return nil
+	}
+	s := &Spec{Pos: l.pos(n), KeyPos: map[string]Pos{}}
+	for _, e := range entries {
+		s.KeyPos[e.key] = e.kpos
+		kwhat := what + ": " + e.key
+		switch e.key {
+		case "type":
+			s.Type = l.str(e.value, kwhat)
+		case "doc":
+			s.Doc = l.str(e.value, kwhat)
+		case "deprecated":
+			s.Deprecated = l.deprecated(e.value, kwhat)
+		case "minLength":
+			s.MinLength = l.intPtr(e.value, kwhat)
+		case "maxLength":
+			s.MaxLength = l.intPtr(e.value, kwhat)
+		case "pattern":
+			s.Pattern = l.str(e.value, kwhat)
+		case "enum":
+			s.Enum = l.strList(e.value, kwhat)
+		case "format":
+			s.Format = l.str(e.value, kwhat)
+		case "trim":
+			s.Trim = l.boolean(e.value, kwhat)
+		case "min":
+			s.Min = l.floatPtr(e.value, kwhat)
+		case "max":
+			s.Max = l.floatPtr(e.value, kwhat)
+		case "items":
+			s.Items = l.spec(e.value, what+": items", false)
+		case "minItems":
+			s.MinItems = l.intPtr(e.value, kwhat)
+		case "maxItems":
+			s.MaxItems = l.intPtr(e.value, kwhat)
+		case "fields":
+			s.Fields = l.fields(e.value, what)
+		}
+	}
+	if s.Type == "" {
+		if _, ok := s.KeyPos["fields"]; ok {
+			s.Type = Object
+		} else {
+			l.errorf(s.Pos, `add "type: string" or another type`, "%s: missing \"type\"", what)
+		}
+	}
+	return s
+}
