@@ -43,7 +43,7 @@ var (
 	ErrNotInRoom = runtime.NewError(CodeNotInRoom, "Join the room first.")
 )
 
-var patternUsername = regexp.MustCompile("^[\\p{L}\\p{M}\\p{N} _.\\-]+$")
+var patternUsername = regexp.MustCompile(`^[\p{L}\p{M}\p{N} _.\-]+$`)
 
 // checkUsername checks a value against the constraints of the Username type. Username: A display name; letters of any script, digits, space, "_", "." and "-". Surrounding spaces are trimmed.
 func checkUsername(v string) error {
@@ -59,7 +59,7 @@ func checkUsername(v string) error {
 	return nil
 }
 
-var patternRoomName = regexp.MustCompile("^[\\p{L}\\p{M}\\p{N} _.:\\-]+$")
+var patternRoomName = regexp.MustCompile(`^[\p{L}\p{M}\p{N} _.:\-]+$`)
 
 // checkRoomName checks a value against the constraints of the RoomName type. RoomName: The name of a chat room.
 func checkRoomName(v string) error {
@@ -86,7 +86,7 @@ func checkMessageText(v string) error {
 	return nil
 }
 
-var patternReconnectToken = regexp.MustCompile("^[A-Za-z0-9_\\-]+$")
+var patternReconnectToken = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
 
 // checkReconnectToken checks a value against the constraints of the ReconnectToken type. ReconnectToken: 32 random bytes in URL-safe base64; the server keeps only its SHA-256.
 func checkReconnectToken(v string) error {

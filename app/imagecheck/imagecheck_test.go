@@ -251,7 +251,7 @@ func TestDataURL(t *testing.T) {
 }
 
 func BenchmarkCheck50KB(b *testing.B) {
-	data := encodeJPEG(b, 320, 240, 90)
+	data := encodeJPEG(b, 352, 256, 90)
 	if len(data) < 45<<10 || len(data) > 55<<10 {
 		b.Fatalf("benchmark JPEG is %d bytes, want about 50 KB", len(data))
 	}

@@ -272,7 +272,7 @@ func (g *generator) stringChecks(v *jen.Statement, t *model.Type, name string, c
 	}
 	if t.Pattern != "" {
 		re := "pattern" + name
-		vars = append(vars, jen.Var().Id(re).Op("=").Qual(regexpPkg, "MustCompile").Call(jen.Lit(t.Pattern)).Line())
+		vars = append(vars, jen.Var().Id(re).Op("=").Qual(regexpPkg, "MustCompile").Call(rawLit(t.Pattern)).Line())
 		check(jen.Qual(runtimePkg, "Pattern").Call(v.Clone(), jen.Id(re)))
 	}
 	if len(t.Enum) > 0 {
