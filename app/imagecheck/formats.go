@@ -20,11 +20,12 @@ type format struct {
 	magic func(data []byte) bool
 	// config reads only the header: the dimensions, never the pixels.
 	config func(r io.Reader) (image.Config, error)
-	// decode reads the whole image. It runs only once config has shown the
-	// dimensions to be within the limits; checks, if set, runs just before it,
-	// to bound work that the dimensions alone do not.
+	// beforeDecode, if set, runs once config has passed. It refuses what the
+	// dimensions alone do not bound (GIF frames, JPEG scans), or what decode
+	// would refuse with a less helpful reason (animated WebP).
+	beforeDecode func(data []byte, lim Limits) error
+	// decode reads the whole image, to find corrupt or truncated files.
 	decode func(r io.Reader) error
-	checks func(data []byte, lim Limits) error
 }
 
 var (
@@ -35,11 +36,11 @@ var (
 		decode: func(r io.Reader) error { _, err := png.Decode(r); return err },
 	}
 	jpegFormat = format{
-		mime:   "image/jpeg",
-		magic:  func(b []byte) bool { return bytes.HasPrefix(b, []byte("\xff\xd8\xff")) },
-		config: jpeg.DecodeConfig,
-		decode: func(r io.Reader) error { _, err := jpeg.Decode(r); return err },
-		checks: checkJPEGScans,
+		mime:         "image/jpeg",
+		magic:        func(b []byte) bool { return bytes.HasPrefix(b, []byte("\xff\xd8\xff")) },
+		config:       jpeg.DecodeConfig,
+		beforeDecode: checkJPEGScans,
+		decode:       func(r io.Reader) error { _, err := jpeg.Decode(r); return err },
 	}
 	webpFormat = format{
 		mime: "image/webp",
@@ -47,17 +48,18 @@ var (
 		magic: func(b []byte) bool {
 			return len(b) >= 16 && string(b[:4]) == "RIFF" && string(b[8:15]) == "WEBPVP8"
 		},
-		config: webp.DecodeConfig,
-		decode: func(r io.Reader) error { _, err := webp.Decode(r); return err },
+		config:       webp.DecodeConfig,
+		beforeDecode: checkWebPStill,
+		decode:       func(r io.Reader) error { _, err := webp.Decode(r); return err },
 	}
 	gifFormat = format{
 		mime: "image/gif",
 		magic: func(b []byte) bool {
 			return bytes.HasPrefix(b, []byte("GIF87a")) || bytes.HasPrefix(b, []byte("GIF89a"))
 		},
-		config: gif.DecodeConfig,
-		decode: func(r io.Reader) error { _, err := gif.DecodeAll(r); return err },
-		checks: checkGIFFrames,
+		config:       gif.DecodeConfig,
+		beforeDecode: checkGIFFrames,
+		decode:       func(r io.Reader) error { _, err := gif.DecodeAll(r); return err },
 	}
 )
 
@@ -137,8 +139,8 @@ func (f *format) checkConfig(data []byte, lim Limits) (width, height int, err er
 // checkDecode decodes the whole image, after the format's own checks, to
 // refuse truncated or corrupt files. The decoded pixels are dropped.
 func (f *format) checkDecode(data []byte, lim Limits) error {
-	if f.checks != nil {
-		if err := f.checks(data, lim); err != nil {
+	if f.beforeDecode != nil {
+		if err := f.beforeDecode(data, lim); err != nil {
 			return err
 		}
 	}

@@ -85,6 +85,7 @@ func TestFuzzCorpus(t *testing.T) {
 		"webp-lossless-bytes":  string(readTestdata(t, "lossless-3x2.webp")),
 		"webp-lossy-bytes":     string(readTestdata(t, "lossy-3x2.webp")),
 		"webp-alpha-bytes":     string(readTestdata(t, "lossy-alpha-3x2.webp")),
+		"webp-animated-bytes":  string(readTestdata(t, "animated-3x2.webp")),
 		"svg-as-png":           DataURL("image/png", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)),
 		"svg-type":             "data:image/svg+xml;base64,PHN2Zy8+",
 		"charset":              "data:image/png;charset=utf-8;base64,iVBORw0KGgo=",

@@ -18,7 +18,8 @@
 // before that, a walk over its block structure refuses more than 100 frames,
 // or frames whose pixels add up to more than 4×MaxPixels (as much memory as
 // one RGBA image of MaxPixels). A JPEG may have at most 100 scans, since each
-// scan costs a pass over every block but can take only a few bytes.
+// scan costs a pass over every block but can take only a few bytes. Animated
+// WebP is refused: golang.org/x/image/webp decodes still images only.
 package imagecheck
 
 import (

@@ -96,6 +96,7 @@ func TestCheck(t *testing.T) {
 		{name: "zero-size gif", in: DataURL("image/gif", emptyGIF()), wantReason: "image has no pixels (0x0)"},
 		{name: "gif with 101 frames", in: DataURL("image/gif", encodeGIF(t, 2, 2, 101)), wantReason: "GIF has more than 100 frames"},
 		{name: "gif frames over budget", in: DataURL("image/gif", encodeGIF(t, 16, 8, 5)), lim: Limits{MaxPixels: 128}, wantReason: "its frames add up to more than 512 pixels"},
+		{name: "animated webp", in: DataURL("image/webp", readTestdata(t, "animated-3x2.webp")), wantReason: "animated WebP is not accepted"},
 		{name: "jpeg with 101 scans", in: DataURL("image/jpeg", progressiveJPEG(64, 64, 100)), wantReason: "JPEG has more than 100 scans"},
 	}
 	for _, tt := range tests {
