@@ -62,7 +62,7 @@ type Store interface {
 	// Session and expiry are zero.
 	SessionByToken(ctx context.Context, token TokenHash, now time.Time) (Session, time.Time /*expiresAt*/, error)
 	// RevokeToken marks a token revoked (ErrNotFound if unknown).
-	// Revoking twice is not an error and keeps the first revocation time.
+	// Revoking an already revoked token is not an error.
 	// A revoked token stays in the store, reporting ErrRevoked, until it expires
 	// and DeleteExpired removes it.
 	RevokeToken(ctx context.Context, token TokenHash, now time.Time) error

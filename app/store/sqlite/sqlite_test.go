@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,27 +45,54 @@ func openTest(t testing.TB, path string) *Store {
 // durability or foreign keys.
 func TestPragmas(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "karl.db"))
-	want := map[string]string{
-		"journal_mode": "wal",
-		"foreign_keys": "1",
-		"busy_timeout": "5000",
-		"synchronous":  "2", // FULL
-		"query_only":   "0",
+	pools := []struct {
+		name string
+		db   *sql.DB
+		want map[string]string
+	}{
+		{"write", s.write, map[string]string{
+			"journal_mode": "wal",
+			"foreign_keys": "1",
+			"busy_timeout": "5000",
+			"synchronous":  "2", // FULL
+			"query_only":   "0",
+		}},
+		{"read", s.read, map[string]string{
+			"journal_mode": "wal",
+			"foreign_keys": "1",
+			"busy_timeout": "5000",
+			"query_only":   "1",
+		}},
 	}
-	for pool, db := range map[string]*sql.DB{"write": s.write, "read": s.read} {
-		want["query_only"] = map[string]string{"write": "0", "read": "1"}[pool]
-		for pragma, value := range want {
-			if pool == "read" && pragma == "synchronous" {
-				continue // readers never commit
-			}
+	for _, pool := range pools {
+		for pragma, want := range pool.want {
 			var got string
-			if err := db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
-				t.Fatalf("%s pool: PRAGMA %s: %v", pool, pragma, err)
+			if err := pool.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatalf("%s pool: PRAGMA %s: %v", pool.name, pragma, err)
 			}
-			if got != value {
-				t.Errorf("%s pool: PRAGMA %s = %s, want %s", pool, pragma, got, value)
+			if got != want {
+				t.Errorf("%s pool: PRAGMA %s = %s, want %s", pool.name, pragma, got, want)
 			}
 		}
+	}
+}
+
+// TestWriteTransactionsBeginImmediate checks that a write transaction holds
+// the write lock from BEGIN: a transaction that read first and wrote later
+// could fail with SQLITE_BUSY, busy timeout or not, when another process
+// wrote in between.
+func TestWriteTransactionsBeginImmediate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "karl.db")
+	s := openTest(t, path)
+	tx, err := s.write.BeginTx(t.Context(), nil)
+	mustNil(t, err)
+	defer tx.Rollback()
+
+	other, err := openPool(t.Context(), path, url.Values{"_pragma": {"busy_timeout(0)"}}, 1)
+	mustNil(t, err)
+	defer other.Close()
+	if _, err := other.ExecContext(t.Context(), `CREATE TABLE other (x INTEGER)`); err == nil {
+		t.Error("another connection wrote while a write transaction was open, want SQLITE_BUSY: the transaction did not begin IMMEDIATE")
 	}
 }
 
