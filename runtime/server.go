@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 	"golang.org/x/time/rate"
 )
 
@@ -29,10 +31,11 @@ type Options struct {
 
 	// MaxHTTPBufferSize bounds one message (and one HTTP long-polling body) in bytes [1 MB].
 	MaxHTTPBufferSize int64
-	// AllowedOrigins lists the Origin header values allowed to connect, e.g.
-	// "https://karl.example". Requests from other origins get 403, WebSocket upgrades
-	// included (CORS alone does not protect WebSockets). Empty allows every origin;
-	// requests without an Origin header (native apps) are always allowed.
+	// AllowedOrigins lists the Origin header values allowed to connect besides the
+	// server's own, e.g. "https://karl.example"; "*" allows every origin. Requests
+	// from other origins get 403, WebSocket upgrades included (CORS alone does not
+	// protect WebSockets). Requests without an Origin header (native apps, servers)
+	// are always allowed: origins protect browsers' users, not the server.
 	AllowedOrigins []string
 	PingInterval   time.Duration // [25s]
 	PingTimeout    time.Duration // [20s]
@@ -86,6 +89,7 @@ type Server struct {
 	active     atomic.Int64 // handlers running
 	closing    atomic.Bool
 	handshakes *ipLimiter
+	gate       *connectGate
 }
 
 // NewServer creates a server; register a generated service on it, then serve Handler.
@@ -97,6 +101,9 @@ func NewServer(opts Options) *Server {
 	so.SetPingTimeout(opts.PingTimeout)
 	so.SetConnectTimeout(opts.ConnectTimeout)
 	so.SetServeClient(false)
+	// Handler has already refused foreign origins; let the engine reflect the rest
+	// (its default would refuse every cross-origin WebSocket).
+	so.SetCors(&types.Cors{Origin: true, Credentials: true})
 	if opts.Adapter != nil {
 		so.SetAdapter(opts.Adapter)
 	}
@@ -104,6 +111,8 @@ func NewServer(opts Options) *Server {
 	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit)}
 	s.io = socket.NewServer(nil, so)
 	s.handler = s.io.ServeHandler(so)
+	s.gate = newConnectGate(opts.ConnectTimeout)
+	s.gate.install(s.io.Engine())
 	return s
 }
 
@@ -113,7 +122,7 @@ func (s *Server) IO() *socket.Server { return s.io }
 // Handler serves Socket.IO on /socket.io/ with the origin and handshake checks.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" && len(s.opts.AllowedOrigins) > 0 && !slices.Contains(s.opts.AllowedOrigins, origin) {
+		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r.Host) {
 			s.log.Warn("origin refused", "origin", origin, "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
@@ -131,6 +140,15 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.handler.ServeHTTP(w, r)
 	})
+}
+
+// originAllowed reports whether a request from origin may connect to host.
+func (s *Server) originAllowed(origin, host string) bool {
+	if origin == "" || slices.Contains(s.opts.AllowedOrigins, origin) || slices.Contains(s.opts.AllowedOrigins, "*") {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == host // same origin
 }
 
 // Shutdown stops new connections, waits for running handlers (until ctx ends, then
@@ -197,6 +215,7 @@ func (s *Server) Serve(svc Service) {
 			return
 		}
 		sock.Use(rs.onEvent)
+		s.gate.release(sock.Conn().Id())
 		_ = sock.On("disconnect", func(args ...any) {
 			reason, _ := args[0].(string)
 			s.disconnect(&svc, rs, reason)
@@ -255,7 +274,7 @@ func (s *Server) clientError(err error, event, socketID string, declared []Code)
 	var e *Error
 	if errors.As(err, &e) {
 		switch e.Code {
-		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited:
+		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited, CodeInternal:
 			return e
 		}
 		if slices.Contains(declared, e.Code) || event == "connect" {

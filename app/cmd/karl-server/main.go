@@ -1,0 +1,163 @@
+// Command karl-server runs the KARL app: Socket.IO on /socket.io/, GET /healthz,
+// and (with --static) the demo page, with its data in an SQLite file.
+//
+// Every flag can also be set with an environment variable: --token-ttl is
+// KARL_TOKEN_TTL. Flags given on the command line win.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/karl-app/karl/app/karl"
+	"github.com/karl-app/karl/app/server"
+	"github.com/karl-app/karl/runtime"
+)
+
+type flags struct {
+	addr, tlsCert, tlsKey, logLevel, logFormat, origins string
+	shutdownTimeout                                     time.Duration
+	eventRate, uploadRate, handshakeRate                float64
+	eventBurst, uploadBurst, handshakeBurst             int
+	cfg                                                 server.Config
+}
+
+func parseFlags(args []string, getenv func(string) string) (*flags, error) {
+	f := &flags{}
+	fs := flag.NewFlagSet("karl-server", flag.ContinueOnError)
+	fs.StringVar(&f.addr, "addr", ":3000", "address to listen on")
+	fs.StringVar(&f.cfg.DB, "db", "karl.db", "SQLite database file")
+	fs.DurationVar(&f.cfg.TokenTTL, "token-ttl", karl.DefaultTokenTTL, "lifetime of a reconnect token")
+	fs.DurationVar(&f.cfg.CleanupInterval, "cleanup-interval", time.Hour, "how often expired tokens are deleted")
+	fs.IntVar(&f.cfg.MaxImageBytes, "max-image-bytes", 256<<10, "largest profile photo, decoded, in bytes")
+	fs.StringVar(&f.origins, "allowed-origins", "", "comma-separated Origin values allowed to connect (empty: any)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (serves HTTPS/WSS with --tls-key)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
+	fs.StringVar(&f.cfg.Static, "static", "", "directory served at / (the demo page)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	fs.Float64Var(&f.eventRate, "event-rate", 20, "events per second per socket")
+	fs.IntVar(&f.eventBurst, "event-burst", 40, "burst of events per socket")
+	fs.Float64Var(&f.uploadRate, "upload-rate", 1, "photo uploads per second per socket")
+	fs.IntVar(&f.uploadBurst, "upload-burst", 5, "burst of photo uploads per socket")
+	fs.Float64Var(&f.handshakeRate, "handshake-rate", 5, "new connections per second per client IP")
+	fs.IntVar(&f.handshakeBurst, "handshake-burst", 20, "burst of new connections per client IP")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long running handlers get on SIGTERM")
+	var envErr error
+	fs.VisitAll(func(fl *flag.Flag) {
+		name := "KARL_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := fl.Value.Set(v); err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	f.cfg.AllowedOrigins = server.SplitList(f.origins)
+	f.cfg.EventLimit = runtime.Limit{Rate: rate.Limit(f.eventRate), Burst: f.eventBurst}
+	f.cfg.UploadLimit = runtime.Limit{Rate: rate.Limit(f.uploadRate), Burst: f.uploadBurst}
+	f.cfg.HandshakeLimit = runtime.Limit{Rate: rate.Limit(f.handshakeRate), Burst: f.handshakeBurst}
+	return f, nil
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "karl-server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	f, err := parseFlags(args, os.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log, err := newLogger(f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	srv, err := server.New(ctx, f.cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if f.tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()), "db", f.cfg.DB)
+
+	cleanupCtx, stopCleanup := context.WithCancel(ctx)
+	defer stopCleanup()
+	go srv.App.RunCleanup(cleanupCtx)
+
+	errc := make(chan error, 1)
+	go func() {
+		if f.tlsCert != "" {
+			errc <- httpSrv.ServeTLS(ln, f.tlsCert, f.tlsKey)
+		} else {
+			errc <- httpSrv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		_ = srv.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx) // stop accepting; hijacked WebSockets are closed by srv.Shutdown
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}

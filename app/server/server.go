@@ -1,0 +1,138 @@
+// Package server wires the KARL app into an HTTP server: the store, the
+// Socket.IO runtime with its limits, the app's handlers, /healthz and the
+// static demo page. app/cmd/karl-server turns flags into a Config and runs it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"golang.org/x/time/rate"
+
+	"github.com/karl-app/karl/app/imagecheck"
+	"github.com/karl-app/karl/app/karl"
+	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/app/store/sqlite"
+	"github.com/karl-app/karl/runtime"
+)
+
+// Config is everything karl-server can be told.
+type Config struct {
+	DB              string // SQLite file path (or, with a store that supports it, a URL)
+	TokenTTL        time.Duration
+	CleanupInterval time.Duration
+	MaxImageBytes   int
+	AllowedOrigins  []string
+	Static          string // directory served at /, e.g. the demo page; empty: none
+
+	EventLimit     runtime.Limit // per socket
+	UploadLimit    runtime.Limit // upload-profile-image, on top of EventLimit
+	HandshakeLimit runtime.Limit // per client IP
+	Now            func() time.Time
+
+	// OpenStore opens the store named by DB; nil opens SQLite. Tests and the
+	// PostgreSQL build plug in here.
+	OpenStore func(ctx context.Context, db string, log *slog.Logger) (store.Store, error)
+	// Adapter replaces Socket.IO's in-memory adapter (Redis for several nodes).
+	Adapter socket.AdapterConstructor
+}
+
+// Server is a running KARL server without its listener.
+type Server struct {
+	App     *karl.App
+	store   store.Store
+	rt      *runtime.Server
+	handler http.Handler
+	log     *slog.Logger
+}
+
+// New opens the store (applying migrations) and builds the server.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	open := cfg.OpenStore
+	if open == nil {
+		open = OpenSQLite
+	}
+	st, err := open(ctx, cfg.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	limits := imagecheck.Limits{MaxBytes: cfg.MaxImageBytes}
+	opts := runtime.Options{
+		Logger: log,
+		// The largest message is a photo: its base64 text plus the packet's few framing bytes.
+		MaxHTTPBufferSize: int64(imagecheck.MaxEncodedLen(limits)) + 4<<10,
+		AllowedOrigins:    cfg.AllowedOrigins,
+		EventLimit:        cfg.EventLimit,
+		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
+		HandshakeLimit:    cfg.HandshakeLimit,
+	}
+	if cfg.UploadLimit == (runtime.Limit{}) {
+		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {Rate: rate.Limit(1), Burst: 5}}
+	}
+	opts.Adapter = cfg.Adapter
+	rt := runtime.NewServer(opts)
+	app := karl.New(st, karl.Config{TokenTTL: cfg.TokenTTL, CleanupInterval: cfg.CleanupInterval, Image: limits, Now: cfg.Now}, log)
+	app.Register(rt)
+	s := &Server{App: app, store: st, rt: rt, log: log}
+	s.handler = s.routes(cfg)
+	return s, nil
+}
+
+// OpenSQLite opens the embedded SQLite store at path.
+func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (store.Store, error) {
+	st, err := sqlite.Open(ctx, path, log)
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	return st, nil
+}
+
+func (s *Server) routes(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", s.rt.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
+			s.log.Error("health check failed", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	if cfg.Static != "" {
+		mux.Handle("/", http.FileServer(http.Dir(cfg.Static)))
+	}
+	return mux
+}
+
+// Handler returns the HTTP handler: Socket.IO, /healthz and the static files.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Shutdown lets running handlers finish (until ctx ends), disconnects every
+// socket, and closes the store. Stop the HTTP listener first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.rt.Shutdown(ctx)
+	if cerr := s.store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	return err
+}
+
+// SplitList splits a comma-separated flag value, dropping empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
