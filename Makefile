@@ -1,0 +1,78 @@
+# KARL: the README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+GO ?= go
+KARLGEN := $(GO) run ./gen/cmd/karlgen
+GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events --ts-out tsclient/src/generated
+TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
+
+.PHONY: run build generate check-generated unit test test-go test-interop test-ts test-e2e test-docs deps deps-browser deps-db bench clean
+
+## run: build the demo page and the server, serve both on :3000 with ./karl.db
+run: build
+	./bin/karl-server --addr :3000 --db karl.db --static tsclient/demo/dist
+
+build: tsclient/demo/dist/index.html
+	$(GO) build -o bin/karl-server ./app/cmd/karl-server
+
+tsclient/node_modules/.package-lock.json: tsclient/package-lock.json
+	cd tsclient && npm ci --no-audit --no-fund
+
+tsclient/demo/dist/index.html: tsclient/node_modules/.package-lock.json $(shell find tsclient/src tsclient/demo -type f -not -path '*/dist/*' 2>/dev/null)
+	cd tsclient && npm run build:demo
+
+## generate: regenerate the Go and TypeScript code and the docs from the schemas
+generate:
+	$(KARLGEN) generate $(GEN_FLAGS)
+	$(KARLGEN) generate $(TESTAPI_FLAGS)
+	$(KARLGEN) docs --schema schema/karl.yaml --out docs
+
+## check-generated: fail with a diff when a generated file is stale
+check-generated:
+	$(KARLGEN) check $(GEN_FLAGS)
+	$(KARLGEN) check $(TESTAPI_FLAGS)
+	$(KARLGEN) docs --schema schema/karl.yaml --out docs --check
+
+## unit: the inner loop: Go tests without -race, the slow suites skipped (-short)
+unit:
+	$(GO) test -short ./...
+
+## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, browser, databases
+test: check-generated test-go test-interop test-ts test-e2e test-docs
+
+test-go: deps-db
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-interop: bin/karl-server-test
+	cd app/interop && npm ci --no-audit --no-fund && KARL_SERVER_BIN=$(CURDIR)/bin/karl-server-test npm test
+
+bin/karl-server-test: FORCE
+	$(GO) build -o bin/karl-server-test ./app/cmd/karl-server
+
+test-ts: tsclient/node_modules/.package-lock.json
+	cd tsclient && npm test
+
+test-e2e: deps-browser tsclient/demo/dist/index.html
+	cd tsclient && npm run test:e2e
+
+test-docs:
+	cd tools/asyncapi-validate && npm ci --no-audit --no-fund && npm run validate
+
+## deps: the Debian packages the tests need (installed when missing; needs root)
+deps: deps-browser deps-db
+
+deps-browser:
+	@command -v chromium >/dev/null || scripts/apt-install.sh chromium
+
+deps-db:
+	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || scripts/apt-install.sh postgresql redis-server
+
+## bench: the benchmarks of docs/BENCHMARKS.md (see bench/README.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./runtime/ ./app/...
+
+clean:
+	rm -rf bin tsclient/dist tsclient/demo/dist
+
+FORCE:
