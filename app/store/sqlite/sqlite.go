@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/karl-app/karl/app/store"
 )
@@ -108,8 +110,8 @@ func open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 	return &Store{write: write, read: read}, nil
 }
 
-// openPool opens a pool of at most conns connections and opens one of them,
-// so a bad path or DSN fails here rather than at the first query.
+// openPool opens a pool of at most conns connections and connects one of
+// them, so a bad path or DSN fails here rather than at the first query.
 func openPool(ctx context.Context, path string, params url.Values, conns int) (*sql.DB, error) {
 	dsn, err := fileDSN(path, params)
 	if err != nil {
@@ -121,10 +123,35 @@ func openPool(ctx context.Context, path string, params url.Values, conns int) (*
 	}
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns) // keep connections (and their page caches) instead of reopening
-	if err := db.PingContext(ctx); err != nil {
+	if err := connect(ctx, db); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
+}
+
+// connect opens db's first connection. Switching a new file to WAL takes an
+// exclusive lock, and SQLite answers SQLITE_BUSY at once instead of waiting
+// for it, so when several processes create the file together the losers try
+// again, for up to the busy timeout.
+func connect(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeoutMillis * time.Millisecond)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var e *sqlitedriver.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // fileDSN returns a "file:" URI for path, escaping characters such as '?' and
