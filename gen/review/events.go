@@ -1,0 +1,274 @@
+package review
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/karl-app/karl/schema"
+)
+
+// events matches the events of OLD and NEW by name (and renames by payload shape)
+// and compares each pair.
+func (d *differ) events() {
+	renames := d.renames()
+	renamedTo := map[string]bool{}
+	for _, o := range slices.Concat(d.old.s.Client, d.old.s.Server) {
+		n := d.new.events[o.Name]
+		switch {
+		case n == nil && renames[o.Name] != nil:
+			n = renames[o.Name]
+			renamedTo[n.Name] = true
+			d.renamed(o, n)
+			d.event(o, n)
+		case n == nil:
+			d.removed(o)
+		case n.Dir != o.Dir:
+			d.directionChanged(o, n)
+		default:
+			d.event(o, n)
+		}
+	}
+	for _, n := range slices.Concat(d.new.s.Client, d.new.s.Server) {
+		if d.old.events[n.Name] == nil && !renamedTo[n.Name] {
+			d.added(n)
+		}
+	}
+}
+
+// renames pairs each removed event with the one added event of the same direction
+// whose payload and reply have the same wire shape, when the pairing is unique.
+func (d *differ) renames() map[string]*schema.Event {
+	shape := func(x *index, ev *schema.Event) string {
+		return string(ev.Dir) + "|" + x.shape(ev.Payload) + "|" + x.shape(ev.Reply)
+	}
+	removed, added := map[string][]*schema.Event{}, map[string][]*schema.Event{}
+	for _, o := range slices.Concat(d.old.s.Client, d.old.s.Server) {
+		if d.new.events[o.Name] == nil {
+			removed[shape(d.old, o)] = append(removed[shape(d.old, o)], o)
+		}
+	}
+	for _, n := range slices.Concat(d.new.s.Client, d.new.s.Server) {
+		if d.old.events[n.Name] == nil {
+			added[shape(d.new, n)] = append(added[shape(d.new, n)], n)
+		}
+	}
+	out := map[string]*schema.Event{}
+	for s, os := range removed {
+		if ns := added[s]; len(os) == 1 && len(ns) == 1 {
+			out[os[0].Name] = ns[0]
+		}
+	}
+	return out
+}
+
+func eventSubject(ev *schema.Event) string { return fmt.Sprintf("%s event %q", ev.Dir, ev.Name) }
+
+func eventFlow(ev *schema.Event) Flow {
+	if ev.Dir == schema.ClientToServer {
+		return Input
+	}
+	return Output
+}
+
+func (d *differ) renamed(o, n *schema.Event) {
+	f := &Finding{Rule: "event-renamed", Subject: eventSubject(o), Change: fmt.Sprintf("renamed to %q (same payload)", n.Name), Pos: n.Pos, OldPos: o.Pos, Gone: true}
+	if o.Dir == schema.ClientToServer {
+		f.Effects = []Effect{
+			{Flow: Input, Breaks: OldClients, Why: fmt.Sprintf("old clients emit %q; the new server answers unknown-event", o.Name)},
+			{Flow: Input, Breaks: OldServers, Why: fmt.Sprintf("new clients emit %q; old servers answer unknown-event", n.Name)},
+		}
+	} else {
+		f.Effects = []Effect{
+			{Flow: Output, Breaks: OldClients, Why: fmt.Sprintf("old clients listen for %q, which the new server no longer sends", o.Name)},
+			{Flow: Output, Breaks: OldServers, Why: fmt.Sprintf("old servers send %q, which new clients no longer listen for", o.Name)},
+		}
+	}
+	d.add(f)
+}
+
+func (d *differ) removed(o *schema.Event) {
+	f := &Finding{Rule: "event-removed", Subject: eventSubject(o), Change: "removed", Pos: d.removedEventPos(o), OldPos: o.Pos, Gone: true}
+	why := "old clients that emit it get unknown-event"
+	if o.Dir == schema.ServerToClient {
+		why = "old clients that wait for it never receive it"
+	}
+	f.Effects = []Effect{{Flow: eventFlow(o), Breaks: OldClients, Why: why}}
+	d.add(f)
+}
+
+// removedEventPos points at the event of NEW that now stands where o was.
+func (d *differ) removedEventPos(o *schema.Event) schema.Pos {
+	section := d.old.s.Client
+	if o.Dir == schema.ServerToClient {
+		section = d.old.s.Server
+	}
+	i := slices.Index(section, o)
+	for _, ev := range slices.Concat(section[i+1:], reversed(section[:i])) {
+		if n := d.new.events[ev.Name]; n != nil && n.Dir == o.Dir {
+			return n.Pos
+		}
+	}
+	return d.new.s.Pos
+}
+
+func (d *differ) added(n *schema.Event) {
+	f := &Finding{Rule: "event-added", Subject: eventSubject(n), Change: "added", Pos: n.Pos}
+	why := "old clients ignore it"
+	if n.Dir == schema.ClientToServer {
+		why = "old clients do not emit it; old servers answer unknown-event to new clients until they are deployed"
+	}
+	f.Effects = []Effect{{Flow: eventFlow(n), Why: why}}
+	d.add(f)
+}
+
+func (d *differ) directionChanged(o, n *schema.Event) {
+	d.add(&Finding{Rule: "direction-changed", Subject: fmt.Sprintf("event %q", n.Name), Change: fmt.Sprintf("moved from %s to %s", o.Dir, n.Dir),
+		Pos: n.Pos, OldPos: o.Pos,
+		Effects: []Effect{
+			{Flow: eventFlow(o), Breaks: OldClients, Why: "old clients and the new server both expect the other side to send it"},
+			{Flow: eventFlow(n), Breaks: OldServers, Why: "new clients and old servers both expect the other side to send it"},
+		}})
+}
+
+// event compares two versions of one event (or of a renamed one).
+func (d *differ) event(o, n *schema.Event) {
+	subject := eventSubject(n)
+	if o.Deprecated != n.Deprecated {
+		f := &Finding{Rule: "deprecated", Subject: subject, Pos: eventKeyPos(n, "deprecated"), OldPos: eventKeyPos(o, "deprecated")}
+		d.add(deprecation(f, o.Deprecated, n.Deprecated))
+	}
+	if o.Doc != n.Doc {
+		d.add(&Finding{Rule: "doc-changed", Subject: subject, Change: "doc changed", Pos: eventKeyPos(n, "doc"), OldPos: eventKeyPos(o, "doc")})
+	}
+	if n.Dir == schema.ClientToServer {
+		d.timeout(o, n)
+		d.reply(o, n)
+		d.errorCodes(o, n)
+		d.clientPayload(o, n)
+		return
+	}
+	d.targets(o, n)
+	d.payload(o, n)
+}
+
+func eventKeyPos(ev *schema.Event, key string) schema.Pos {
+	if p, ok := ev.KeyPos[key]; ok {
+		return p
+	}
+	return ev.Pos
+}
+
+func payloadUse(ev *schema.Event) use {
+	return use{name: ev.Name + " payload", subject: eventSubject(ev) + " payload", flow: eventFlow(ev), refused: "it answers invalid-payload"}
+}
+
+func (d *differ) payload(o, n *schema.Event) {
+	d.value(at{use: payloadUse(n)}, d.old.resolve(o.Payload), d.new.resolve(n.Payload))
+}
+
+// clientPayload handles what Socket.IO adds to field rules: a client may emit an
+// event without fields with no argument at all, which a server that decodes a
+// payload refuses whatever its fields.
+func (d *differ) clientPayload(o, n *schema.Event) {
+	of, nf := d.old.resolve(o.Payload).last().spec.Fields, d.new.resolve(n.Payload).last().spec.Fields
+	switch {
+	case len(of) == 0 && len(nf) > 0:
+		d.add(&Finding{Rule: "payload-added", Subject: eventSubject(n), Change: "payload added: " + fieldNames(nf), Pos: eventKeyPos(n, "payload"), OldPos: o.Pos,
+			Effects: []Effect{{Use: n.Name + " payload", Flow: Input, Breaks: OldClients,
+				Why: "old clients may emit it without an argument; the new server decodes an object and answers invalid-payload"}}})
+	case len(of) > 0 && len(nf) == 0:
+		d.add(&Finding{Rule: "payload-removed", Subject: eventSubject(n), Change: "payload removed: " + fieldNames(of), Pos: n.Pos, OldPos: eventKeyPos(o, "payload"), Gone: true,
+			Effects: []Effect{{Use: n.Name + " payload", Flow: Input, Breaks: OldServers,
+				Why: "new clients may emit it without an argument; old servers decode an object and answer invalid-payload"}}})
+	default:
+		d.payload(o, n)
+	}
+}
+
+func fieldNames(fields []*schema.Field) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return list(names)
+}
+
+// reply compares the data of the ack. Every client event may be acked; a reply
+// adds "data" to the {"ok":true} envelope.
+func (d *differ) reply(o, n *schema.Event) {
+	switch {
+	case o.Reply == nil && n.Reply == nil:
+	case o.Reply == nil:
+		d.add(&Finding{Rule: "reply-added", Subject: eventSubject(n), Change: "reply added", Pos: eventKeyPos(n, "reply"), OldPos: o.Pos,
+			Effects: []Effect{
+				{Use: n.Name + " reply", Flow: Output, Why: "old clients ignore the data in the ack"},
+				{Use: n.Name + " reply", Flow: Output, Breaks: OldServers, Why: `new clients expect data in the ack; old servers answer {"ok":true} without it`},
+			}})
+	case n.Reply == nil:
+		d.add(&Finding{Rule: "reply-removed", Subject: eventSubject(n), Change: "reply removed", Pos: n.Pos, OldPos: eventKeyPos(o, "reply"), Gone: true,
+			Effects: []Effect{{Use: n.Name + " reply", Flow: Output, Breaks: OldClients, Why: `old clients expect data in the ack; the new server answers {"ok":true} without it`}}})
+	default:
+		u := use{name: n.Name + " reply", subject: eventSubject(n) + " reply", flow: Output}
+		d.value(at{use: u}, d.old.resolve(o.Reply), d.new.resolve(n.Reply))
+	}
+}
+
+// errorCodes compares the codes an event may fail with. The runtime answers a code
+// the event does not declare with "internal", so a removed code stops reaching
+// the clients that handle it.
+func (d *differ) errorCodes(o, n *schema.Event) {
+	for _, r := range o.Errors {
+		if !slices.ContainsFunc(n.Errors, func(x schema.ErrorRef) bool { return x.Code == r.Code }) {
+			d.add(&Finding{Rule: "error-code-removed", Subject: eventSubject(n), Change: fmt.Sprintf("error code %q removed", r.Code),
+				Pos: eventKeyPos(n, "errors"), OldPos: r.Pos, Gone: true,
+				Effects: []Effect{{Flow: Output, Breaks: OldClients,
+					Why: fmt.Sprintf("old clients that handle %q no longer get it: the new server answers internal where a handler still returns it", r.Code)}}})
+		}
+	}
+	for _, r := range n.Errors {
+		if !slices.ContainsFunc(o.Errors, func(x schema.ErrorRef) bool { return x.Code == r.Code }) {
+			d.add(&Finding{Rule: "error-code-added", Subject: eventSubject(n), Change: fmt.Sprintf("error code %q added", r.Code), Pos: r.Pos,
+				Effects: []Effect{{Flow: Output, Why: "old clients get a code they do not know, with its message, as they get runtime codes"}}})
+		}
+	}
+}
+
+func (d *differ) timeout(o, n *schema.Event) {
+	if o.Timeout != n.Timeout {
+		d.add(&Finding{Rule: "timeout-changed", Subject: eventSubject(n), Change: "timeout " + duration(o) + " -> " + duration(n),
+			Pos: eventKeyPos(n, "timeout"), OldPos: eventKeyPos(o, "timeout")})
+	}
+}
+
+func duration(ev *schema.Event) string {
+	if ev.Timeout == 0 {
+		return "default"
+	}
+	return ev.Timeout.String()
+}
+
+// targetText says where a target delivers an event, for old clients' point of view.
+var targetText = map[string]string{
+	schema.ToSocket: "on the socket whose event or connection the server is handling",
+	schema.ToAll:    "on every socket",
+	schema.ToRoom:   "in the rooms they joined",
+	schema.ToOthers: "when another socket caused it",
+}
+
+// targets compares where a server event is sent: a removed target means some
+// clients no longer receive it.
+func (d *differ) targets(o, n *schema.Event) {
+	pos, oldPos := eventKeyPos(n, "to"), eventKeyPos(o, "to")
+	for _, t := range o.To {
+		if !slices.Contains(n.To, t) {
+			d.add(&Finding{Rule: "to-narrowed", Subject: eventSubject(n), Change: fmt.Sprintf("target %q removed", t), Pos: pos, OldPos: oldPos,
+				Effects: []Effect{{Flow: Output, Breaks: OldClients, Why: "old clients that expect it " + targetText[t] + " no longer get it"}}})
+		}
+	}
+	for _, t := range n.To {
+		if !slices.Contains(o.To, t) {
+			d.add(&Finding{Rule: "to-widened", Subject: eventSubject(n), Change: fmt.Sprintf("target %q added", t), Pos: pos, OldPos: oldPos,
+				Effects: []Effect{{Flow: Output, Why: "old clients now also get it " + targetText[t] + "; check they do not assume otherwise"}}})
+		}
+	}
+}
