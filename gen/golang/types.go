@@ -189,8 +189,8 @@ func (g *generator) genValidate(st *model.Struct) jen.Code {
 		name := f.Name
 		wrap := func(err jen.Code) jen.Code { return jen.Qual(runtimePkg, "At").Call(jen.Lit(name), err) }
 		value := jen.Id("x").Dot(f.GoName)
-		if f.Optional && f.Type.Kind != model.Array {
-			value = jen.Op("*").Id("x").Dot(f.GoName)
+		if f.Optional && f.Type.Kind != model.Array && f.Type.Kind != model.Object {
+			value = jen.Op("*").Id("x").Dot(f.GoName) // methods of structs work through the pointer
 		}
 		v, checks := g.checks(value, f.Type, st.GoName+f.GoName, wrap)
 		vars = append(vars, v...)
@@ -302,8 +302,8 @@ func (g *generator) genAppendJSON(st *model.Struct) jen.Code {
 	body := []jen.Code{jen.Id("start").Op(":=").Len(jen.Id("b"))}
 	for _, f := range st.Fields {
 		value := jen.Id("x").Dot(f.GoName)
-		if f.Optional && f.Type.Kind != model.Array {
-			value = jen.Op("*").Id("x").Dot(f.GoName)
+		if f.Optional && f.Type.Kind != model.Array && f.Type.Kind != model.Object {
+			value = jen.Op("*").Id("x").Dot(f.GoName) // methods of structs work through the pointer
 		}
 		write := []jen.Code{
 			jen.Id("b").Op("=").Append(jen.Id("b"), rawLit(fmt.Sprintf(`,%q:`, f.Name)).Op("...")),
