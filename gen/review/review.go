@@ -155,7 +155,9 @@ func (d *differ) add(f *Finding) {
 	d.findings = append(d.findings, f)
 }
 
-func posKey(p schema.Pos) string { return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col) }
+func posKey(p schema.Pos) string {
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+}
 
 // index gives names to the parts of one schema.
 type index struct {
