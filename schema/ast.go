@@ -61,6 +61,7 @@ type Schema struct {
 	Client    []*Event // client -> server, in file order
 	Server    []*Event // server -> client, in file order
 	Pos       Pos
+	KeyPos    map[string]Pos // position of each top-level value, e.g. "version"
 }
 
 // TypeDef is a named type declared under "types".

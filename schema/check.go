@@ -61,13 +61,13 @@ func (c *checker) errorf(p Pos, hint, format string, args ...any) { c.l.errorf(p
 func (c *checker) header() {
 	s := c.s
 	if s.Name != "" && !reSchemaID.MatchString(s.Name) {
-		c.errorf(s.Pos, "use lower-case letters, digits and dashes", "schema: invalid name %q", s.Name)
+		c.errorf(s.KeyPos["schema"], "use lower-case letters, digits and dashes", "schema: invalid name %q", s.Name)
 	}
 	if s.Version != "" && !reVersion.MatchString(s.Version) {
-		c.errorf(s.Pos, "write MAJOR.MINOR.PATCH, e.g. 1.0.0", "version: %q is not a semantic version", s.Version)
+		c.errorf(s.KeyPos["version"], "write MAJOR.MINOR.PATCH, e.g. 1.0.0", "version: %q is not a semantic version", s.Version)
 	}
 	if !strings.HasPrefix(s.Namespace, "/") {
-		c.errorf(s.Pos, `e.g. "/" or "/chat"`, "namespace: %q must start with \"/\"", s.Namespace)
+		c.errorf(s.KeyPos["namespace"], `e.g. "/" or "/chat"`, "namespace: %q must start with \"/\"", s.Namespace)
 	}
 }
 

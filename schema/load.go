@@ -37,8 +37,8 @@ func Parse(file string, data []byte) (*Schema, error) {
 	} else {
 		l.document(s, root.Content[0])
 	}
-	if len(l.errs) == 0 {
-		check(l, s)
+	if len(root.Content) > 0 {
+		check(l, s) // even after syntax errors, so that every problem is reported at once
 	}
 	if len(l.errs) > 0 {
 		l.errs.sort()
@@ -182,11 +182,13 @@ var topKeys = []string{"schema", "version", "namespace", "doc", "auth", "types",
 
 func (l *loader) document(s *Schema, n *yaml.Node) {
 	s.Pos = l.pos(n)
+	s.KeyPos = map[string]Pos{}
 	entries, ok := l.mapping(n, "schema", topKeys)
 	if !ok {
 		return
 	}
 	for _, e := range entries {
+		s.KeyPos[e.key] = l.pos(e.value)
 		switch e.key {
 		case "schema":
 			s.Name = l.str(e.value, "schema")
