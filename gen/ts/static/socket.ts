@@ -1,0 +1,162 @@
+// The connection and the request/answer machinery behind the typed API (api.ts).
+
+import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+
+import { asObject, asString, at, fail, required, ValidationError, type Reader } from "./checks.js";
+import type { Auth, ClientToServerEvents, ErrorCode, EventErrorCodes, ServerToClientEvents } from "./types.js";
+import { NAMESPACE } from "./types.js";
+
+/** KarlSocket is a socket.io-client socket typed with the schema's events. */
+export type KarlSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * SOCKET_DEFAULTS are the options createSocket starts from: reconnect with a backoff from
+ * 1 s to 5 s, give up after 10 attempts, WebSocket only, and a connection of its own for
+ * each socket (no manager shared behind the caller's back).
+ */
+export const SOCKET_DEFAULTS = {
+  reconnection: true,
+  reconnectionDelay: 1000,
+  reconnectionDelayMax: 5000,
+  reconnectionAttempts: 10,
+  transports: ["websocket"],
+  forceNew: true,
+} satisfies Partial<ManagerOptions & SocketOptions>;
+
+/** AuthProvider returns the handshake auth; it is called on every connect and reconnect. */
+export type AuthProvider = () => Auth | Promise<Auth>;
+
+/** CreateSocketOptions are socket.io-client's options, with a typed auth. */
+export interface CreateSocketOptions extends Partial<Omit<ManagerOptions & SocketOptions, "auth">> {
+  /**
+   * The handshake auth, or a function that returns it: called on every connect and
+   * reconnect, so a token saved a moment ago is the one sent. A function that throws
+   * or rejects connects without auth.
+   */
+  auth?: Auth | AuthProvider;
+}
+
+/**
+ * createSocket opens a socket to the server at url (its origin, e.g.
+ * "https://karl.example"; the schema's namespace is added) with SOCKET_DEFAULTS
+ * under options.
+ */
+export function createSocket(url: string, options: CreateSocketOptions = {}): KarlSocket {
+  const { auth, ...rest } = options;
+  const target = NAMESPACE === "/" ? url : url.replace(/\/+$/, "") + NAMESPACE;
+  return io(target, {
+    ...SOCKET_DEFAULTS,
+    ...rest,
+    auth: (send: (data: object) => void) => {
+      Promise.resolve()
+        .then(() => (typeof auth === "function" ? auth() : (auth ?? {})))
+        .then(send, () => send({}));
+    },
+  });
+}
+
+/**
+ * LocalErrorCode is a code the client gives a failed call itself: "timeout" when no
+ * answer came in time, "invalid-response" when the answer does not match the schema,
+ * "not-connected" when there is no socket to send on (before useSocket's effect ran).
+ */
+export type LocalErrorCode = "timeout" | "invalid-response" | "not-connected";
+
+/**
+ * KarlError is how a call fails: the server's answer {ok: false} (its code, message and
+ * path), a payload refused before it was sent (code "invalid-payload"), or a
+ * LocalErrorCode. Its message is meant for people.
+ */
+export class KarlError<C extends string = ErrorCode | LocalErrorCode> extends Error {
+  /** The machine-readable code, e.g. "no-session". */
+  readonly code: C;
+  /** The client event that failed, e.g. "set-username". */
+  readonly event: string;
+  /** The payload field at fault, e.g. "username"; "" when the error is not about one field. */
+  readonly path: string;
+
+  constructor(event: string, code: C, message: string, path = "") {
+    super(message);
+    this.name = "KarlError";
+    this.event = event;
+    this.code = code;
+    this.path = path;
+  }
+}
+
+/** ApiError is the error a call of client event E rejects with. */
+export type ApiError<E extends keyof EventErrorCodes> = KarlError<EventErrorCodes[E] | LocalErrorCode>;
+
+/** isKarlError reports whether err is a KarlError, of the given client event if one is named. */
+export function isKarlError<E extends keyof EventErrorCodes>(err: unknown, event?: E): err is ApiError<E> {
+  return err instanceof KarlError && (event === undefined || err.event === event);
+}
+
+/** EventReaders check what a client event sends (null: it takes no payload) and the reply it gets. */
+export interface EventReaders<P, R> {
+  readonly payload: Reader<P> | null;
+  readonly reply: Reader<R>;
+}
+
+/**
+ * request sends event with an ack and settles with the answer. The payload is checked
+ * first: a refused payload rejects with "invalid-payload" and nothing is sent.
+ */
+export function request<P, R>(
+  socket: KarlSocket,
+  event: keyof ClientToServerEvents & string,
+  readers: EventReaders<P, R>,
+  payload: P | undefined,
+  timeout: number,
+): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const args: unknown[] = [];
+    if (readers.payload !== null) {
+      try {
+        args.push(readers.payload(payload, ""));
+      } catch (err) {
+        reject(fromValidation(event, "invalid-payload", err));
+        return;
+      }
+    }
+    // The event and its payload were checked against the schema above.
+    const untyped = socket as unknown as Socket;
+    untyped.timeout(timeout).emit(event, ...args, (err: Error | null, answer: unknown) => {
+      if (err) {
+        reject(new KarlError(event, "timeout", `no answer to "${event}" within ${timeout} ms`));
+        return;
+      }
+      try {
+        resolve(readAnswer(event, answer, readers.reply));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** readAnswer reads the ack envelope {ok: true, data} or {ok: false, error}. */
+function readAnswer<R>(event: string, answer: unknown, readReply: Reader<R>): R {
+  let reply: R;
+  try {
+    const o = asObject(answer, "");
+    if (o["ok"] === false) {
+      const e = asObject(o["error"], "error");
+      const path = e["path"] == null ? "" : asString(e["path"], at("error", "path"));
+      // The server sends only the runtime's codes and those the schema declares for event.
+      const code = required(e, "code", "error", asString) as ErrorCode;
+      throw new KarlError(event, code, required(e, "message", "error", asString), path);
+    }
+    if (o["ok"] !== true) fail("ok", "expected true or false");
+    reply = readReply(o["data"], "");
+  } catch (err) {
+    throw fromValidation(event, "invalid-response", err);
+  }
+  return reply;
+}
+
+/** fromValidation turns a ValidationError into a KarlError with code; other errors pass. */
+function fromValidation(event: string, code: "invalid-payload" | "invalid-response", err: unknown): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new KarlError(event, code, err.reason, err.path);
+}

@@ -1,0 +1,326 @@
+package ts
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/karl-app/karl/gen/model"
+)
+
+// genValidate renders validate.ts: a reader (see checks.ts) for every declared type and
+// object, then the readers of every event's payload and reply, by event name.
+func (g *generator) genValidate() string {
+	v := &validateFile{checks: map[string]bool{}, types: map[string]bool{}}
+	var blocks []string
+	for _, sc := range g.m.Scalars {
+		blocks = append(blocks, v.genScalarReader(sc))
+		blocks = append(blocks, v.flush()...)
+	}
+	for _, st := range g.structs() {
+		blocks = append(blocks, v.genStructReader(st))
+		blocks = append(blocks, v.flush()...)
+	}
+	blocks = append(blocks, v.genServerReaders(g.m.Server), v.genClientReaders(g.m.Client))
+	return join(append([]string{v.imports()}, blocks...)...)
+}
+
+// validateFile collects what validate.ts imports, and the readers of inline types
+// met while rendering a declaration, which follow it.
+type validateFile struct {
+	checks map[string]bool // names imported from checks.ts
+	types  map[string]bool // type names imported from types.ts
+	inline []string
+}
+
+func (v *validateFile) check(name string) string {
+	v.checks[name] = true
+	return name
+}
+
+func (v *validateFile) typ(name string) string {
+	v.types[name] = true
+	return name
+}
+
+func (v *validateFile) flush() []string {
+	out := v.inline
+	v.inline = nil
+	return out
+}
+
+func (v *validateFile) imports() string {
+	checks := sortedKeys(v.checks)
+	for i, c := range checks {
+		if c == "Reader" {
+			checks[i] = "type Reader"
+		}
+	}
+	out := importLine(checks, "./checks.js", false)
+	if len(v.types) > 0 {
+		out += "\n" + importLine(sortedKeys(v.types), "./types.js", true)
+	}
+	return out
+}
+
+// importLine renders an import on one line when it fits, else one name a line.
+func importLine(names []string, from string, typeOnly bool) string {
+	kw := "import "
+	if typeOnly {
+		kw = "import type "
+	}
+	line := kw + "{ " + strings.Join(names, ", ") + " } from " + str(from) + ";"
+	if len(line) <= docWidth {
+		return line
+	}
+	return kw + "{\n  " + strings.Join(names, ",\n  ") + ",\n} from " + str(from) + ";"
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return keys
+}
+
+// genScalarReader renders the reader of a named type that is not an object:
+//
+//	/** readUsername reads a Username. */
+//	function readUsername(v: unknown, path: string): Username {
+//	  const s = asTrimmedString(v, path);
+//	  minLength(s, 1, path);
+//	  return s;
+//	}
+func (v *validateFile) genScalarReader(sc *model.Scalar) string {
+	t := *sc.Type
+	if t.Named != nil { // an alias of another named type: its reader does the checks
+		return v.genFunc(true, "read"+sc.GoName, v.typ(sc.GoName), readerDoc("read"+sc.GoName, sc.GoName),
+			nil, []string{"return read" + t.Named.GoName + "(v, path);"})
+	}
+	consts, body := v.body(&t, sc.GoName)
+	return v.genFunc(true, "read"+sc.GoName, v.typ(sc.GoName), readerDoc("read"+sc.GoName, sc.GoName), consts, body)
+}
+
+// genFunc renders a reader function with the constants it uses above it. The readers of
+// declared types are exported, those of inline types are not.
+func (v *validateFile) genFunc(exported bool, name, result, text string, consts, body []string) string {
+	var b strings.Builder
+	for _, c := range consts {
+		b.WriteString(c + "\n")
+	}
+	if len(consts) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(doc("", text, ""))
+	if exported {
+		b.WriteString("export ")
+	}
+	b.WriteString("function " + name + "(v: unknown, path = \"\"): " + result + " {\n")
+	for _, l := range body {
+		b.WriteString("  " + l + "\n")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+func readerDoc(fn, typ string) string {
+	return fn + " reads a value of type " + typ + " (see Reader)."
+}
+
+// body renders the body of the reader of a value of type t, and the constants it
+// needs (patterns, enum values), named after name.
+func (v *validateFile) body(t *model.Type, name string) (consts, body []string) {
+	switch t.Kind {
+	case model.String:
+		return v.stringChecks(t, name)
+	case model.Integer, model.Number, model.Timestamp:
+		read := map[model.Kind]string{model.Integer: "asInteger", model.Number: "asNumber", model.Timestamp: "asTimestamp"}[t.Kind]
+		if t.Min == nil && t.Max == nil {
+			return nil, []string{"return " + v.check(read) + "(v, path);"}
+		}
+		body = append(body, "const n = "+v.check(read)+"(v, path);")
+		if t.Min != nil {
+			body = append(body, v.check("min")+"(n, "+number(*t.Min)+", path);")
+		}
+		if t.Max != nil {
+			body = append(body, v.check("max")+"(n, "+number(*t.Max)+", path);")
+		}
+		return nil, append(body, "return n;")
+	case model.Boolean:
+		return nil, []string{"return " + v.check("asBoolean") + "(v, path);"}
+	case model.Array:
+		read := "asArray(v, path, " + v.reader(t.Elem, name+"Item") + ")"
+		v.check("asArray")
+		if t.MinItems == nil && t.MaxItems == nil {
+			return nil, []string{"return " + read + ";"}
+		}
+		body = append(body, "const a = "+read+";")
+		if t.MinItems != nil {
+			body = append(body, fmt.Sprintf("%s(a, %d, path);", v.check("minItems"), *t.MinItems))
+		}
+		if t.MaxItems != nil {
+			body = append(body, fmt.Sprintf("%s(a, %d, path);", v.check("maxItems"), *t.MaxItems))
+		}
+		return nil, append(body, "return a;")
+	}
+	return nil, []string{"return " + v.reader(t, name) + "(v, path);"}
+}
+
+// stringChecks renders the checks of a string in the order the server runs them.
+func (v *validateFile) stringChecks(t *model.Type, name string) (consts, body []string) {
+	read := "asString"
+	if t.Trim {
+		read = "asTrimmedString"
+	}
+	body = append(body, "const s = "+v.check(read)+"(v, path);")
+	if t.MinLength != nil {
+		body = append(body, fmt.Sprintf("%s(s, %d, path);", v.check("minLength"), *t.MinLength))
+	}
+	if t.MaxLength != nil {
+		body = append(body, fmt.Sprintf("%s(s, %d, path);", v.check("maxLength"), *t.MaxLength))
+	}
+	if t.Pattern != "" {
+		consts = append(consts, "const pattern"+name+" = "+regexLiteral(t.Pattern)+";")
+		body = append(body, v.check("matches")+"(s, pattern"+name+", path);")
+	}
+	if t.Format == "image-data-url" {
+		body = append(body, v.check("imageDataURL")+"(s, path);")
+	}
+	if len(t.Enum) > 0 {
+		quoted := make([]string, len(t.Enum))
+		for i, e := range t.Enum {
+			quoted[i] = str(e)
+		}
+		consts = append(consts, "const enum"+name+" = ["+strings.Join(quoted, ", ")+"] as const;")
+		return consts, append(body, "return "+v.check("oneOf")+"(s, enum"+name+", path);")
+	}
+	if len(body) == 1 {
+		return nil, []string{"return " + read + "(v, path);"}
+	}
+	return consts, append(body, "return s;")
+}
+
+// reader returns the name of the reader of a value of type t: a check of checks.ts for
+// plain values, the reader of a named type, or a reader rendered for this one
+// (named "read"+name) when t carries constraints of its own.
+func (v *validateFile) reader(t *model.Type, name string) string {
+	switch {
+	case t.Named != nil:
+		return "read" + t.Named.GoName
+	case t.Kind == model.Object:
+		return "read" + t.Struct.TSName
+	case t.Kind == model.Array || t.HasChecks():
+		consts, body := v.body(t, name)
+		v.inline = append(v.inline, v.genFunc(false, "read"+name, v.typeOf(t), readerDoc("read"+name, tsType(t)), consts, body))
+		return "read" + name
+	case t.Kind == model.String && t.Trim:
+		return v.check("asTrimmedString")
+	}
+	return v.check(map[model.Kind]string{model.String: "asString", model.Integer: "asInteger", model.Number: "asNumber",
+		model.Boolean: "asBoolean", model.Timestamp: "asTimestamp"}[t.Kind])
+}
+
+// typeOf is tsType, noting the named types it mentions as imports.
+func (v *validateFile) typeOf(t *model.Type) string {
+	switch {
+	case t.Named != nil:
+		v.typ(t.Named.GoName)
+	case t.Kind == model.Object:
+		v.typ(t.Struct.TSName)
+	case t.Kind == model.Array:
+		v.typeOf(t.Elem)
+	}
+	return tsType(t)
+}
+
+// genStructReader renders the reader of an object type:
+//
+//	/** readProfile reads a Profile. */
+//	function readProfile(v: unknown, path: string): Profile {
+//	  const o = asObject(v, path);
+//	  const x: Profile = {
+//	    username: required(o, "username", path, readUsername),
+//	  };
+//	  if (o["profileImage"] != null) {
+//	    x.profileImage = readImageDataURL(o["profileImage"], at(path, "profileImage"));
+//	  }
+//	  return x;
+//	}
+func (v *validateFile) genStructReader(st *model.Struct) string {
+	var required, optional []string
+	for _, f := range st.Fields {
+		read := v.reader(f.Type, st.TSName+f.GoName)
+		key := str(f.Name)
+		if !f.Optional {
+			required = append(required, fmt.Sprintf("  %s: %s(o, %s, path, %s),", f.Name, v.check("required"), key, read))
+			continue
+		}
+		optional = append(optional,
+			fmt.Sprintf("if (o[%s] != null) {", key),
+			fmt.Sprintf("  x.%s = %s(o[%s], %s(path, %s));", f.Name, read, key, v.check("at"), key),
+			"}")
+	}
+	body := []string{"const o = " + v.check("asObject") + "(v, path);"}
+	switch {
+	case len(st.Fields) == 0:
+		body = []string{v.check("asObject") + "(v, path);", "return {};"}
+	case len(optional) == 0:
+		body = append(body, "return {")
+		body = append(body, required...)
+		body = append(body, "};")
+	default:
+		if len(required) == 0 {
+			body = append(body, "const x: "+st.TSName+" = {};")
+		} else {
+			body = append(body, "const x: "+st.TSName+" = {")
+			body = append(body, required...)
+			body = append(body, "};")
+		}
+		body = append(body, optional...)
+		body = append(body, "return x;")
+	}
+	name := v.typ(st.TSName)
+	return v.genFunc(true, "read"+name, name, readerDoc("read"+name, name), nil, body)
+}
+
+// genServerReaders renders the readers of the server events' payloads by event.
+func (v *validateFile) genServerReaders(events []*model.Event) string {
+	var b strings.Builder
+	b.WriteString(doc("", "ServerEventReaders has a reader for the payload of every server event.", ""))
+	b.WriteString("export type ServerEventReaders = {\n")
+	b.WriteString("  readonly [E in keyof " + v.typ("ServerToClientEvents") + "]: " + v.check("Reader") + "<Parameters<ServerToClientEvents[E]>[0]>;\n")
+	b.WriteString("};\n\n")
+	b.WriteString(doc("", "serverEvents holds the reader of every server event's payload: listeners check what arrives with it, as useSocketEvent does.", ""))
+	b.WriteString("export const serverEvents: ServerEventReaders = {\n")
+	for _, ev := range events {
+		read := v.check("readNothing")
+		if ev.HasPayload() {
+			read = "read" + ev.Payload.TSName
+		}
+		b.WriteString("  " + str(ev.Name) + ": " + read + ",\n")
+	}
+	b.WriteString("  \"request-error\": " + v.check("readRequestError") + ",\n")
+	b.WriteString("};")
+	return b.String()
+}
+
+// genClientReaders renders the readers of the client events' payloads and replies by event.
+func (v *validateFile) genClientReaders(events []*model.Event) string {
+	var b strings.Builder
+	b.WriteString(doc("", "clientEvents holds, for every client event, the readers of its payload (null: the event takes none) and of its reply: the API checks what it sends and what it gets back with them.", ""))
+	b.WriteString("export const clientEvents = {\n")
+	for _, ev := range events {
+		payload, reply := "null", v.check("readNothing")
+		if ev.HasPayload() {
+			payload = "read" + ev.Payload.TSName
+		}
+		if ev.Reply != nil {
+			reply = "read" + ev.Reply.TSName
+		}
+		b.WriteString("  " + str(ev.Name) + ": { payload: " + payload + ", reply: " + reply + " },\n")
+	}
+	b.WriteString("} as const;")
+	return b.String()
+}
