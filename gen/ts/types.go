@@ -85,10 +85,13 @@ func (g *generator) genInterface(st *model.Struct) string {
 
 // fieldDoc is a field's doc; timestamps say their unit when the schema does not.
 func fieldDoc(f *model.Field) string {
-	if f.Type.Kind == model.Timestamp && f.Type.Named == nil && !strings.Contains(f.Doc, "Unix") {
-		return strings.TrimSpace(f.Doc + " (Unix milliseconds)")
+	if f.Type.Kind != model.Timestamp || f.Type.Named != nil || strings.Contains(f.Doc, "Unix") {
+		return f.Doc
 	}
-	return f.Doc
+	if f.Doc == "" {
+		return "Unix milliseconds."
+	}
+	return strings.TrimSuffix(f.Doc, ".") + " (Unix milliseconds)."
 }
 
 // genErrorCodes renders the runtime's codes, the schema's and their union.
