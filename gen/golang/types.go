@@ -145,9 +145,13 @@ func fieldDoc(f *model.Field) string {
 //		return x, x.Validate()
 //	}
 func (g *generator) genDecode(st *model.Struct) jen.Code {
+	m := jen.Id("m")
+	if len(st.Fields) == 0 {
+		m = jen.Id("_")
+	}
 	body := []jen.Code{
 		jen.Var().Id("x").Id(st.GoName),
-		jen.List(jen.Id("m"), jen.Err()).Op(":=").Qual(runtimePkg, "Object").Call(jen.Id("v")),
+		jen.List(m, jen.Err()).Op(":=").Qual(runtimePkg, "Object").Call(jen.Id("v")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("x"), jen.Err())),
 	}
 	var vars []jen.Code
@@ -253,11 +257,17 @@ func (g *generator) checks(v *jen.Statement, t *model.Type, name string, wrap fu
 		if t.MaxItems != nil {
 			check(jen.Qual(runtimePkg, "MaxItems").Call(jen.Len(v.Clone()), jen.Lit(*t.MaxItems)))
 		}
-		itemWrap := func(err jen.Code) jen.Code { return wrap(jen.Qual(runtimePkg, "AtIndex").Call(jen.Id("i"), err)) }
-		itemVars, itemChecks := g.checks(jen.Id("item"), t.Elem, name+"Item", itemWrap)
+		// Nested arrays get their own loop variables: i, item; j, item2; ...
+		depth := strings.Count(name, "Item")
+		idx, item := string(rune('i'+depth)), "item"
+		if depth > 0 {
+			item = fmt.Sprintf("item%d", depth+1)
+		}
+		itemWrap := func(err jen.Code) jen.Code { return wrap(jen.Qual(runtimePkg, "AtIndex").Call(jen.Id(idx), err)) }
+		itemVars, itemChecks := g.checks(jen.Id(item), t.Elem, name+"Item", itemWrap)
 		vars = append(vars, itemVars...)
 		if len(itemChecks) > 0 {
-			out = append(out, jen.For(jen.List(jen.Id("i"), jen.Id("item")).Op(":=").Range().Add(v.Clone())).Block(itemChecks...))
+			out = append(out, jen.For(jen.List(jen.Id(idx), jen.Id(item)).Op(":=").Range().Add(v.Clone())).Block(itemChecks...))
 		}
 	}
 	return vars, out
