@@ -1,0 +1,113 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/karl-app/karl/gen"
+	"github.com/karl-app/karl/gen/docs"
+	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/schema"
+)
+
+func init() { commands["docs"] = docsCommand }
+
+const docsUsage = `usage: karlgen docs [--schema schema/karl.yaml] [--out docs] [--check]
+
+Writes OUT/EVENTS.md (the reference of every event, for people) and
+OUT/asyncapi.yaml (AsyncAPI 3.0, for tools), each only when its bytes change.
+With --check, writes nothing and exits 1 with a diff when a file is stale.
+
+flags:
+`
+
+func docsCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("karlgen docs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, docsUsage); fs.PrintDefaults() }
+	path := fs.String("schema", "schema/karl.yaml", "schema file")
+	out := fs.String("out", "docs", "directory of EVENTS.md and asyncapi.yaml")
+	checkOnly := fs.Bool("check", false, "exit 1 with a diff when a file is stale, write nothing")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "karlgen docs: unexpected argument %q\n", rest[0])
+		return 2
+	}
+	files, err := docsFiles(*path, *out)
+	if err != nil {
+		printError(stderr, err)
+		return 2
+	}
+	if *checkOnly {
+		return checkDocs(files, *path, *out, stdout, stderr)
+	}
+	written, err := gen.Write(files)
+	for _, p := range written {
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "karlgen docs: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+func docsFiles(path, out string) ([]gen.File, error) {
+	s, err := schema.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Build(s, moduleRelative(path))
+	if err != nil {
+		return nil, err
+	}
+	generated, err := docs.Generate(m)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]gen.File, len(generated))
+	for i, f := range generated {
+		files[i] = gen.File{Path: filepath.Join(out, f.Name), Data: f.Data}
+	}
+	return files, nil
+}
+
+func checkDocs(files []gen.File, path, out string, stdout, stderr io.Writer) int {
+	stale := gen.Stale(files)
+	if len(stale) == 0 {
+		fmt.Fprintf(stdout, "karlgen docs: %d files are up to date\n", len(files))
+		return 0
+	}
+	for _, f := range stale {
+		old, _ := os.ReadFile(f.Path)
+		fmt.Fprint(stdout, udiff.Unified(f.Path+" (on disk)", f.Path+" (generated)", string(old), string(f.Data)))
+	}
+	fmt.Fprintf(stderr, "karlgen docs: %d files are stale; run: karlgen docs --schema %s --out %s (or: make generate)\n", len(stale), path, out)
+	return 1
+}
+
+// moduleRelative is the schema path the docs record: relative to the module root,
+// so that the output does not depend on where karlgen ran. It is what gen records
+// in the headers of generated code.
+func moduleRelative(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	for dir := filepath.Dir(abs); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if rel, err := filepath.Rel(dir, abs); err == nil {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(path)
+}

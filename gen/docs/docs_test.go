@@ -1,0 +1,115 @@
+package docs
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files (testdata and the committed docs/)")
+
+// TestGolden renders the docs of every testdata/<case>/schema.yaml and compares
+// them with EVENTS.md and asyncapi.yaml next to it. tools/asyncapi-validate
+// validates those asyncapi.yaml files too.
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cases in testdata: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			checkFiles(t, filepath.Join(dir, "schema.yaml"), "gen/docs/"+filepath.ToSlash(dir)+"/schema.yaml", dir)
+		})
+	}
+}
+
+// TestCommittedDocs checks that docs/EVENTS.md and docs/asyncapi.yaml are what
+// karlgen docs produces for schema/karl.yaml.
+func TestCommittedDocs(t *testing.T) {
+	checkFiles(t, "../../schema/karl.yaml", "schema/karl.yaml", "../../docs")
+}
+
+func TestDeterministic(t *testing.T) {
+	m := build(t, "../../schema/karl.yaml", "schema/karl.yaml")
+	first, err := Generate(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, err := Generate(build(t, "../../schema/karl.yaml", "schema/karl.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(first, again); diff != "" {
+			t.Fatalf("two runs differ (-first +again):\n%s", diff)
+		}
+	}
+}
+
+func TestAnchor(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"set-username", "set-username"},
+		{"Username", "username"},
+		{"Wire contract", "wire-contract"},
+		{"chat.message", "chatmessage"},
+		{"room:joined", "roomjoined"},
+	} {
+		if got := anchor(tc.in); got != tc.want {
+			t.Errorf("anchor(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestChannelID(t *testing.T) {
+	for in, want := range map[string]string{"/": "root", "/chat": "chat", "/admin/v2": "admin-v2"} {
+		if got := channelID(in); got != want {
+			t.Errorf("channelID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// checkFiles renders the docs of the schema at path (recording source) and
+// compares each file with the one in dir, or rewrites it with -update.
+func checkFiles(t *testing.T, path, source, dir string) {
+	t.Helper()
+	files, err := Generate(build(t, path, source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		golden := filepath.Join(dir, f.Name)
+		if *update {
+			if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Errorf("%v (run: karlgen docs, or go test ./gen/docs -update)", err)
+			continue
+		}
+		if diff := cmp.Diff(string(want), string(f.Data)); diff != "" {
+			t.Errorf("%s is stale; run: karlgen docs --schema %s (-want +got):\n%s", golden, source, diff)
+		}
+	}
+}
+
+func build(t *testing.T, path, source string) *model.Schema {
+	t.Helper()
+	s, err := schema.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Build(s, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
