@@ -98,9 +98,9 @@ func (d *differ) removed(o *schema.Event) {
 
 // removedEventPos points at the event of NEW that now stands where o was.
 func (d *differ) removedEventPos(o *schema.Event) schema.Pos {
-	section := d.old.s.Client
+	section, key := d.old.s.Client, "client"
 	if o.Dir == schema.ServerToClient {
-		section = d.old.s.Server
+		section, key = d.old.s.Server, "server"
 	}
 	i := slices.Index(section, o)
 	for _, ev := range slices.Concat(section[i+1:], reversed(section[:i])) {
@@ -108,7 +108,7 @@ func (d *differ) removedEventPos(o *schema.Event) schema.Pos {
 			return n.Pos
 		}
 	}
-	return d.new.s.Pos
+	return topPos(d.new.s, key)
 }
 
 func (d *differ) added(n *schema.Event) {
@@ -159,7 +159,7 @@ func eventKeyPos(ev *schema.Event, key string) schema.Pos {
 }
 
 func payloadUse(ev *schema.Event) use {
-	return use{name: ev.Name + " payload", subject: eventSubject(ev) + " payload", flow: eventFlow(ev), refused: "it answers invalid-payload"}
+	return use{name: ev.Name + " payload", subject: eventSubject(ev) + " payload", flow: eventFlow(ev), refused: "the event fails with invalid-payload"}
 }
 
 func (d *differ) payload(o, n *schema.Event) {

@@ -142,6 +142,9 @@ type differ struct {
 }
 
 func (d *differ) add(f *Finding) {
+	if f.Pos.Line == 0 { // a removed section: point at the schema
+		f.Pos = d.new.s.Pos
+	}
 	key := f.Rule + "\x00" + f.Subject + "\x00" + f.Change + "\x00" + posKey(f.Pos) + "\x00" + posKey(f.OldPos)
 	if prev, ok := d.merged[key]; ok {
 		for _, e := range f.Effects {
@@ -185,23 +188,32 @@ func newIndex(s *schema.Schema) *index {
 func (d *differ) header() {
 	o, n := d.old.s, d.new.s
 	if o.Namespace != n.Namespace {
-		d.add(&Finding{Rule: "namespace-changed", Subject: "namespace", Change: quoteChange(o.Namespace, n.Namespace), Pos: n.Pos, OldPos: o.Pos,
+		d.add(&Finding{Rule: "namespace-changed", Subject: "namespace", Change: quoteChange(o.Namespace, n.Namespace),
+			Pos: topPos(n, "namespace"), OldPos: topPos(o, "namespace"),
 			Effects: []Effect{
 				{Flow: Input, Breaks: OldClients, Why: "old clients connect to " + strconv.Quote(o.Namespace) + ", which the new server does not serve"},
 				{Flow: Input, Breaks: OldServers, Why: "new clients connect to " + strconv.Quote(n.Namespace) + ", which old servers do not serve"},
 			}})
 	}
 	if o.Name != n.Name {
-		d.add(&Finding{Rule: "doc-changed", Subject: "schema", Change: "name " + quoteChange(o.Name, n.Name), Pos: n.Pos, OldPos: o.Pos})
+		d.add(&Finding{Rule: "doc-changed", Subject: "schema", Change: "name " + quoteChange(o.Name, n.Name), Pos: topPos(n, "schema"), OldPos: topPos(o, "schema")})
 	}
 	if o.Doc != n.Doc {
-		d.add(&Finding{Rule: "doc-changed", Subject: "schema", Change: "doc changed", Pos: n.Pos, OldPos: o.Pos})
+		d.add(&Finding{Rule: "doc-changed", Subject: "schema", Change: "doc changed", Pos: topPos(n, "doc"), OldPos: topPos(o, "doc")})
 	}
+}
+
+// topPos is the position of a top-level value, or of the document when the key is not written.
+func topPos(s *schema.Schema, key string) schema.Pos {
+	if p, ok := s.KeyPos[key]; ok {
+		return p
+	}
+	return s.Pos
 }
 
 // auth compares the handshake auth: an input the server reads before any event.
 func (d *differ) auth() {
-	u := use{name: "auth", subject: "auth", flow: Input, refused: "the server refuses the handshake (connect_error)"}
+	u := use{name: "auth", subject: "auth", flow: Input, refused: "the handshake fails with connect_error"}
 	d.fields(at{use: u}, d.old.s.Auth, d.new.s.Auth, d.new.s.AuthPos)
 }
 

@@ -18,7 +18,7 @@ type use struct {
 	name    string // e.g. "set-username payload"
 	subject string // e.g. `client event "set-username" payload`
 	flow    Flow
-	refused string // what the server does with an input it refuses, e.g. "it answers invalid-payload"
+	refused string // what happens to an input the server refuses, e.g. "the event fails with invalid-payload"
 }
 
 // at is a value's place: its use, its path from the use and, when it is written in
