@@ -321,13 +321,9 @@ func quoteAll(ss []string) []string {
 
 // OptionalSlice reads an optional array field; a missing or null field gives nil.
 func OptionalSlice[T any](m map[string]any, key string, as func(any) ([]T, error)) ([]T, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return nil, nil
+	p, err := Optional(m, key, as)
+	if p == nil {
+		return nil, err
 	}
-	out, err := as(v)
-	if err != nil {
-		return nil, At(key, err)
-	}
-	return out, nil
+	return *p, nil
 }
