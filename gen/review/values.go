@@ -40,7 +40,7 @@ func (a at) subject() string {
 	}
 	s := fmt.Sprintf("type %q", a.owner)
 	if a.inOwner != "" {
-		s += ": " + strings.TrimPrefix(a.inOwner, ".")
+		s += ": " + a.inOwner
 	}
 	return s
 }
