@@ -29,13 +29,18 @@ type File struct {
 	Data []byte
 }
 
-// Run generates every file Config asks for.
-func Run(cfg Config) ([]File, error) {
-	s, err := schema.Load(cfg.Schema)
+// Load loads and checks the schema at path and builds its model.
+func Load(path string) (*model.Schema, error) {
+	s, err := schema.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Build(s, sourceName(cfg.Schema))
+	return model.Build(s, sourceName(path))
+}
+
+// Run generates every file Config asks for.
+func Run(cfg Config) ([]File, error) {
+	m, err := Load(cfg.Schema)
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,7 @@ func durationLit(d time.Duration) jen.Code {
 		name string
 	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
 		if d%u.unit == 0 {
-			return jen.Lit(int(d / u.unit)).Op("*").Qual(timePkg, u.name)
+			return jen.Lit(int(d/u.unit)).Op("*").Qual(timePkg, u.name)
 		}
 	}
 	return jen.Qual(timePkg, "Duration").Call(jen.Lit(int64(d)))

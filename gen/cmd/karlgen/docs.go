@@ -4,15 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-
-	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/karl-app/karl/gen"
 	"github.com/karl-app/karl/gen/docs"
-	"github.com/karl-app/karl/gen/model"
-	"github.com/karl-app/karl/schema"
 )
 
 func init() { commands["docs"] = docsCommand }
@@ -61,11 +56,7 @@ func docsCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 func docsFiles(path, out string) ([]gen.File, error) {
-	s, err := schema.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	m, err := model.Build(s, moduleRelative(path))
+	m, err := gen.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -81,33 +72,5 @@ func docsFiles(path, out string) ([]gen.File, error) {
 }
 
 func checkDocs(files []gen.File, path, out string, stdout, stderr io.Writer) int {
-	stale := gen.Stale(files)
-	if len(stale) == 0 {
-		fmt.Fprintf(stdout, "karlgen docs: %d files are up to date\n", len(files))
-		return 0
-	}
-	for _, f := range stale {
-		old, _ := os.ReadFile(f.Path)
-		fmt.Fprint(stdout, udiff.Unified(f.Path+" (on disk)", f.Path+" (generated)", string(old), string(f.Data)))
-	}
-	fmt.Fprintf(stderr, "karlgen docs: %d files are stale; run: karlgen docs --schema %s --out %s (or: make generate)\n", len(stale), path, out)
-	return 1
-}
-
-// moduleRelative is the schema path the docs record: relative to the module root,
-// so that the output does not depend on where karlgen ran. It is what gen records
-// in the headers of generated code.
-func moduleRelative(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return filepath.ToSlash(path)
-	}
-	for dir := filepath.Dir(abs); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if rel, err := filepath.Rel(dir, abs); err == nil {
-				return filepath.ToSlash(rel)
-			}
-		}
-	}
-	return filepath.ToSlash(path)
+	return reportStale(files, fmt.Sprintf("karlgen docs --schema %s --out %s", path, out), stdout, stderr)
 }

@@ -36,7 +36,7 @@ func TestDocsWriteAndCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr = runKarlgen(t, append([]string{"docs", "--check"}, schemaArgs...)...)
-	if code != 1 || !strings.Contains(stdout, "EVENTS.md (on disk)") || !strings.Contains(stderr, "1 files are stale") {
+	if code != 1 || !strings.Contains(stdout, "EVENTS.md (on disk)") || !strings.Contains(stderr, "1 generated files are stale") {
 		t.Errorf("--check on a stale file: exit %d, want 1 with a diff\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if data, _ := os.ReadFile(events); string(data) != "# Events\n" {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
 
@@ -99,6 +100,12 @@ func generate(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 }
 
 func check(files []gen.File, args []string, stdout, stderr io.Writer) int {
+	return reportStale(files, "karlgen generate "+strings.Join(args, " "), stdout, stderr)
+}
+
+// reportStale prints a diff of each stale file and the command that fixes them;
+// it returns the exit code: 0 when every file is up to date, 1 otherwise.
+func reportStale(files []gen.File, fix string, stdout, stderr io.Writer) int {
 	stale := gen.Stale(files)
 	if len(stale) == 0 {
 		fmt.Fprintf(stdout, "karlgen: %d generated files are up to date\n", len(files))
@@ -108,11 +115,7 @@ func check(files []gen.File, args []string, stdout, stderr io.Writer) int {
 		old, _ := os.ReadFile(f.Path)
 		fmt.Fprint(stdout, udiff.Unified(f.Path+" (on disk)", f.Path+" (generated)", string(old), string(f.Data)))
 	}
-	fmt.Fprintf(stderr, "karlgen: %d generated files are stale; run: karlgen generate", len(stale))
-	for _, a := range args {
-		fmt.Fprintf(stderr, " %s", a)
-	}
-	fmt.Fprintln(stderr, " (or: make generate)")
+	fmt.Fprintf(stderr, "karlgen: %d generated files are stale; run: %s (or: make generate)\n", len(stale), fix)
 	return 1
 }
 
