@@ -6,7 +6,7 @@ KARLGEN := $(GO) run ./gen/cmd/karlgen
 GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events --ts-out tsclient/src/generated
 TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
 
-.PHONY: run build generate check-generated unit test test-go test-interop test-ts test-e2e test-docs deps deps-browser deps-db bench clean
+.PHONY: run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs deps deps-browser deps-db bench clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -33,12 +33,20 @@ check-generated:
 	$(KARLGEN) check $(TESTAPI_FLAGS)
 	$(KARLGEN) docs --schema schema/karl.yaml --out docs --check
 
+## lint-schema: the schema's conventions, positioned like loader errors
+lint-schema:
+	$(KARLGEN) lint --schema schema/karl.yaml
+
+## diff-schema: what this branch's schema change does to deployed clients and servers (BASE=origin/main)
+diff-schema:
+	$(KARLGEN) diff --against $(or $(BASE),origin/main) schema/karl.yaml
+
 ## unit: the inner loop: Go tests without -race, the slow suites skipped (-short)
 unit:
 	$(GO) test -short ./...
 
 ## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, browser, databases
-test: check-generated test-go test-interop test-ts test-e2e test-docs
+test: check-generated lint-schema test-go test-interop test-ts test-e2e test-docs
 
 test-go: deps-db
 	$(GO) vet ./...
