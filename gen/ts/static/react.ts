@@ -50,6 +50,7 @@ export interface UseSocketResult {
 /**
  * useSocket opens one socket for the component that calls it: created in an effect and
  * closed in the effect's cleanup, so StrictMode's second mount leaves one live socket.
+ * It connects once the socket is rendered (autoConnect is ignored).
  * Options other than url are read when the socket is created; auth is read on every
  * connect and reconnect, from the latest render.
  */
@@ -66,6 +67,7 @@ export function useSocket(options: UseSocketOptions): UseSocketResult {
     const { url: _url, timeout: _timeout, auth: _auth, ...socketOptions } = latest.current;
     const s = createSocket(url, {
       ...socketOptions,
+      autoConnect: false,
       auth: () => {
         const auth = latest.current.auth;
         return typeof auth === "function" ? auth() : (auth ?? {});
@@ -80,6 +82,13 @@ export function useSocket(options: UseSocketOptions): UseSocketResult {
       setSocket(null);
     };
   }, [url]);
+
+  // Connect once the socket is rendered: the useSocketEvent effects of that render run in
+  // the same flush, so their listeners are in place before the server can say anything
+  // (reconnected, token-expired). Under StrictMode the first socket never connects.
+  useEffect(() => {
+    socket?.connect();
+  }, [socket]);
 
   const api = useMemo(() => (socket === null ? null : createApi(socket, timeout === undefined ? {} : { timeout })), [socket, timeout]);
   return { socket, api, status };
