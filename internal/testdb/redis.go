@@ -15,7 +15,7 @@ import (
 )
 
 // Redis is a throwaway redis-server on 127.0.0.1 and a random port, without
-// persistence (--save '' --appendonly no): a restart loses everything, as
+// persistence (--save ” --appendonly no): a restart loses everything, as
 // the Socket.IO adapter's pub/sub expects.
 type Redis struct {
 	Port int
