@@ -15,8 +15,8 @@ import (
 )
 
 // Redis is a throwaway redis-server on 127.0.0.1 and a random port, without
-// persistence (--save ” --appendonly no): a restart loses everything, as
-// the Socket.IO adapter's pub/sub expects.
+// persistence (no snapshots, no append-only file): a restart loses
+// everything, which pub/sub, all the Socket.IO adapter uses, does not mind.
 type Redis struct {
 	Port int
 	dir  string
