@@ -43,18 +43,19 @@ export function untyped(socket: KarlSocket): Socket {
 
 /** nextEvent resolves with the next payload of a server event, as it arrived. */
 export function nextEvent<E extends keyof ServerToClientEvents>(socket: KarlSocket, event: E, timeout = 5000): Promise<unknown> {
+  const name: string = event;
   return new Promise((resolve, reject) => {
     const raw = untyped(socket);
     const timer = setTimeout(() => {
-      raw.off(event, listener);
+      raw.off(name, listener);
       reject(new Error(`no "${event}" within ${timeout} ms`));
     }, timeout);
     const listener = (payload: unknown) => {
       clearTimeout(timer);
-      raw.off(event, listener);
+      raw.off(name, listener);
       resolve(payload);
     };
-    raw.on(event, listener);
+    raw.on(name, listener);
   });
 }
 
