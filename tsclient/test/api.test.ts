@@ -14,7 +14,8 @@ import {
   type Api,
   type KarlSocket,
 } from "../src/index.js";
-import { connect, nextEvent, open, pngDataURL, sleep, uniqueName, untyped } from "./support/helpers.js";
+import { connect, nextEvent, open, sleep, uniqueName, untyped } from "./support/helpers.js";
+import { pngDataURL } from "./support/png.js";
 
 const url = () => inject("karlServerUrl");
 

@@ -4,7 +4,8 @@ import { act, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, inject, test } from "vitest";
 
 import { KarlError, memoryStorage, TOKEN_KEY, useKarlSession, type KarlStorage } from "../src/index.js";
-import { FAST_RECONNECT, nextEvent, pngDataURL, sleep, uniqueName } from "./support/helpers.js";
+import { FAST_RECONNECT, nextEvent, sleep, uniqueName } from "./support/helpers.js";
+import { pngDataURL } from "./support/png.js";
 import { startServer, type RunningServer } from "./support/server.js";
 
 const wait = { timeout: 8000 };
