@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/schema"
 )
 
 // genValidate renders validate.ts: a reader (see checks.ts) for every declared type and
@@ -237,8 +238,8 @@ func (v *validateFile) typeOf(t *model.Type) string {
 
 // genStructReader renders the reader of an object type:
 //
-//	/** readProfile reads a Profile. */
-//	function readProfile(v: unknown, path: string): Profile {
+//	/** readProfile reads a value of type Profile (see Reader). */
+//	export function readProfile(v: unknown, path = ""): Profile {
 //	  const o = asObject(v, path);
 //	  const x: Profile = {
 //	    username: required(o, "username", path, readUsername),
@@ -248,13 +249,33 @@ func (v *validateFile) typeOf(t *model.Type) string {
 //	  }
 //	  return x;
 //	}
+//
+// Without optional fields it returns the object literal; without fields it only
+// checks that the value is an object.
 func (v *validateFile) genStructReader(st *model.Struct) string {
-	var required, optional []string
+	name := v.typ(st.TSName)
+	required, optional := v.fieldReads(st)
+	readObject := "const o = " + v.check("asObject") + "(v, path);"
+	var body []string
+	switch {
+	case len(st.Fields) == 0:
+		body = []string{v.check("asObject") + "(v, path);", "return {};"}
+	case len(optional) == 0:
+		body = slices.Concat([]string{readObject}, objectLiteral("return ", required))
+	default:
+		body = slices.Concat([]string{readObject}, objectLiteral("const x: "+name+" = ", required), optional, []string{"return x;"})
+	}
+	return v.genFunc(true, "read"+name, name, readerDoc("read"+name, name), nil, body)
+}
+
+// fieldReads renders the entries of the required fields, for an object literal, and
+// the statements that set the optional fields that are present.
+func (v *validateFile) fieldReads(st *model.Struct) (required, optional []string) {
 	for _, f := range st.Fields {
 		read := v.reader(f.Type, st.TSName+f.GoName)
 		key := str(f.Name)
 		if !f.Optional {
-			required = append(required, fmt.Sprintf("  %s: %s(o, %s, path, %s),", f.Name, v.check("required"), key, read))
+			required = append(required, fmt.Sprintf("%s: %s(o, %s, path, %s),", f.Name, v.check("required"), key, read))
 			continue
 		}
 		optional = append(optional,
@@ -262,30 +283,28 @@ func (v *validateFile) genStructReader(st *model.Struct) string {
 			fmt.Sprintf("  x.%s = %s(o[%s], %s(path, %s));", f.Name, read, key, v.check("at"), key),
 			"}")
 	}
-	body := []string{"const o = " + v.check("asObject") + "(v, path);"}
-	switch {
-	case len(st.Fields) == 0:
-		body = []string{v.check("asObject") + "(v, path);", "return {};"}
-	case len(optional) == 0:
-		body = append(body, "return {")
-		body = append(body, required...)
-		body = append(body, "};")
-	default:
-		if len(required) == 0 {
-			body = append(body, "const x: "+st.TSName+" = {};")
-		} else {
-			body = append(body, "const x: "+st.TSName+" = {")
-			body = append(body, required...)
-			body = append(body, "};")
-		}
-		body = append(body, optional...)
-		body = append(body, "return x;")
-	}
-	name := v.typ(st.TSName)
-	return v.genFunc(true, "read"+name, name, readerDoc("read"+name, name), nil, body)
+	return required, optional
 }
 
-// genServerReaders renders the readers of the server events' payloads by event.
+// objectLiteral renders head{entries}; with one entry a line.
+func objectLiteral(head string, entries []string) []string {
+	if len(entries) == 0 {
+		return []string{head + "{};"}
+	}
+	lines := []string{head + "{"}
+	for _, e := range entries {
+		lines = append(lines, "  "+e)
+	}
+	return append(lines, "};")
+}
+
+// genServerReaders renders the readers of the server events' payloads by event:
+//
+//	export const serverEvents: ServerEventReaders = {
+//	  "username-saved": readUsernameSaved,
+//	  "token-expired": readNothing,
+//	  "request-error": readRequestError,
+//	};
 func (v *validateFile) genServerReaders(events []*model.Event) string {
 	var b strings.Builder
 	b.WriteString(doc("", "ServerEventReaders has a reader for the payload of every server event.", ""))
@@ -301,12 +320,16 @@ func (v *validateFile) genServerReaders(events []*model.Event) string {
 		}
 		b.WriteString("  " + str(ev.Name) + ": " + read + ",\n")
 	}
-	b.WriteString("  \"request-error\": " + v.check("readRequestError") + ",\n")
+	b.WriteString("  " + str(schema.RequestErrorEvent) + ": " + v.check("readRequestError") + ",\n")
 	b.WriteString("};")
 	return b.String()
 }
 
-// genClientReaders renders the readers of the client events' payloads and replies by event.
+// genClientReaders renders the readers of the client events' payloads and replies by event:
+//
+//	export const clientEvents = {
+//	  "get-profile": { payload: null, reply: readProfile },
+//	} as const;
 func (v *validateFile) genClientReaders(events []*model.Event) string {
 	var b strings.Builder
 	b.WriteString(doc("", "clientEvents holds, for every client event, the readers of its payload (null: the event takes none) and of its reply: the API checks what it sends and what it gets back with them.", ""))
