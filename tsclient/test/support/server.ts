@@ -52,6 +52,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const db = opts.db ?? join(opts.dir, `karl-${port}.db`);
   const args = ["--addr", `127.0.0.1:${port}`, "--db", db, "--log-level", "warn", ...RELAXED_LIMITS, ...(opts.args ?? [])];
   const child = spawn(opts.bin, args, { stdio: ["ignore", "inherit", "pipe"] });
+  // A test that times out never calls stop: end the server with the test process.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.on("exit", killOnExit);
+  child.on("exit", () => process.off("exit", killOnExit));
   let log = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     log += chunk.toString();
@@ -72,11 +76,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 }
 
 async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
     if ((await status(`${url}/healthz`)) === 200) return;
-    if (Date.now() > deadline) throw new Error("GET /healthz did not answer 200 within 20 s");
+    if (Date.now() > deadline) throw new Error("GET /healthz did not answer 200 within 15 s");
     await new Promise((r) => setTimeout(r, 50));
   }
 }
