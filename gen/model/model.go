@@ -167,7 +167,21 @@ type builder struct {
 	errs        schema.ErrorList
 }
 
+// reservedNames are declared by the generated code itself (Go and TypeScript);
+// a schema type or event of that name would collide with them.
+var reservedNames = map[string]bool{
+	"Handler": true, "Socket": true, "Server": true, "RoomEmitter": true, "Others": true,
+	"RequestError": true, "AckError": true, "AckResponse": true, "ClientEvent": true, "ErrorCode": true,
+	"RuntimeErrorCode": true, "SchemaErrorCode": true, "EventErrorCodes": true,
+	"ServerToClientEvents": true, "ClientToServerEvents": true, "Nothing": true,
+}
+
 func (b *builder) claim(goName string, pos schema.Pos) {
+	if reservedNames[goName] {
+		b.errs = append(b.errs, &schema.Error{Pos: pos, Msg: fmt.Sprintf("generated name %q is reserved by the generated code", goName),
+			Hint: "rename the type or the event"})
+		return
+	}
 	if prev, ok := b.goNames[goName]; ok {
 		b.errs = append(b.errs, &schema.Error{Pos: pos, Msg: fmt.Sprintf("generated name %q is already used by the declaration at line %d", goName, prev.Line),
 			Hint: "rename the type or the event"})
