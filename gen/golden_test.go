@@ -1,7 +1,6 @@
 package gen_test
 
 import (
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/gen"
+	"github.com/karl-app/karl/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestGolden generates every gen/testdata/<case>/schema.yaml and compares the
 // output with the files under <case>/go, or the errors with
@@ -29,35 +27,16 @@ func TestGolden(t *testing.T) {
 			files, err := gen.Run(gen.Config{Schema: schemaPath, GoOut: filepath.Join(dir, "go"), GoPackage: "out"}) // TypeScript goldens: gen/ts/testdata
 			errPath := filepath.Join(dir, "errors.txt")
 			if err != nil {
-				compareGolden(t, errPath, []byte(err.Error()+"\n"))
+				golden.Compare(t, errPath, []byte(err.Error()+"\n"))
 				return
 			}
 			if _, statErr := os.Stat(errPath); statErr == nil {
 				t.Fatalf("generated without error, want the errors of %s", errPath)
 			}
 			for _, f := range files {
-				compareGolden(t, f.Path, f.Data)
+				golden.Compare(t, f.Path, f.Data)
 			}
 		})
-	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./gen -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
 }
 

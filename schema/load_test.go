@@ -1,16 +1,13 @@
 package schema
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/karl-app/karl/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestLoadErrors loads every testdata/errors/*.yaml and compares the errors with
 // the .err golden next to it: positioned, sorted, with hints.
@@ -28,20 +25,7 @@ func TestLoadErrors(t *testing.T) {
 			if _, ok := err.(ErrorList); !ok {
 				t.Fatalf("error is %T, want ErrorList", err)
 			}
-			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(f, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./schema -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("errors (-want +got):\n%s", diff)
-			}
+			golden.Compare(t, strings.TrimSuffix(f, ".yaml")+".err", []byte(err.Error()+"\n"))
 		})
 	}
 }
@@ -68,17 +52,17 @@ func TestCheckPattern(t *testing.T) {
 		{`^(?:ab|cd){2,3}$`, true},
 		{`^\d+\.\d+$`, true},
 		{`^[a-z]\x41\/$`, true},
-		{`(?i)abc`, false},      // inline flags: not in JavaScript
-		{`(?P<n>a)`, false},     // named group syntax differs
-		{`\s`, false},           // Unicode in JavaScript, ASCII in Go
-		{`\pL`, false},          // JavaScript needs braces
-		{`\p{Greek}`, false},    // scripts need Script= in JavaScript
-		{`[[:alpha:]]`, false},  // POSIX class
-		{`\A`, false},           // not in JavaScript
-		{`a\-b`, false},         // unicode-mode JavaScript refuses needless escapes outside a class
-		{`[\b]`, false},         // backspace in JavaScript, refused by Go
-		{`(`, false},            // does not compile
-		{`\Qa.b\E`, false},      // quoting is Go-only
+		{`(?i)abc`, false},     // inline flags: not in JavaScript
+		{`(?P<n>a)`, false},    // named group syntax differs
+		{`\s`, false},          // Unicode in JavaScript, ASCII in Go
+		{`\pL`, false},         // JavaScript needs braces
+		{`\p{Greek}`, false},   // scripts need Script= in JavaScript
+		{`[[:alpha:]]`, false}, // POSIX class
+		{`\A`, false},          // not in JavaScript
+		{`a\-b`, false},        // unicode-mode JavaScript refuses needless escapes outside a class
+		{`[\b]`, false},        // backspace in JavaScript, refused by Go
+		{`(`, false},           // does not compile
+		{`\Qa.b\E`, false},     // quoting is Go-only
 	} {
 		err := CheckPattern(tc.pattern)
 		if (err == nil) != tc.ok {

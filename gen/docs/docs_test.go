@@ -1,18 +1,16 @@
 package docs
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/karl-app/karl/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/gen/model"
 	"github.com/karl-app/karl/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (testdata and the committed docs/)")
 
 // TestGolden renders the docs of every testdata/<case>/schema.yaml and compares
 // them with EVENTS.md and asyncapi.yaml next to it. tools/asyncapi-validate
@@ -83,21 +81,7 @@ func checkFiles(t *testing.T, path, source, dir string) {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		golden := filepath.Join(dir, f.Name)
-		if *update {
-			if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Errorf("%v (run: karlgen docs, or go test ./gen/docs -update)", err)
-			continue
-		}
-		if diff := cmp.Diff(string(want), string(f.Data)); diff != "" {
-			t.Errorf("%s is stale; run: karlgen docs --schema %s (-want +got):\n%s", golden, source, diff)
-		}
+		golden.Compare(t, filepath.Join(dir, f.Name), f.Data) // stale: run karlgen docs, or go test ./gen/docs -update
 	}
 }
 

@@ -2,18 +2,17 @@ package review
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/karl-app/karl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata")
 
 // TestDiffGolden runs every case of testdata/diff: <case>/old.yaml and new.yaml,
 // with the expected text report in want.txt and the markdown one in want.md.
@@ -32,8 +31,8 @@ func TestDiffGolden(t *testing.T) {
 			if err := r.Markdown(&md); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "want.txt"), text.Bytes())
-			golden(t, filepath.Join(dir, "want.md"), md.Bytes())
+			golden.Compare(t, filepath.Join(dir, "want.txt"), text.Bytes())
+			golden.Compare(t, filepath.Join(dir, "want.md"), md.Bytes())
 		})
 	}
 }
@@ -136,22 +135,4 @@ func parseFile(t *testing.T, dir, name string) *schema.Schema {
 		t.Fatalf("%s:\n%v", dir, err)
 	}
 	return s
-}
-
-// golden compares got with the file at path, or rewrites the file with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/karl-app/karl/internal/golden"
+
 	"github.com/karl-app/karl/schema"
 )
 
@@ -23,7 +25,7 @@ func TestLintGolden(t *testing.T) {
 			for _, p := range problems {
 				b.WriteString(p.String() + "\n")
 			}
-			golden(t, filepath.Join(dir, "want.txt"), []byte(b.String()))
+			golden.Compare(t, filepath.Join(dir, "want.txt"), []byte(b.String()))
 			rule := filepath.Base(dir)
 			if !slices.ContainsFunc(problems, func(p *Problem) bool { return p.Rule == rule }) {
 				t.Errorf("case %s does not report rule %q", dir, rule)

@@ -1,19 +1,17 @@
 package ts
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/karl-app/karl/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/gen/model"
 	"github.com/karl-app/karl/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestGolden renders every testdata/<case>/schema.yaml and compares each file with
 // testdata/<case>/<file>. The goldens are type-checked with tsc by the tsclient test
@@ -30,20 +28,7 @@ func TestGolden(t *testing.T) {
 			var names []string
 			for _, f := range files {
 				names = append(names, f.Name)
-				golden := filepath.Join(dir, f.Name)
-				if *update {
-					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./gen/ts -update)", err)
-				}
-				if diff := cmp.Diff(string(want), string(f.Data)); diff != "" {
-					t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-				}
+				golden.Compare(t, filepath.Join(dir, f.Name), f.Data)
 			}
 			stale, _ := filepath.Glob(filepath.Join(dir, "*.ts"))
 			for _, p := range stale {
