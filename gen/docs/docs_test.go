@@ -4,11 +4,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/karl-app/karl/internal/golden"
-
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/internal/golden"
 	"github.com/karl-app/karl/schema"
 )
 

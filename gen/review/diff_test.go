@@ -7,10 +7,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/karl-app/karl/internal/golden"
-
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/karl-app/karl/internal/golden"
 	"github.com/karl-app/karl/schema"
 )
 

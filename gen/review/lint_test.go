@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/karl-app/karl/internal/golden"
-
 	"github.com/karl-app/karl/schema"
 )
 

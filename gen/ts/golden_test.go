@@ -5,11 +5,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/karl-app/karl/internal/golden"
-
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/internal/golden"
 	"github.com/karl-app/karl/schema"
 )
 
