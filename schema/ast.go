@@ -95,9 +95,9 @@ type Spec struct {
 	// object
 	Fields []*Field
 
-	Pos     Pos
-	KeyPos  map[string]Pos // position of each key written in the mapping form
-	Shorthand bool         // written as a bare type name ("Username")
+	Pos       Pos
+	KeyPos    map[string]Pos // position of each key written in the mapping form
+	Shorthand bool           // written as a bare type name ("Username")
 }
 
 // Field is one member of an object, a payload or the handshake auth.

@@ -56,7 +56,9 @@ type checker struct {
 	codes map[string]bool
 }
 
-func (c *checker) errorf(p Pos, hint, format string, args ...any) { c.l.errorf(p, hint, format, args...) }
+func (c *checker) errorf(p Pos, hint, format string, args ...any) {
+	c.l.errorf(p, hint, format, args...)
+}
 
 func (c *checker) header() {
 	s := c.s
