@@ -6,9 +6,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -143,7 +143,7 @@ func TestEchoDecodesAndRepliesTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := validShape()
-	delete(want, "extra")           // unknown fields are ignored
+	delete(want, "extra")            // unknown fields are ignored
 	want["tags"] = []any{"ab", "cd"} // Tag is trimmed
 	want = roundTrip(t, want)
 	if diff := cmp.Diff(want, got); diff != "" {

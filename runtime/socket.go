@@ -241,8 +241,6 @@ func appendErrorFields(b []byte, e *Error) []byte {
 	return b
 }
 
-
-
 func stack() string { return string(debug.Stack()) }
 
 // Empty is the payload of events without fields: {}.
