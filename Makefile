@@ -49,6 +49,7 @@ unit:
 test: check-generated lint-schema test-go test-interop test-ts test-e2e test-docs
 
 test-go: deps-db
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

@@ -41,7 +41,7 @@ func Generate(m *model.Schema, opts Options) ([]File, error) {
 	for _, sc := range m.Scalars {
 		types.Add(g.genScalar(sc))
 	}
-	for _, st := range g.structs() {
+	for _, st := range g.m.TypedStructs() {
 		types.Add(g.genStruct(st))
 	}
 
@@ -76,24 +76,6 @@ func (g *generator) newFile(pkg string) *jen.File {
 	f.HeaderComment("source: " + g.m.Source)
 	f.ImportName(runtimePkg, "runtime")
 	return f
-}
-
-// structs returns the structs that get Go types: every struct but the empty
-// payloads of events, which need no type.
-func (g *generator) structs() []*model.Struct {
-	empty := map[*model.Struct]bool{}
-	for _, ev := range append(append([]*model.Event{}, g.m.Client...), g.m.Server...) {
-		if !ev.HasPayload() && !ev.Payload.Named {
-			empty[ev.Payload] = true
-		}
-	}
-	var out []*model.Struct
-	for _, st := range g.m.Structs {
-		if !empty[st] {
-			out = append(out, st)
-		}
-	}
-	return out
 }
 
 // genHeader renders the schema constants and the runtime version check:

@@ -26,7 +26,7 @@ func eventDoc(prefix string, ev *model.Event) string {
 // handlerParams renders the parameters of a client event's handler method.
 func handlerParams(ev *model.Event) []jen.Code {
 	params := []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("s").Op("*").Id("Socket")}
-	if ev.HasPayload() || ev.Payload.Named {
+	if ev.TakesPayload() {
 		params = append(params, jen.Id("in").Id(ev.Payload.GoName))
 	}
 	return params
@@ -129,7 +129,7 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 	}
 	args := []jen.Code{jen.Id("ctx"), jen.Id("socketOf").Call(jen.Id("rs"))}
 	var body []jen.Code
-	if ev.HasPayload() || ev.Payload.Named {
+	if ev.TakesPayload() {
 		body = append(body,
 			jen.List(jen.Id("in"), jen.Err()).Op(":=").Id("decode"+ev.Payload.GoName).Call(jen.Id("v")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
@@ -147,7 +147,7 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 		body = append(body, jen.Return(jen.Nil(), call))
 	}
 	vParam := jen.Id("v")
-	if !ev.HasPayload() && !ev.Payload.Named {
+	if !ev.TakesPayload() {
 		vParam = jen.Id("_")
 	}
 	dict[jen.Id("Handle")] = jen.Func().Params(
@@ -231,7 +231,7 @@ func (g *generator) genEmitter(ev *model.Event, recv, recvType, prefix, where st
 	var params []jen.Code
 	var body []jen.Code
 	payload := jen.Qual(runtimePkg, "Empty")
-	if ev.HasPayload() || ev.Payload.Named {
+	if ev.TakesPayload() {
 		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
 		payload = jen.Id("p")
 		body = append(body, jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(

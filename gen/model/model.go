@@ -122,6 +122,28 @@ type Event struct {
 // HasPayload reports whether the event carries fields.
 func (e *Event) HasPayload() bool { return len(e.Payload.Fields) > 0 }
 
+// TakesPayload reports whether the event has a payload argument: fields, or a named
+// object type (even an empty one). Events without one are emitted with no argument.
+func (e *Event) TakesPayload() bool { return e.HasPayload() || e.Payload.Named }
+
+// TypedStructs returns the structs that get a type in generated code: every struct
+// but the synthesized payloads of events that take no payload.
+func (m *Schema) TypedStructs() []*Struct {
+	untyped := map[*Struct]bool{}
+	for _, ev := range append(append([]*Event{}, m.Client...), m.Server...) {
+		if !ev.TakesPayload() {
+			untyped[ev.Payload] = true
+		}
+	}
+	var out []*Struct
+	for _, st := range m.Structs {
+		if !untyped[st] {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // Sendable reports whether a server event may be sent to target.
 func (e *Event) Sendable(target string) bool { return slices.Contains(e.To, target) }
 

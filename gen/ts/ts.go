@@ -56,24 +56,6 @@ func staticFile(name string) string {
 	return string(b)
 }
 
-// structs returns the structs that get a TypeScript interface: every struct but the
-// empty payloads of events, which need none (their events take no argument).
-func (g *generator) structs() []*model.Struct {
-	empty := map[*model.Struct]bool{}
-	for _, ev := range append(append([]*model.Event{}, g.m.Client...), g.m.Server...) {
-		if !ev.HasPayload() && !ev.Payload.Named {
-			empty[ev.Payload] = true
-		}
-	}
-	var out []*model.Struct
-	for _, st := range g.m.Structs {
-		if !empty[st] {
-			out = append(out, st)
-		}
-	}
-	return out
-}
-
 // genIndex renders index.ts, the package's entry point. The helpers of checks.ts and
 // request stay internal.
 func genIndex() string {

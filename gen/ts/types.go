@@ -15,7 +15,7 @@ func (g *generator) genTypes() string {
 	for _, sc := range g.m.Scalars {
 		blocks = append(blocks, g.genScalar(sc))
 	}
-	for _, st := range g.structs() {
+	for _, st := range g.m.TypedStructs() {
 		blocks = append(blocks, g.genInterface(st))
 	}
 	blocks = append(blocks, g.genErrorCodes(), g.genEventErrorCodes(), genEnvelopes(), g.genServerEvents(), g.genClientEvents())

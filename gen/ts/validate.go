@@ -18,7 +18,7 @@ func (g *generator) genValidate() string {
 		blocks = append(blocks, v.genScalarReader(sc))
 		blocks = append(blocks, v.flush()...)
 	}
-	for _, st := range g.structs() {
+	for _, st := range g.m.TypedStructs() {
 		blocks = append(blocks, v.genStructReader(st))
 		blocks = append(blocks, v.flush()...)
 	}
