@@ -18,13 +18,14 @@ import (
 	"github.com/karl-app/karl/app/imagecheck"
 	"github.com/karl-app/karl/app/karl"
 	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/app/store/postgres"
 	"github.com/karl-app/karl/app/store/sqlite"
 	"github.com/karl-app/karl/runtime"
 )
 
 // Config is everything karl-server can be told.
 type Config struct {
-	DB              string // SQLite file path (or, with a store that supports it, a URL)
+	DB              string // a postgres:// (or postgresql://) URL, else an SQLite file path
 	TokenTTL        time.Duration
 	CleanupInterval time.Duration
 	MaxImageBytes   int
@@ -36,8 +37,7 @@ type Config struct {
 	HandshakeLimit runtime.Limit // per client IP
 	Now            func() time.Time
 
-	// OpenStore opens the store named by DB; nil opens SQLite. Tests and the
-	// PostgreSQL build plug in here.
+	// OpenStore opens the store named by DB; nil is server.OpenStore. Tests plug in here.
 	OpenStore func(ctx context.Context, db string, log *slog.Logger) (store.Store, error)
 	// Adapter replaces Socket.IO's in-memory adapter (Redis for several nodes).
 	Adapter socket.AdapterConstructor
@@ -56,7 +56,7 @@ type Server struct {
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	open := cfg.OpenStore
 	if open == nil {
-		open = OpenSQLite
+		open = OpenStore
 	}
 	st, err := open(ctx, cfg.DB, log)
 	if err != nil {
@@ -82,6 +82,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{App: app, store: st, rt: rt, log: log}
 	s.handler = s.routes(cfg)
 	return s, nil
+}
+
+// OpenStore opens PostgreSQL when db is a postgres:// or postgresql:// URL,
+// which several nodes can share, else the SQLite file at path db.
+func OpenStore(ctx context.Context, db string, log *slog.Logger) (store.Store, error) {
+	if IsPostgresURL(db) {
+		return postgres.Open(ctx, db, log) // its errors name the URL without its password
+	}
+	return OpenSQLite(ctx, db, log)
+}
+
+// IsPostgresURL reports whether --db names a PostgreSQL database rather than an SQLite file.
+func IsPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // OpenSQLite opens the embedded SQLite store at path.

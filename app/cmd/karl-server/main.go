@@ -1,5 +1,7 @@
 // Command karl-server runs the KARL app: Socket.IO on /socket.io/, GET /healthz,
-// and (with --static) the demo page, with its data in an SQLite file.
+// and (with --static) the demo page, with its data in an SQLite file or, for
+// several nodes, in PostgreSQL (--db postgres://...) with their broadcasts
+// relayed through Redis (--redis redis://...).
 //
 // Every flag can also be set with an environment variable: --token-ttl is
 // KARL_TOKEN_TTL. Flags given on the command line win.
@@ -22,12 +24,15 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/karl-app/karl/app/karl"
+	"github.com/karl-app/karl/app/multinode"
 	"github.com/karl-app/karl/app/server"
+	"github.com/karl-app/karl/app/store/postgres"
 	"github.com/karl-app/karl/runtime"
 )
 
 type flags struct {
 	addr, tlsCert, tlsKey, logLevel, logFormat, origins string
+	redis                                               string
 	shutdownTimeout                                     time.Duration
 	eventRate, uploadRate, handshakeRate                float64
 	eventBurst, uploadBurst, handshakeBurst             int
@@ -38,7 +43,8 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("karl-server", flag.ContinueOnError)
 	fs.StringVar(&f.addr, "addr", ":3000", "address to listen on")
-	fs.StringVar(&f.cfg.DB, "db", "karl.db", "SQLite database file")
+	fs.StringVar(&f.cfg.DB, "db", "karl.db", "SQLite database file, or a postgres:// URL the nodes share")
+	fs.StringVar(&f.redis, "redis", "", "redis:// URL: relay broadcasts to the other nodes (Socket.IO Redis adapter)")
 	fs.DurationVar(&f.cfg.TokenTTL, "token-ttl", karl.DefaultTokenTTL, "lifetime of a reconnect token")
 	fs.DurationVar(&f.cfg.CleanupInterval, "cleanup-interval", time.Hour, "how often expired tokens are deleted")
 	fs.IntVar(&f.cfg.MaxImageBytes, "max-image-bytes", 256<<10, "largest profile photo, decoded, in bytes")
@@ -117,6 +123,14 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	if f.redis != "" {
+		rds, err := multinode.OpenRedis(ctx, f.redis, log)
+		if err != nil {
+			return err
+		}
+		defer rds.Close() // after srv.Shutdown closed the adapter
+		f.cfg.Adapter = rds.Adapter()
+	}
 	srv, err := server.New(ctx, f.cfg, log)
 	if err != nil {
 		return err
@@ -131,7 +145,12 @@ func run(args []string) error {
 	if f.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()), "db", f.cfg.DB)
+	db := f.cfg.DB
+	if server.IsPostgresURL(db) {
+		db = postgres.Redact(db)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()),
+		"db", db, "redis", multinode.Redact(f.redis))
 
 	cleanupCtx, stopCleanup := context.WithCancel(ctx)
 	defer stopCleanup()

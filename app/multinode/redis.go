@@ -1,0 +1,230 @@
+// Package multinode lets several karl-server processes serve one app behind a
+// load balancer. The nodes share one PostgreSQL database (app/store/postgres)
+// and relay Socket.IO broadcasts through Redis pub/sub with the zishang520
+// Redis adapter, the Go port of @socket.io/redis-adapter: an event a handler
+// sends to every socket or to a room on one node reaches the matching sockets
+// on every node.
+//
+// Redis pub/sub delivers a message to the nodes subscribed when it is
+// published, at most once: broadcasts sent while a node is cut off from
+// Redis never reach that node's sockets, and nothing replays them. Each
+// node's own sockets still get its broadcasts.
+package multinode
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/zishang520/socket.io/adapters/redis/v3"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Timeouts for talking to Redis. A broadcast publishes from the handler that
+// sends it, so a Redis that is down or unreachable must cost it little: one
+// dial attempt, no retries (its own sockets get the event anyway).
+const (
+	dialTimeout = time.Second
+	ioTimeout   = time.Second
+	// Without traffic, a vanished Redis (no FIN, e.g. a failover that moved
+	// its address) shows only through TCP keepalives; Go's default would
+	// notice after about 2.5 minutes, these after about 20 seconds.
+	keepAliveIdle     = 5 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
+)
+
+// Redis is a node's connection to Redis for the Socket.IO adapter: one
+// client publishes, another holds the subscriptions.
+type Redis struct {
+	pub, sub *goredis.Client
+	client   *redis.RedisClient
+	ctx      context.Context // the subscriptions' lifetime: until Close
+	cancel   context.CancelFunc
+	errors   *errorLog
+}
+
+// OpenRedis connects to the Redis server at redisURL (redis://, rediss:// or
+// unix://, as go-redis parses them) and checks it answers, so a wrong URL
+// fails at startup rather than silently keeping broadcasts on one node.
+func OpenRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, error) {
+	r, err := openRedis(ctx, redisURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("open Redis %q: %w", Redact(redisURL), err)
+	}
+	return r, nil
+}
+
+func openRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, error) {
+	var urlErr *url.Error
+	if _, err := url.Parse(redisURL); errors.As(err, &urlErr) {
+		return nil, fmt.Errorf("not a valid URL: %w", urlErr.Err) // url.Error quotes the URL, password included
+	}
+	opts, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout = dialTimeout
+	opts.ReadTimeout, opts.WriteTimeout = ioTimeout, ioTimeout
+	opts.MaxRetries = -1 // no retries
+	opts.DialerRetries = 1
+	opts.DialerRetryTimeout = time.Millisecond // go-redis waits this long even after its last attempt
+	netDialer := &net.Dialer{
+		Timeout:         dialTimeout,
+		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount},
+	}
+	// go-redis prints to stderr through a process-wide logger, a line per
+	// failed dial during an outage, which would also break --log-format json.
+	goredis.SetLogger(slogPrintf{log})
+	r := &Redis{errors: &errorLog{log: log, every: 10 * time.Second}}
+	pubOpts := *opts
+	pubOpts.Dialer = tlsDialer(netDialer.DialContext, opts)
+	r.pub = goredis.NewClient(&pubOpts)
+
+	// The adapter reads its subscriptions in a loop that, on an error, goes
+	// straight back to reading; while Redis is down each read dials again at
+	// once and fails at once. The subscriber's dialer waits longer after
+	// each failure, so an outage costs a few dials a second, not a core.
+	subOpts := *opts
+	subOpts.Dialer = tlsDialer((&backoffDialer{dial: netDialer.DialContext, min: 50 * time.Millisecond, max: time.Second}).DialContext, opts)
+	subOpts.OnConnect = func(context.Context, *goredis.Conn) error {
+		r.errors.recovered()
+		return nil
+	}
+	r.sub = goredis.NewClient(&subOpts)
+
+	ping, cancelPing := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelPing()
+	if err := r.pub.Ping(ping).Err(); err != nil {
+		return nil, errors.Join(err, r.pub.Close(), r.sub.Close())
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.client = redis.NewRedisClientWithSub(r.ctx, r.pub, r.sub)
+	_ = r.client.On("error", func(args ...any) { r.errors.report(args...) })
+	return r, nil
+}
+
+// Adapter returns the Socket.IO adapter for server.Config.Adapter.
+func (r *Redis) Adapter() socket.AdapterConstructor {
+	return &adapterBuilder{r: r}
+}
+
+// Close ends the subscriptions and closes both clients. Call it after the
+// Socket.IO server closed, which closes its adapters.
+func (r *Redis) Close() error {
+	r.cancel()
+	return errors.Join(r.pub.Close(), r.sub.Close())
+}
+
+// tlsDialer wraps dial with the TLS of a rediss:// URL: a custom Dialer
+// replaces go-redis's, which would have added it.
+func tlsDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error), opts *goredis.Options) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if opts.TLSConfig == nil {
+		return dial
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tlsConn := tls.Client(conn, opts.TLSConfig) // ParseURL set ServerName
+		if err := tlsConn.HandshakeContext(ctx); err != nil {
+			return nil, errors.Join(err, conn.Close())
+		}
+		return tlsConn, nil
+	}
+}
+
+// Redact returns redisURL without its password, for errors and logs.
+func Redact(redisURL string) string {
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// backoffDialer waits before each dial that follows a failed one, twice as
+// long each time from min up to max; a success resets it.
+type backoffDialer struct {
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	min, max time.Duration
+
+	mu   sync.Mutex
+	wait time.Duration // before the next dial; 0 after a success
+}
+
+func (d *backoffDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	wait := d.wait
+	d.mu.Unlock()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	conn, err := d.dial(ctx, network, addr)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		d.wait = 0
+	} else {
+		d.wait = min(max(2*d.wait, d.min), d.max)
+	}
+	return conn, err
+}
+
+// errorLog logs the adapter's Redis errors: the first at once, then at most
+// one line per period with the count of those it held back, so an outage
+// does not flood the log.
+type errorLog struct {
+	log   *slog.Logger
+	every time.Duration
+
+	mu      sync.Mutex
+	last    time.Time // when an error was last logged
+	held    int       // errors since then, not logged
+	failing bool      // errors since the last successful connection
+}
+
+func (e *errorLog) report(args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.failing = true
+	if time.Since(e.last) < e.every {
+		e.held++
+		return
+	}
+	e.log.Warn("Redis adapter error: broadcasts may not reach the other nodes", "err", fmt.Sprint(args...), "errors_held_back", e.held)
+	e.last, e.held = time.Now(), 0
+}
+
+// recovered logs that the subscriber connected again after errors.
+func (e *errorLog) recovered() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.failing {
+		return
+	}
+	e.log.Info("Redis adapter reconnected; broadcasts the other nodes sent meanwhile are lost", "errors_held_back", e.held)
+	e.failing, e.last, e.held = false, time.Time{}, 0
+}
+
+// slogPrintf passes go-redis's own log lines to slog at debug level: the
+// adapter's errors, which say the same, are logged by errorLog.
+type slogPrintf struct{ log *slog.Logger }
+
+func (l slogPrintf) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
