@@ -75,7 +75,7 @@ func cluster(t *testing.T) (a, b *node, rds *testdb.Redis) {
 func TestBroadcastsReachEveryNodeOnce(t *testing.T) {
 	a, b, _ := cluster(t)
 	ann, bob := user(t, a, "Ann"), user(t, b, "Bob") // Bob's new-user-connected reaches Ann: drained below
-	eve := user(t, b, "Eve")                          // on B, never in the room
+	eve := user(t, b, "Eve")                         // on B, never in the room
 	drain(ann, bob, eve)
 
 	user(t, a, "Zoë Ångström 日本")
