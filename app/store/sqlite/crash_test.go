@@ -33,6 +33,11 @@ const (
 	crashStartEnv = "KARL_STORE_CRASH_START"
 )
 
+// killsPerFile is how many kills one database file goes through before
+// TestCrash starts a new one. Each check reads the whole file, so one file for
+// all iterations would make -crash.iterations=1000 quadratic.
+const killsPerFile = 25
+
 // TestCrash checks that every write a Store acknowledged survives the process
 // being killed. Each iteration starts TestCrashChild, which performs the
 // deterministic write sequence of crashOp from where the last child stopped
@@ -40,27 +45,30 @@ const (
 // kills it with SIGKILL after a random 5-200ms, reopens the file and checks
 // its integrity and that it holds exactly the acknowledged writes, plus at
 // most the one write that committed but was killed before it was printed.
-// The file carries over from one iteration to the next, so each child also
-// starts from a crashed database.
+// A file goes through up to killsPerFile kills, so children also start from
+// a crashed database.
 func TestCrash(t *testing.T) {
 	iterations := *crashIterations
 	if testing.Short() {
 		iterations = min(iterations, 5)
 	}
-	path := filepath.Join(t.TempDir(), "karl.db")
-	h := crashHistory{sessions: make(map[int]store.Session)}
-	acknowledged := 0
-	for range iterations {
-		delay := 5*time.Millisecond + rand.N(196*time.Millisecond)
-		acks := runCrashChild(t, path, h.done, delay)
-		h.acknowledge(t, acks)
-		acknowledged += len(acks)
-		h.check(t, path)
-		if t.Failed() {
-			t.Fatalf("after a kill %s into the child's writes, at write %d", delay, h.done)
+	var acknowledged, committed int
+	for first := 0; first < iterations; first += killsPerFile {
+		path := filepath.Join(t.TempDir(), "karl.db")
+		h := crashHistory{sessions: make(map[int]store.Session)}
+		for range min(killsPerFile, iterations-first) {
+			delay := 5*time.Millisecond + rand.N(196*time.Millisecond)
+			acks := runCrashChild(t, path, h.done, delay)
+			h.acknowledge(t, acks)
+			acknowledged += len(acks)
+			h.check(t, path)
+			if t.Failed() {
+				t.Fatalf("after a kill %s into the child's writes, at write %d", delay, h.done)
+			}
 		}
+		committed += h.done
 	}
-	t.Logf("%d kills, %d writes acknowledged, %d committed writes found unacknowledged", iterations, acknowledged, h.done-acknowledged)
+	t.Logf("%d kills, %d writes acknowledged, %d committed writes found unacknowledged", iterations, acknowledged, committed-acknowledged)
 }
 
 // TestCrashChild is the child process of TestCrash; it skips unless started by it.
