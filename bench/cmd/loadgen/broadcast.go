@@ -81,7 +81,9 @@ func broadcast(c config) (*Result, error) {
 		b.left[seq].Store(b.members)
 		frame := wire.AppendEmit(nil, int64(seq), "send-message", []byte(`{"room":"`+benchRoom+`","text":"m`+strconv.Itoa(seq)+`"}`))
 		if err := sender.Write(frame); err != nil {
-			m.fail(err)
+			if !m.stopped() {
+				m.fail(err)
+			}
 			return false
 		}
 		sent.Add(1)

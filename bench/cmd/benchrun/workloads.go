@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// workload is one row group of docs/BENCHMARKS.md: one loadgen invocation
+// run against each server, in alternating order, Rounds times.
+type workload struct {
+	ID     string // e.g. "W2-50"
+	Group  string // the section: W0 ... W5
+	Title  string
+	App    string // what the typed server serves: karl or echo
+	Pinned bool   // server on CPU 0, load generator on CPU 1 (GOMAXPROCS follows)
+	Args   []string
+	Rounds int
+	// Metric names what the chart shows: throughput, p99 or memory.
+	Metric string
+	// Servers overrides the default four (experiments).
+	Servers []string
+	// Timeout bounds one loadgen run.
+	Timeout time.Duration
+}
+
+// plan returns the workloads of a run.
+func plan(quick bool) []workload {
+	warm, dur, rounds := "1s", "3s", 3
+	if quick {
+		warm, dur, rounds = "200ms", "600ms", 1
+	}
+	t := func(extra ...string) []string { return append([]string{"--warmup", warm, "--duration", dur}, extra...) }
+	r2 := min(rounds, 2)
+	w := []workload{
+		{ID: "W0-pinned", Group: "W0", Title: "echo with ack, 32-byte payload, 50 sockets, closed loop; server and load generator each pinned to one core",
+			App: "echo", Pinned: true, Args: t("--workload", "echo", "--conns", "50"), Rounds: rounds, Metric: "throughput"},
+		{ID: "W0", Group: "W0", Title: "echo with ack, 32-byte payload, 50 sockets, closed loop; whole machine",
+			App: "echo", Args: t("--workload", "echo", "--conns", "50"), Rounds: r2, Metric: "throughput"},
+		{ID: "W1", Group: "W1", Title: "handshake with token restore (upgrade, open, CONNECT with token, store lookup, reconnected), 16 connectors, closed loop",
+			App: "karl", Args: t("--workload", "handshake", "--conns", "16"), Rounds: r2, Metric: "throughput"},
+		{ID: "W1-rate", Group: "W1", Title: "handshake with token restore at a fixed 300 connections/s",
+			App: "karl", Args: t("--workload", "handshake", "--rate", "300"), Rounds: r2, Metric: "p99"},
+		{ID: "W2-1", Group: "W2", Title: "set-username with ack, 1 socket, closed loop",
+			App: "karl", Args: t("--workload", "set-username", "--conns", "1"), Rounds: rounds, Metric: "throughput"},
+		{ID: "W2-50", Group: "W2", Title: "set-username with ack, 50 sockets, closed loop",
+			App: "karl", Args: t("--workload", "set-username", "--conns", "50"), Rounds: rounds, Metric: "throughput"},
+		{ID: "W2-50-pinned", Group: "W2", Title: "set-username with ack, 50 sockets, closed loop; server and load generator each pinned to one core",
+			App: "karl", Pinned: true, Args: t("--workload", "set-username", "--conns", "50"), Rounds: rounds, Metric: "throughput"},
+		{ID: "W2-50-rate", Group: "W2", Title: "set-username with ack, 50 sockets, fixed 300 requests/s",
+			App: "karl", Args: t("--workload", "set-username", "--conns", "50", "--rate", "300"), Rounds: rounds, Metric: "p99"},
+		{ID: "W2-500", Group: "W2", Title: "set-username with ack, 500 sockets, closed loop",
+			App: "karl", Args: t("--workload", "set-username", "--conns", "500"), Rounds: r2, Metric: "throughput"},
+		{ID: "W3", Group: "W3", Title: "upload-profile-image with ack, 50 KB JPEG, 8 sockets, closed loop",
+			App: "karl", Args: t("--workload", "upload", "--conns", "8"), Rounds: rounds, Metric: "throughput"},
+		{ID: "W3-rate", Group: "W3", Title: "upload-profile-image with ack, 50 KB JPEG, 8 sockets, fixed 40 uploads/s",
+			App: "karl", Args: t("--workload", "upload", "--conns", "8", "--rate", "40"), Rounds: rounds, Metric: "p99"},
+		{ID: "W4-rate", Group: "W4", Title: "send-message to a room of 1,000 sockets at a fixed 20 messages/s (20,000 deliveries/s), receiver-side latency",
+			App: "karl", Args: t("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: r2, Metric: "p99", Timeout: 5 * time.Minute},
+		{ID: "W4", Group: "W4", Title: "send-message to a room of 1,000 sockets, 4 messages in flight, closed loop",
+			App: "karl", Args: t("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 1, Metric: "throughput", Timeout: 5 * time.Minute},
+		{ID: "W5", Group: "W5", Title: "10,000 idle connections, then 5,000 dropped without a goodbye",
+			App: "karl", Args: []string{"--workload", "idle", "--conns", "10000"}, Rounds: 1, Metric: "memory", Timeout: 5 * time.Minute},
+	}
+	if quick {
+		out := w[:0]
+		for _, x := range w {
+			switch x.ID {
+			case "W0", "W1-rate", "W2-1", "W2-50-pinned", "W2-500", "W3-rate", "W4":
+				continue
+			case "W4-rate":
+				x.Args = t("--workload", "broadcast", "--conns", "200", "--rate", "20")
+				x.Title = "send-message to a room of 200 sockets at a fixed 20 messages/s (quick: 200 instead of 1,000)"
+			case "W5":
+				x.Args = []string{"--workload", "idle", "--conns", "1000"}
+				x.Title = "1,000 idle connections, then 500 dropped without a goodbye (quick: 1,000 instead of 10,000)"
+			}
+			out = append(out, x)
+		}
+		w = out
+	}
+	return w
+}
+
+// experiments are the variants behind the proposals of docs/BENCHMARKS.md,
+// run in a full run after the main table: server settings that our code or
+// configuration controls, tried on the raw and typed servers.
+func experiments(quick bool) []workload {
+	if quick {
+		return nil
+	}
+	t := []string{"--warmup", "1s", "--duration", "3s"}
+	return []workload{
+		{ID: "X-gogc-echo", Group: "X", Title: "W0 pinned with GOGC=400 (the library's garbage, collected less often)", App: "echo", Pinned: true,
+			Args: append(t, "--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput",
+			Servers: []string{"typed", "typed+gogc400", "raw", "raw+gogc400"}},
+		{ID: "X-gogc-w2", Group: "X", Title: "W2-50 with GOGC=400", App: "karl",
+			Args: append(t, "--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput",
+			Servers: []string{"typed", "typed+gogc400", "raw", "raw+gogc400"}},
+	}
+}
+
+// variant returns a server kind by name, "kind+variant" for experiments.
+func variant(name string) (serverKind, error) {
+	if k, ok := servers[name]; ok {
+		return k, nil
+	}
+	switch name {
+	case "typed+gogc400", "raw+gogc400":
+		k := servers[name[:len(name)-len("+gogc400")]]
+		k.Name, k.Label, k.Env = name, k.Label+", GOGC=400", []string{"GOGC=400"}
+		return k, nil
+	}
+	return serverKind{}, fmt.Errorf("unknown server %q", name)
+}

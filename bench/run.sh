@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The benchmarks of docs/BENCHMARKS.md (`make bench`, `make bench-quick`).
+#
+#   bench/run.sh           full run (about 15 minutes): writes docs/BENCHMARKS.md,
+#                          bench/results/{results.json,benchmarks.png,profiles/}
+#   bench/run.sh --quick   under a minute, for development: writes bench/out/ only
+#   bench/run.sh --only W2-50,W3 --servers typed,raw     a subset (any benchrun flag)
+#
+# Builds the Go binaries into bench/out/bin, installs the Node.js reference
+# server's packages with `npm ci` when its lockfile changed, raises the open
+# file limit for W5's 10,000 connections, then runs bench/cmd/benchrun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in go node npm taskset; do
+	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is required" >&2; exit 1; }
+done
+
+# W5 holds 10,000 sockets: each of the server and the load generator needs
+# that many descriptors and then some.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
+	echo "bench/run.sh: open file limit $(ulimit -n) is below the 12000 W5 needs (raise the hard limit)" >&2
+	exit 1
+fi
+
+echo "building the servers and the load generator" >&2
+mkdir -p bench/out/bin
+for cmd in typedserver rawserver limitserver loadgen benchrun; do
+	go build -o "bench/out/bin/$cmd" "./bench/cmd/$cmd"
+done
+
+# better-sqlite3 compiles from source when no prebuilt binary can be fetched;
+# point node-gyp at the headers of the Node.js that runs it.
+if [ -z "${npm_config_nodedir:-}" ]; then
+	prefix="$(dirname "$(dirname "$(command -v node)")")"
+	[ -f "$prefix/include/node/common.gypi" ] && export npm_config_nodedir="$prefix"
+fi
+if [ ! -f bench/node-ref/node_modules/.package-lock.json ] ||
+	[ bench/node-ref/package-lock.json -nt bench/node-ref/node_modules/.package-lock.json ]; then
+	echo "installing the Node.js reference server's packages (npm ci)" >&2
+	(cd bench/node-ref && npm ci --no-audit --no-fund)
+fi
+
+exec bench/out/bin/benchrun --bin bench/out/bin "$@"
