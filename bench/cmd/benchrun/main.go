@@ -18,17 +18,17 @@ import (
 )
 
 type options struct {
-	quick                bool
-	only                 map[string]bool
-	servers              []string
-	out, docs, chart     string
-	profiles             bool
-	crosscheck           bool
-	experiments          bool
-	e                    env
-	started              time.Time
-	command              string
-	resultsJSON, mdAfter string
+	quick                   bool
+	only                    map[string]bool
+	servers                 []string
+	out, docs, chart        string
+	profiles                bool
+	crosscheck              bool
+	experiments             bool
+	e                       env
+	started                 time.Time
+	command                 string
+	resultsJSON, profileDir string
 }
 
 func main() {
@@ -46,6 +46,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/out", "results, logs and profiles")
 	flag.StringVar(&o.docs, "docs", "", "Markdown file whose generated section is replaced (default: none in --quick, docs/BENCHMARKS.md otherwise)")
 	flag.StringVar(&o.chart, "chart", "", "PNG chart (default: bench/results/benchmarks.png; in --quick under --out)")
+	flag.StringVar(&o.resultsJSON, "results", "", "results JSON (default: bench/results/results.json; in --quick under --out)")
+	flag.StringVar(&o.profileDir, "profile-dir", "bench/results/profiles", "where the CPU profiles go")
 	flag.BoolVar(&o.profiles, "profiles", true, "capture CPU profiles of the Go servers (full runs)")
 	flag.BoolVar(&o.crosscheck, "crosscheck", true, "cross-check the load generator against the npm socket.io-client")
 	flag.BoolVar(&o.experiments, "experiments", true, "run the experiments behind the proposals (full runs)")
@@ -151,9 +153,12 @@ func run(o *options) error {
 	res.Meta.LoadEnd = loadAverage()
 	res.Meta.Minutes = time.Since(o.started).Minutes()
 
-	resultsPath := filepath.Join(o.out, "results.json")
-	if !o.quick {
+	resultsPath := o.resultsJSON
+	if resultsPath == "" {
 		resultsPath = "bench/results/results.json"
+		if o.quick {
+			resultsPath = filepath.Join(o.out, "results.json")
+		}
 	}
 	if err := writeJSON(resultsPath, res); err != nil {
 		return err

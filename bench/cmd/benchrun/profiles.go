@@ -58,7 +58,7 @@ var shareOf = []struct{ label, fn string }{
 }
 
 func runProfiles(o *options) ([]profile, error) {
-	dir := "bench/results/profiles"
+	dir := o.profileDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

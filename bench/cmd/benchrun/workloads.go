@@ -109,6 +109,16 @@ func variant(name string) (serverKind, error) {
 		k := servers[name[:len(name)-len("+gogc400")]]
 		k.Name, k.Label, k.Env = name, k.Label+", GOGC=400", []string{"GOGC=400"}
 		return k, nil
+	case "typed+proposals":
+		k := servers["typed"]
+		inner := k.cmd
+		k.Name, k.Label = name, "typed, with the proposed runtime changes"
+		k.cmd = func(e *env, app string, port, debugPort int, db string) (string, []string) {
+			dir, argv := inner(e, app, port, debugPort, db)
+			argv[0] += "-proposed"
+			return dir, argv
+		}
+		return k, nil
 	}
 	return serverKind{}, fmt.Errorf("unknown server %q", name)
 }
