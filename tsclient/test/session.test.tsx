@@ -1,6 +1,6 @@
 // useKarlSession: the seed's client flows against a real karl-server.
 
-import { act, renderHook, waitFor } from "@testing-library/react";
+import { act, cleanup, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, inject, test } from "vitest";
 
 import { KarlError, memoryStorage, TOKEN_KEY, useKarlSession, type KarlStorage } from "../src/index.js";
@@ -12,6 +12,7 @@ const wait = { timeout: 8000 };
 
 const servers: RunningServer[] = [];
 afterEach(async () => {
+  cleanup(); // unmount (and close the sockets) before the servers go away
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
