@@ -46,7 +46,7 @@ unit:
 	$(GO) test -short ./...
 
 ## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, browser, databases
-test: check-generated lint-schema test-go test-interop test-ts test-e2e test-docs
+test: check-generated lint-schema test-interop test-ts test-e2e test-docs test-go
 
 test-go: deps-db
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
