@@ -189,6 +189,12 @@ func runWorkload(o *options, w workload) ([]measurement, error) {
 		if err != nil {
 			return nil, err
 		}
+		if _, argv := k.cmd(&o.e, w.App, 0, 0, ""); strings.HasPrefix(argv[0], o.e.bin) {
+			if _, err := os.Stat(argv[0]); err != nil {
+				logf("%s: skipping %s: %v", w.ID, name, err)
+				continue
+			}
+		}
 		kinds = append(kinds, k)
 	}
 	procs := map[string]*process{}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -82,19 +83,30 @@ func plan(quick bool) []workload {
 }
 
 // experiments are the variants behind the proposals of docs/BENCHMARKS.md,
-// run in a full run after the main table: server settings that our code or
-// configuration controls, tried on the raw and typed servers.
+// run in a full run after the main tables: typed+proposals is karl-server
+// built with bench/proposals/runtime.patch applied (see bench/run.sh), and
+// GOGC=400 the library's garbage collected less often.
 func experiments(quick bool) []workload {
 	if quick {
 		return nil
 	}
 	t := []string{"--warmup", "1s", "--duration", "3s"}
+	all := []string{"typed", "typed+proposals", "raw", "node"}
+	args := func(extra ...string) []string { return append(slices.Clone(t), extra...) }
 	return []workload{
-		{ID: "X-gogc-echo", Group: "X", Title: "W0 pinned with GOGC=400 (the library's garbage, collected less often)", App: "echo", Pinned: true,
-			Args: append(t, "--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput",
-			Servers: []string{"typed", "typed+gogc400", "raw", "raw+gogc400"}},
-		{ID: "X-gogc-w2", Group: "X", Title: "W2-50 with GOGC=400", App: "karl",
-			Args: append(t, "--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput",
+		{ID: "X-W0-pinned", Group: "X", Title: "W0 echo, 50 sockets, pinned: with the proposed runtime changes", App: "echo", Pinned: true,
+			Args: args("--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
+		{ID: "X-W2-50", Group: "X", Title: "W2 set-username, 50 sockets, whole machine: with the proposed runtime changes", App: "karl",
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
+		{ID: "X-W2-50-pinned", Group: "X", Title: "W2 set-username, 50 sockets, pinned: with the proposed runtime changes", App: "karl", Pinned: true,
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
+		{ID: "X-W2-50-rate", Group: "X", Title: "W2 set-username, 50 sockets at a fixed 300/s: with the proposed runtime changes", App: "karl",
+			Args: args("--workload", "set-username", "--conns", "50", "--rate", "300"), Rounds: 2, Metric: "p99", Servers: all},
+		{ID: "X-W4", Group: "X", Title: "W4 room of 1,000, 4 messages in flight: with the proposed runtime changes", App: "karl",
+			Args: args("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 1, Metric: "throughput",
+			Servers: all, Timeout: 5 * time.Minute},
+		{ID: "X-gogc", Group: "X", Title: "W0 echo pinned with GOGC=400", App: "echo", Pinned: true,
+			Args: args("--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput",
 			Servers: []string{"typed", "typed+gogc400", "raw", "raw+gogc400"}},
 	}
 }
