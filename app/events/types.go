@@ -45,7 +45,7 @@ var (
 
 var patternUsername = regexp.MustCompile(`^[\p{L}\p{M}\p{N} _.\-]+$`)
 
-// checkUsername checks a value against the constraints of the Username type. Username: A display name; letters of any script, digits, space, "_", "." and "-". Surrounding spaces are trimmed.
+// checkUsername checks a value against the constraints of the Username type. Username is a display name; letters of any script, digits, space, "_", "." and "-". Surrounding spaces are trimmed.
 func checkUsername(v string) error {
 	if err := runtime.MinLength(v, 1); err != nil {
 		return err
@@ -61,7 +61,7 @@ func checkUsername(v string) error {
 
 var patternRoomName = regexp.MustCompile(`^[\p{L}\p{M}\p{N} _.:\-]+$`)
 
-// checkRoomName checks a value against the constraints of the RoomName type. RoomName: The name of a chat room.
+// checkRoomName checks a value against the constraints of the RoomName type. RoomName is the name of a chat room.
 func checkRoomName(v string) error {
 	if err := runtime.MinLength(v, 1); err != nil {
 		return err
@@ -75,7 +75,7 @@ func checkRoomName(v string) error {
 	return nil
 }
 
-// checkMessageText checks a value against the constraints of the MessageText type. MessageText: The text of a chat message.
+// checkMessageText checks a value against the constraints of the MessageText type. MessageText is the text of a chat message.
 func checkMessageText(v string) error {
 	if err := runtime.MinLength(v, 1); err != nil {
 		return err
@@ -88,7 +88,7 @@ func checkMessageText(v string) error {
 
 var patternReconnectToken = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
 
-// checkReconnectToken checks a value against the constraints of the ReconnectToken type. ReconnectToken: 32 random bytes in URL-safe base64; the server keeps only its SHA-256.
+// checkReconnectToken checks a value against the constraints of the ReconnectToken type. ReconnectToken is 32 random bytes in URL-safe base64; the server keeps only its SHA-256.
 func checkReconnectToken(v string) error {
 	if err := runtime.MinLength(v, 43); err != nil {
 		return err
@@ -102,7 +102,7 @@ func checkReconnectToken(v string) error {
 	return nil
 }
 
-// checkImageUpload checks a value against the constraints of the ImageUpload type. ImageUpload: A photo as a data URL (data:image/png;base64,...) or raw base64; PNG, JPEG, WebP or GIF. The server checks its content and its size (256 KiB decoded by default).
+// checkImageUpload checks a value against the constraints of the ImageUpload type. ImageUpload is a photo as a data URL (data:image/png;base64,...) or raw base64; PNG, JPEG, WebP or GIF. The server checks its content and its size (256 KiB decoded by default).
 func checkImageUpload(v string) error {
 	if err := runtime.MinLength(v, 1); err != nil {
 		return err
@@ -113,7 +113,7 @@ func checkImageUpload(v string) error {
 	return nil
 }
 
-// checkImageDataURL checks a value against the constraints of the ImageDataURL type. ImageDataURL: A stored photo as a data URL.
+// checkImageDataURL checks a value against the constraints of the ImageDataURL type. ImageDataURL is a stored photo as a data URL.
 func checkImageDataURL(v string) error {
 	if err := runtime.MaxLength(v, 1400000); err != nil {
 		return err
@@ -124,7 +124,7 @@ func checkImageDataURL(v string) error {
 	return nil
 }
 
-// Profile: What the server knows of the user behind a socket.
+// Profile is what the server knows of the user behind a socket.
 type Profile struct {
 	Username     string  `json:"username"`
 	ProfileImage *string `json:"profileImage,omitempty"`
@@ -176,7 +176,7 @@ func (x Profile) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Auth: What the client sends in the handshake (socket.handshake.auth).
+// Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct {
 	// The reconnect token from username-saved; absent or empty on a first visit.
 	Token *string `json:"token,omitempty"`

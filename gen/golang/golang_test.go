@@ -24,7 +24,7 @@ func TestGenScalar(t *testing.T) {
 	g := &generator{}
 	sc := &model.Scalar{Name: "Code", GoName: "Code", Doc: "A short code.", Type: &model.Type{Kind: model.String, MaxLength: ptr(4), Pattern: `^[A-Z]+$`}}
 	want := "var patternCode = regexp.MustCompile(`^[A-Z]+$`)\n\n" +
-		`// checkCode checks a value against the constraints of the Code type. Code: A short code.
+		`// checkCode checks a value against the constraints of the Code type. Code is a short code.
 func checkCode(v string) error {
 	if err := runtime.MaxLength(v, 4); err != nil {
 		return err

@@ -76,7 +76,7 @@ func (g *generator) genScalar(sc *model.Scalar) jen.Code {
 	vars, checks := g.checks(jen.Id("v"), &t, sc.GoName, func(err jen.Code) jen.Code { return err })
 	doc := fmt.Sprintf("check%s checks a value against the constraints of the %s type.", sc.GoName, sc.Name)
 	if sc.Doc != "" {
-		doc += " " + sc.Name + ": " + sc.Doc
+		doc += " " + docSentence(sc.GoName, sc.Doc)
 	}
 	return jen.Add(
 		jen.Add(vars...),
@@ -110,12 +110,9 @@ func (g *generator) genStructType(st *model.Struct) jen.Code {
 		}
 		fields = append(fields, jen.Id(f.GoName).Add(fieldType(f)).Tag(map[string]string{"json": tag}))
 	}
-	doc := st.Doc
-	switch {
-	case doc == "":
+	doc := docSentence(st.GoName, st.Doc)
+	if doc == "" {
 		doc = st.GoName + " is the " + st.Name + " object of the schema."
-	case !strings.HasPrefix(doc, st.GoName+" "):
-		doc = st.GoName + ": " + doc
 	}
 	return jen.Comment(doc).Line().Type().Id(st.GoName).Struct(fields...).Line()
 }
@@ -378,4 +375,17 @@ func rawLit(s string) *jen.Statement {
 		return jen.Lit(s)
 	}
 	return jen.Op("`" + s + "`")
+}
+
+// docSentence makes a schema doc read as a Go doc comment starting with name:
+// "A display name." becomes "Username is a display name.".
+func docSentence(name, doc string) string {
+	if doc == "" || strings.HasPrefix(doc, name+" ") {
+		return doc
+	}
+	first, rest, _ := strings.Cut(doc, " ")
+	if len(first) < 2 || first != strings.ToUpper(first) { // keep acronyms such as "URL" as they are
+		first = strings.ToLower(first[:1]) + first[1:]
+	}
+	return strings.TrimSpace(name + " is " + first + " " + rest)
 }

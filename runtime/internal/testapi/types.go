@@ -37,7 +37,7 @@ var (
 
 var enumColor = []string{"red", "green", "blue"}
 
-// checkColor checks a value against the constraints of the Color type. Color: A color.
+// checkColor checks a value against the constraints of the Color type. Color is a color.
 func checkColor(v string) error {
 	if err := runtime.OneOf(v, enumColor); err != nil {
 		return err
@@ -61,7 +61,7 @@ func checkTag(v string) error {
 	return nil
 }
 
-// Point: A point on a grid.
+// Point is a point on a grid.
 type Point struct {
 	X int64 `json:"x"`
 	Y int64 `json:"y"`
@@ -115,7 +115,7 @@ func (x Point) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Shape: Everything at once.
+// Shape is everything at once.
 type Shape struct {
 	Name      string     `json:"name"`
 	Color     string     `json:"color"`
@@ -299,7 +299,7 @@ func (x ShapeMeta) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Auth: What the client sends in the handshake (socket.handshake.auth).
+// Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct {
 	// Who connects.
 	Name *string `json:"name,omitempty"`

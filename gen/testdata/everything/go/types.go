@@ -59,7 +59,7 @@ func checkMood(v string) error {
 	return nil
 }
 
-// Grid: A grid of cells.
+// Grid is a grid of cells.
 type Grid struct {
 	Rows   [][]float64 `json:"rows"`
 	Labels []string    `json:"labels,omitempty"`
@@ -285,7 +285,7 @@ func (x PlayerPosition) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Auth: What the client sends in the handshake (socket.handshake.auth).
+// Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct {
 	Player string `json:"player"`
 	// Deprecated: use player

@@ -19,7 +19,7 @@ const Namespace = "/"
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
 const _ = runtime.IsAtLeastVersion0_1_0
 
-// Auth: What the client sends in the handshake (socket.handshake.auth).
+// Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct{}
 
 // decodeAuth reads a Auth from the value the Socket.IO parser decoded and checks it.
