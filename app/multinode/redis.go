@@ -93,7 +93,7 @@ func openRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, 
 	// once and fails at once. The subscriber's dialer waits longer after
 	// each failure, so an outage costs a few dials a second, not a core.
 	subOpts := *opts
-	subOpts.Dialer = tlsDialer((&backoffDialer{dial: netDialer.DialContext, min: 50 * time.Millisecond, max: time.Second}).DialContext, opts)
+	subOpts.Dialer = tlsDialer((&backoffDialer{dial: netDialer.DialContext, min: 50 * time.Millisecond, max: 500 * time.Millisecond}).DialContext, opts)
 	subOpts.OnConnect = func(context.Context, *goredis.Conn) error {
 		r.errors.recovered()
 		return nil
