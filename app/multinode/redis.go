@@ -80,9 +80,7 @@ func openRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, 
 		Timeout:         dialTimeout,
 		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount},
 	}
-	// go-redis prints to stderr through a process-wide logger, a line per
-	// failed dial during an outage, which would also break --log-format json.
-	goredis.SetLogger(slogPrintf{log})
+	redirectGoRedisLog.Do(func() { goredis.SetLogger(slogPrintf{log}) })
 	r := &Redis{errors: &errorLog{log: log, every: 10 * time.Second}}
 	pubOpts := *opts
 	pubOpts.Dialer = tlsDialer(netDialer.DialContext, opts)
@@ -220,6 +218,11 @@ func (e *errorLog) recovered() {
 	e.log.Info("Redis adapter reconnected; broadcasts the other nodes sent meanwhile are lost", "errors_held_back", e.held)
 	e.failing, e.last, e.held = false, time.Time{}, 0
 }
+
+// go-redis prints to stderr through a process-wide logger, a line per failed
+// dial during an outage, which would also break --log-format json. It is
+// replaced once, by the first OpenRedis: go-redis reads it unsynchronised.
+var redirectGoRedisLog sync.Once
 
 // slogPrintf passes go-redis's own log lines to slog at debug level: the
 // adapter's errors, which say the same, are logged by errorLog.
