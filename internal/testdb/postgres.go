@@ -52,7 +52,7 @@ func startPostgres(ctx context.Context) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "karl-pg-")
+	dir, err := os.MkdirTemp(tempRoot(cred), "karl-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +180,25 @@ func pgVersion(initdb string) int {
 	major, _, _ := strings.Cut(filepath.Base(filepath.Dir(filepath.Dir(initdb))), ".")
 	v, _ := strconv.Atoi(major)
 	return v
+}
+
+// tempRoot returns where the cluster's directory goes: the usual temporary
+// directory, unless PostgreSQL runs as another user who could not reach it
+// (e.g. TMPDIR under /root), then /tmp.
+func tempRoot(cred *syscall.Credential) string {
+	root := os.TempDir()
+	if cred == nil {
+		return root
+	}
+	for dir := root; ; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err != nil || info.Mode().Perm()&0o001 == 0 { // others may not pass through it
+			return "/tmp"
+		}
+		if dir == filepath.Dir(dir) {
+			return root
+		}
+	}
 }
 
 // serverCredential returns who PostgreSQL runs as: nil (this process's user)
