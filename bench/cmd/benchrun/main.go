@@ -82,6 +82,7 @@ type results struct {
 	Measurements []measurement `json:"measurements"`
 	CrossCheck   *crossCheck   `json:"crosscheck,omitempty"`
 	Profiles     []profile     `json:"profiles,omitempty"`
+	Micro        []microBench  `json:"micro,omitempty"`
 }
 
 func run(o *options) error {
@@ -149,6 +150,13 @@ func run(o *options) error {
 			logf("profiles failed: %v", err)
 		}
 		res.Profiles = ps
+	}
+	if !o.quick && (o.only == nil || o.only["micro"]) {
+		ms, err := runMicro(o)
+		if err != nil {
+			logf("micro-benchmarks failed: %v", err)
+		}
+		res.Micro = ms
 	}
 	res.Meta.LoadEnd = loadAverage()
 	res.Meta.Minutes = time.Since(o.started).Minutes()

@@ -205,6 +205,7 @@ func renderMarkdown(res *results, o *options) string {
 	}
 	renderCrossCheck(&b, res.CrossCheck)
 	renderProfiles(&b, res.Profiles)
+	renderMicro(&b, res.Micro)
 	return b.String()
 }
 
