@@ -31,10 +31,13 @@ export async function startDatabases() {
   let stderr = "";
   proc.stderr.on("data", (d) => { stderr += d; });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
-  const exited = new Promise((ok) => proc.once("exit", ok));
+  const exited = new Promise((ok) => proc.once("close", ok)); // exited, and its output read
   const readLine = async () => {
-    const next = await Promise.race([lines.next(), exited.then(() => ({ done: true }))]);
-    if (next.done) throw new Error(`karl-testdb exited (code ${proc.exitCode}):\n${stderr}`);
+    const next = await lines.next();
+    if (next.done) {
+      const code = await exited;
+      throw new Error(`karl-testdb exited with ${code}:\n${stderr}`);
+    }
     return JSON.parse(next.value);
   };
   const urls = await readLine();
