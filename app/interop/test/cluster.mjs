@@ -3,7 +3,7 @@
 // starter: a real PostgreSQL (initdb in a temp dir, random port) and a real
 // redis-server (random port, no persistence). A missing server fails the test.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,7 +16,9 @@ let built;
 function testdbBinary() {
   if (process.env.KARL_TESTDB_BIN) return process.env.KARL_TESTDB_BIN;
   if (!built) {
-    built = join(mkdtempSync(join(tmpdir(), "karl-testdb-")), "karl-testdb");
+    const dir = mkdtempSync(join(tmpdir(), "karl-testdb-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    built = join(dir, "karl-testdb");
     execFileSync("go", ["build", "-o", built, "./internal/testdb/cmd/karl-testdb"], { cwd: repo, stdio: "inherit" });
   }
   return built;
