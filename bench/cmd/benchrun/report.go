@@ -291,7 +291,7 @@ func renderMemory(b *strings.Builder, w workload, byS map[string]*agg) {
 			continue
 		}
 		x := a.extra
-		heapKey := "heap_inuse"
+		heapKey := "heap_alloc"
 		if s == "node" {
 			heapKey = "heap_used"
 		}
@@ -319,7 +319,7 @@ func renderMemory(b *strings.Builder, w workload, byS map[string]*agg) {
 			ratio(f(t.extra, "rss_per_conn_kb"), f(byS["raw"].extraOrNil(), "rss_per_conn_kb")),
 			ratio(f(t.extra, "rss_per_conn_kb"), f(byS["limit"].extraOrNil(), "rss_per_conn_kb")))
 	}
-	b.WriteString("\nHeap is Go's HeapInuse (Node: heapUsed) after a forced full GC; \"after drop\" is once the goroutine count (Node: heap) stopped falling after half the sockets vanished without a close frame.\n\n")
+	b.WriteString("\nHeap is the live heap, Go's HeapAlloc (Node: heapUsed), after a forced full GC; \"after drop\" is once the goroutine count (Node: heap) stopped falling after half the sockets vanished without a close frame.\n\n")
 }
 
 func (a *agg) extraOrNil() map[string]any {
