@@ -53,8 +53,11 @@ test-go: deps-db
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-test-interop: bin/karl-server-test
-	cd app/interop && npm ci --no-audit --no-fund && KARL_SERVER_BIN=$(CURDIR)/bin/karl-server-test npm test
+test-interop: deps-db bin/karl-server-test bin/karl-testdb
+	cd app/interop && npm ci --no-audit --no-fund && KARL_SERVER_BIN=$(CURDIR)/bin/karl-server-test KARL_TESTDB_BIN=$(CURDIR)/bin/karl-testdb npm test
+
+bin/karl-testdb: FORCE
+	$(GO) build -o bin/karl-testdb ./internal/testdb/cmd/karl-testdb
 
 bin/karl-server-test: FORCE
 	$(GO) build -o bin/karl-server-test ./app/cmd/karl-server

@@ -1,8 +1,8 @@
 // Package store defines how the KARL app persists user sessions: the username,
 // the optional profile photo and the reconnect token that restores them.
 //
-// The interface is implemented by app/store/sqlite (and later by a PostgreSQL
-// store); app/store/storetest holds the conformance suite every implementation
+// The interface is implemented by app/store/sqlite and app/store/postgres;
+// app/store/storetest holds the conformance suite every implementation
 // must pass.
 package store
 
