@@ -35,7 +35,7 @@ done
 # is not touched (the copy lives under "_overlay", a directory the go tool
 # ignores, so ./... never sees it). A patch that no longer applies skips
 # that variant.
-rm -rf bench/out/_overlay bench/out/bin/typedserver-proposed
+rm -rf bench/out/_overlay bench/out/bin/typedserver-proposed bench/out/bin/typedserver-proposed-jsonv2
 mkdir -p bench/out/_overlay
 cp -r runtime bench/out/_overlay/
 if git apply --directory=bench/out/_overlay bench/proposals/runtime.patch 2>/dev/null; then
@@ -46,6 +46,7 @@ if git apply --directory=bench/out/_overlay bench/proposals/runtime.patch 2>/dev
 	done
 	(IFS=,; echo "{\"Replace\": {${entries[*]}}}") >bench/out/_overlay.json
 	go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed ./bench/cmd/typedserver
+	GOEXPERIMENT=jsonv2 go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed-jsonv2 ./bench/cmd/typedserver
 else
 	echo "bench/run.sh: bench/proposals/runtime.patch no longer applies to runtime/; skipping the typed+proposals variant" >&2
 fi

@@ -29,6 +29,7 @@ type options struct {
 	started                 time.Time
 	command                 string
 	resultsJSON, profileDir string
+	render                  string
 }
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 	flag.BoolVar(&o.crosscheck, "crosscheck", true, "cross-check the load generator against the npm socket.io-client")
 	flag.BoolVar(&o.experiments, "experiments", true, "run the experiments behind the proposals (full runs)")
 	flag.StringVar(&o.command, "command", "make bench", "the command to print as the one that produced the results")
+	flag.StringVar(&o.render, "render", "", "only render the chart and Markdown of an existing results JSON")
 	flag.Parse()
 	if only != "" {
 		o.only = map[string]bool{}
@@ -86,6 +88,9 @@ type results struct {
 }
 
 func run(o *options) error {
+	if o.render != "" {
+		return render(o)
+	}
 	o.started = time.Now()
 	if o.e.work == "" {
 		base := os.TempDir()
@@ -304,4 +309,37 @@ func firstNonEmpty(ss ...string) string {
 		return ss[i]
 	}
 	return ""
+}
+
+// render writes the chart and the Markdown of a results file again, e.g.
+// after the report's layout changed.
+func render(o *options) error {
+	b, err := os.ReadFile(o.render)
+	if err != nil {
+		return err
+	}
+	var res results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return err
+	}
+	if o.docs == "" && !res.Meta.Quick {
+		o.docs = "docs/BENCHMARKS.md"
+	}
+	if o.chart == "" {
+		o.chart = "bench/results/benchmarks.png"
+		if res.Meta.Quick {
+			o.chart = filepath.Join(o.out, "benchmarks.png")
+		}
+	}
+	if err := writeChart(o.chart, &res); err != nil {
+		return err
+	}
+	md := renderMarkdown(&res, o)
+	if err := os.WriteFile(filepath.Join(o.out, "BENCHMARKS.md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	if o.docs != "" {
+		return replaceGenerated(o.docs, md)
+	}
+	return nil
 }

@@ -105,6 +105,12 @@ func experiments(quick bool) []workload {
 		{ID: "X-W4", Group: "X", Title: "W4 room of 1,000, 4 messages in flight: with the proposed runtime changes", App: "karl",
 			Args: args("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 1, Metric: "throughput",
 			Servers: all, Timeout: 5 * time.Minute},
+		{ID: "X-W3", Group: "X", Title: "W3 upload, 8 sockets: with the proposed runtime changes, and built with GOEXPERIMENT=jsonv2 (the library's JSON decoding of the photo)", App: "karl",
+			Args: args("--workload", "upload", "--conns", "8"), Rounds: 2, Metric: "throughput",
+			Servers: []string{"typed", "typed+proposals", "typed+proposals+jsonv2", "raw", "node"}},
+		{ID: "X-W5", Group: "X", Title: "W5 10,000 idle connections: with the proposed runtime changes", App: "karl",
+			Args: []string{"--workload", "idle", "--conns", "10000"}, Rounds: 1, Metric: "memory",
+			Servers: []string{"typed", "typed+proposals"}, Timeout: 5 * time.Minute},
 		{ID: "X-gogc", Group: "X", Title: "W0 echo pinned with GOGC=400", App: "echo", Pinned: true,
 			Args: args("--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput",
 			Servers: []string{"typed", "typed+gogc400", "raw", "raw+gogc400"}},
@@ -121,13 +127,17 @@ func variant(name string) (serverKind, error) {
 		k := servers[name[:len(name)-len("+gogc400")]]
 		k.Name, k.Label, k.Env = name, k.Label+", GOGC=400", []string{"GOGC=400"}
 		return k, nil
-	case "typed+proposals":
+	case "typed+proposals", "typed+proposals+jsonv2":
 		k := servers["typed"]
 		inner := k.cmd
-		k.Name, k.Label = name, "typed, with the proposed runtime changes"
+		k.Name, k.Label = name, "typed + proposed runtime changes"
+		suffix := "-proposed"
+		if name == "typed+proposals+jsonv2" {
+			k.Label, suffix = k.Label+" + GOEXPERIMENT=jsonv2", "-proposed-jsonv2"
+		}
 		k.cmd = func(e *env, app string, port, debugPort int, db string) (string, []string) {
 			dir, argv := inner(e, app, port, debugPort, db)
-			argv[0] += "-proposed"
+			argv[0] += suffix
 			return dir, argv
 		}
 		return k, nil
