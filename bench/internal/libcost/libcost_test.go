@@ -1,14 +1,21 @@
 // Package libcost holds minimal reproductions of the costs docs/BENCHMARKS.md
 // attributes to the libraries under the Go server (zishang520/socket.io
-// v3.0.6 and gorilla/websocket), so they can be shown to their maintainers
-// without KARL: `go test -run '^$' -bench . -benchmem ./bench/internal/libcost`.
+// v3.0.6, gorilla/websocket, modernc.org/sqlite), so they can be shown to
+// their maintainers: `go test -run '^$' -bench . -benchmem ./bench/internal/libcost`.
 package libcost
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/v3/pkg/queue"
+
+	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/app/store/sqlite"
 )
 
 // frame is a broadcast packet as the adapter pre-encodes it: 42["new-user-connected",{...}].
@@ -88,4 +95,50 @@ func deep(n int) int {
 		return int(pad[0])
 	}
 	return deep(n-1) + int(pad[n%64])
+}
+
+// BenchmarkSQLiteRename is one RenameSession of the KARL store (a write
+// transaction with one UPDATE, synchronous=FULL, on tmpfs when available) with
+// a context that cannot be cancelled, as the raw server passes.
+func BenchmarkSQLiteRename(b *testing.B) {
+	benchRename(b, func() (context.Context, context.CancelFunc) { return context.Background(), func() {} })
+}
+
+// BenchmarkSQLiteRenameWithDeadline is the same with the per-event deadline
+// the runtime gives every handler: modernc.org/sqlite then starts a goroutine
+// per statement (BEGIN, UPDATE, COMMIT) to interrupt it on cancellation, and
+// installs a progress handler.
+func BenchmarkSQLiteRenameWithDeadline(b *testing.B) {
+	benchRename(b, func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 5*time.Second)
+	})
+}
+
+func benchRename(b *testing.B, newCtx func() (context.Context, context.CancelFunc)) {
+	dir := b.TempDir()
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		d, err := os.MkdirTemp("/dev/shm", "libcost-")
+		if err == nil {
+			dir = d
+			b.Cleanup(func() { os.RemoveAll(d) })
+		}
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "karl.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	id, err := st.CreateSession(context.Background(), "user", store.HashToken("t"), now, now.Add(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancel := newCtx()
+		if err := st.RenameSession(ctx, id, "Alice", now); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+	}
 }
