@@ -6,7 +6,7 @@ KARLGEN := $(GO) run ./gen/cmd/karlgen
 GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events --ts-out tsclient/src/generated
 TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
 
-.PHONY: run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs deps deps-browser deps-db bench clean
+.PHONY: run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs deps deps-browser deps-db bench bench-quick clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -80,9 +80,13 @@ deps-browser:
 deps-db:
 	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || scripts/apt-install.sh postgresql redis-server
 
-## bench: the benchmarks of docs/BENCHMARKS.md (see bench/README.md)
+## bench: the benchmarks of docs/BENCHMARKS.md, about 15 minutes (see bench/README.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./runtime/ ./app/...
+	bench/run.sh
+
+## bench-quick: a smaller run for development, under a minute; writes bench/out/ only
+bench-quick:
+	bench/run.sh --quick
 
 clean:
 	rm -rf bin tsclient/dist tsclient/demo/dist
