@@ -30,25 +30,26 @@ for cmd in typedserver rawserver limitserver loadgen benchrun; do
 	go build -o "bench/out/bin/$cmd" "./bench/cmd/$cmd"
 done
 
-# The proposed runtime changes (bench/proposals/runtime.patch) are measured as
-# a variant of the typed server built with `go build -overlay`: runtime/ itself
-# is not touched (the copy lives under "_overlay", a directory the go tool
-# ignores, so ./... never sees it). A patch that no longer applies skips
-# that variant.
+# The proposed changes (bench/proposals/*.patch: runtime/, and the SQLite
+# store) are measured as a variant of the typed server built with
+# `go build -overlay`: the repository's files are not touched (the patched
+# copies live under "_overlay", a directory the go tool ignores, so ./...
+# never sees them). A patch that no longer applies skips that variant.
 rm -rf bench/out/_overlay bench/out/bin/typedserver-proposed bench/out/bin/typedserver-proposed-jsonv2
-mkdir -p bench/out/_overlay
+mkdir -p bench/out/_overlay/app/store
 cp -r runtime bench/out/_overlay/
-if git apply --directory=bench/out/_overlay bench/proposals/runtime.patch 2>/dev/null; then
+cp -r app/store/sqlite bench/out/_overlay/app/store/
+if git apply --directory=bench/out/_overlay bench/proposals/runtime.patch bench/proposals/store.patch 2>/dev/null; then
 	entries=()
-	for f in bench/out/_overlay/runtime/*.go; do
-		orig="runtime/$(basename "$f")"
+	for f in bench/out/_overlay/runtime/*.go bench/out/_overlay/app/store/sqlite/*.go; do
+		orig="${f#bench/out/_overlay/}"
 		cmp -s "$f" "$orig" 2>/dev/null || entries+=("\"$PWD/$orig\": \"$PWD/$f\"")
 	done
 	(IFS=,; echo "{\"Replace\": {${entries[*]}}}") >bench/out/_overlay.json
 	go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed ./bench/cmd/typedserver
 	GOEXPERIMENT=jsonv2 go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed-jsonv2 ./bench/cmd/typedserver
 else
-	echo "bench/run.sh: bench/proposals/runtime.patch no longer applies to runtime/; skipping the typed+proposals variant" >&2
+	echo "bench/run.sh: bench/proposals/*.patch no longer apply; skipping the typed+proposals variant" >&2
 fi
 
 # better-sqlite3 compiles from source when no prebuilt binary can be fetched;

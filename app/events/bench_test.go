@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // libraryDecode is what zishang520/socket.io's parser does with a payload:
@@ -153,6 +154,50 @@ func BenchmarkValidateUsername(b *testing.B) {
 	for b.Loop() {
 		if err := checkUsername("Alice Liddell"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// usernameRunes is what karlgen could emit for the Username pattern
+// ^[\p{L}\p{M}\p{N} _.\-]+$ instead of a regexp: a pattern that is one
+// character class repeated, anchored at both ends, is a loop over the runes
+// (invalid UTF-8 decodes to U+FFFD, outside the class, as in RE2).
+func usernameRunes(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.In(r, unicode.L, unicode.M, unicode.N) && r != ' ' && r != '_' && r != '.' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func TestUsernameRunesMatchesPattern(t *testing.T) {
+	for _, s := range []string{"", "Alice", "Alice Liddell", "Zoë_3.14-x", "名前", "a\u0301", "<script>", "tab\there", "\xff", "a\nb", "😀"} {
+		if got, want := usernameRunes(s), patternUsername.MatchString(s); got != want {
+			t.Errorf("usernameRunes(%q) = %v, the pattern says %v", s, got, want)
+		}
+	}
+}
+
+// BenchmarkUsernameRunes is the loop of usernameRunes on the same name as
+// BenchmarkValidateUsername's pattern check.
+func BenchmarkUsernameRunes(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if !usernameRunes("Alice Liddell") {
+			b.Fatal("refused")
+		}
+	}
+}
+
+func BenchmarkUsernamePattern(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if !patternUsername.MatchString("Alice Liddell") {
+			b.Fatal("refused")
 		}
 	}
 }
