@@ -30,6 +30,7 @@ type options struct {
 	command                 string
 	resultsJSON, profileDir string
 	render                  string
+	profileMatch            string
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.BoolVar(&o.crosscheck, "crosscheck", true, "cross-check the load generator against the npm socket.io-client")
 	flag.BoolVar(&o.experiments, "experiments", true, "run the experiments behind the proposals (full runs)")
 	flag.StringVar(&o.command, "command", "make bench", "the command to print as the one that produced the results")
+	flag.StringVar(&o.profileMatch, "profiles-match", "", "only the profiles whose name contains this")
 	flag.StringVar(&o.render, "render", "", "only render the chart and Markdown of an existing results JSON")
 	flag.Parse()
 	if only != "" {

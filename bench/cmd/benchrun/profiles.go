@@ -35,6 +35,8 @@ var profileTargets = []struct {
 	{"raw-w2-50", "raw", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"typed-w2-50", "typed", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"typed-w3", "typed", "karl", false, []string{"--workload", "upload", "--conns", "8"}},
+	{"proposals-echo-pinned", "typed+proposals", "echo", true, []string{"--workload", "echo", "--conns", "50"}},
+	{"proposals-w2-50", "typed+proposals", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 }
 
 // shareOf lists the functions whose cumulative share a profile reports.
@@ -64,6 +66,9 @@ func runProfiles(o *options) ([]profile, error) {
 	}
 	var out []profile
 	for _, t := range profileTargets {
+		if o.profileMatch != "" && !strings.Contains(t.name, o.profileMatch) {
+			continue
+		}
 		p, err := runProfile(o, dir, t.name, t.server, t.app, t.pinned, t.args)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", t.name, err)
@@ -74,7 +79,10 @@ func runProfiles(o *options) ([]profile, error) {
 }
 
 func runProfile(o *options, dir, name, server, app string, pinned bool, args []string) (profile, error) {
-	k := servers[server]
+	k, err := variant(server)
+	if err != nil {
+		return profile{}, err
+	}
 	proc, err := start(&o.e, k, app, pinned, "profile-"+name)
 	if err != nil {
 		return profile{}, err
@@ -100,7 +108,8 @@ func runProfile(o *options, dir, name, server, app string, pinned bool, args []s
 	if perr != nil {
 		return profile{}, perr
 	}
-	bin := filepath.Join(o.e.bin, map[string]string{"typed": "typedserver", "raw": "rawserver", "limit": "limitserver"}[server])
+	_, argv0 := k.cmd(&o.e, app, 0, 0, "")
+	bin := argv0[0] // the server's binary, for the symbols
 	top, err := runTool(context.Background(), time.Minute, "", []string{"go", "tool", "pprof", "-top", "-nodecount=40", bin, file}, io.Discard)
 	if err != nil {
 		return profile{}, err
