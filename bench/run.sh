@@ -12,6 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+quick=false
+for arg in "$@"; do
+	[ "$arg" = --quick ] && quick=true
+done
+
 for tool in go node npm taskset; do
 	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is required" >&2; exit 1; }
 done
@@ -35,11 +40,14 @@ done
 # `go build -overlay`: the repository's files are not touched (the patched
 # copies live under "_overlay", a directory the go tool ignores, so ./...
 # never sees them). A patch that no longer applies skips that variant.
+# --quick runs no experiments, so it builds none.
 rm -rf bench/out/_overlay bench/out/bin/typedserver-proposed bench/out/bin/typedserver-proposed-jsonv2
 mkdir -p bench/out/_overlay/app/store
 cp -r runtime bench/out/_overlay/
 cp -r app/store/sqlite bench/out/_overlay/app/store/
-if git apply --directory=bench/out/_overlay bench/proposals/runtime.patch bench/proposals/store.patch 2>/dev/null; then
+if [ "$quick" = true ]; then
+	:
+elif git apply --directory=bench/out/_overlay bench/proposals/runtime.patch bench/proposals/store.patch 2>/dev/null; then
 	entries=()
 	for f in bench/out/_overlay/runtime/*.go bench/out/_overlay/app/store/sqlite/*.go; do
 		orig="${f#bench/out/_overlay/}"
