@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -90,6 +91,7 @@ type Server struct {
 	closing    atomic.Bool
 	handshakes *ipLimiter
 	gate       *connectGate
+	work       chan func() // handlers for the workers; see runOnWorker
 }
 
 // NewServer creates a server; register a generated service on it, then serve Handler.
@@ -101,6 +103,7 @@ func NewServer(opts Options) *Server {
 	so.SetPingTimeout(opts.PingTimeout)
 	so.SetConnectTimeout(opts.ConnectTimeout)
 	so.SetServeClient(false)
+	so.SetParser(newWireParser())
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
@@ -113,7 +116,48 @@ func NewServer(opts Options) *Server {
 	s.handler = s.io.ServeHandler(so)
 	s.gate = newConnectGate(opts.ConnectTimeout)
 	s.gate.install(s.io.Engine())
+	s.work = make(chan func())
+	for range 4 * goruntime.GOMAXPROCS(0) {
+		go s.worker()
+	}
 	return s
+}
+
+// runOnWorker runs fn on one of the server's long-lived workers and waits for
+// it, so a socket's events stay in order. zishang520 runs a socket's events
+// on a goroutine it starts afresh whenever the socket's queue was idle, so
+// every event of a client that waits for its acks grows a new stack through
+// the handler (the SQLite driver's frames are large) and copies it several
+// times; a worker's stack has grown already (see W2-1 in docs/BENCHMARKS.md).
+// With every worker busy, fn runs on the caller's goroutine, as before.
+func (s *Server) runOnWorker(fn func()) {
+	done := make(chan struct{})
+	task := func() {
+		defer close(done)
+		defer func() { // as the library's queue does for the goroutine it would have run fn on
+			if v := recover(); v != nil {
+				s.log.Error("event dispatch panicked", "panic", v, "stack", stack())
+			}
+		}()
+		fn()
+	}
+	select {
+	case s.work <- task:
+		<-done
+	default:
+		fn()
+	}
+}
+
+func (s *Server) worker() {
+	for {
+		select {
+		case fn := <-s.work:
+			fn()
+		case <-s.ctx.Done():
+			return
+		}
+	}
 }
 
 // IO returns the underlying zishang520 server, for what the runtime does not cover.
@@ -137,6 +181,9 @@ func (s *Server) Handler() http.Handler {
 				http.Error(w, "too many connections", http.StatusTooManyRequests)
 				return
 			}
+		}
+		if r.Header.Get("Upgrade") != "" {
+			w = &detachingWriter{w: w}
 		}
 		s.handler.ServeHTTP(w, r)
 	})
@@ -304,11 +351,21 @@ func (s *Server) broadcast(m Message) any {
 
 // EmitAll sends an event to every socket of a namespace, on every node.
 func (s *Server) EmitAll(namespace, event string, m Message) error {
+	if s.opts.Adapter == nil {
+		fanOut(s.io.Of(namespace, nil), nil, nil, event, m)
+		return nil
+	}
 	return s.io.Of(namespace, nil).Emit(event, s.broadcast(m))
 }
 
 // EmitRooms sends an event to the sockets in any of rooms, on every node.
 func (s *Server) EmitRooms(namespace string, rooms []string, event string, m Message) error {
+	if s.opts.Adapter == nil {
+		if len(rooms) > 0 { // no rooms would mean everyone
+			fanOut(s.io.Of(namespace, nil), rooms, nil, event, m)
+		}
+		return nil
+	}
 	return s.io.Of(namespace, nil).To(toRooms(rooms)...).Emit(event, s.broadcast(m))
 }
 

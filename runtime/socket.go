@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -88,6 +89,10 @@ func (s *Socket) Emit(event string, m Message) error {
 // Broadcast sends an event to every other socket of the namespace, or, with rooms,
 // to the other sockets in those rooms (socket.broadcast / socket.to(room) in Node).
 func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
+	if s.srv.opts.Adapter == nil {
+		fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m)
+		return nil
+	}
 	v := s.srv.broadcast(m)
 	if len(rooms) == 0 {
 		return s.sock.Broadcast().Emit(event, v)
@@ -121,9 +126,11 @@ func (s *Socket) onEvent(args []any, _ func(error)) {
 			args = args[:n-1]
 		}
 	}
-	start := time.Now()
-	reply, err, declared := s.handle(name, args)
-	s.respond(name, ack, reply, err, declared, start)
+	s.srv.runOnWorker(func() {
+		start := time.Now()
+		reply, err, declared := s.handle(name, args)
+		s.respond(name, ack, reply, err, declared, start)
+	})
 }
 
 func (s *Socket) handle(name string, args []any) (reply Message, err error, declared []Code) {
@@ -202,7 +209,9 @@ func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, 
 			}
 			ack([]any{out}, nil)
 		}
-		log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok")
+		if log.Enabled(context.Background(), slog.LevelDebug) { // the arguments allocate even when nothing is logged
+			log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok")
+		}
 		return
 	}
 	e := s.srv.clientError(err, name, s.ID(), declared)

@@ -17,7 +17,7 @@ func (s *Store) CreateSession(ctx context.Context, username string, token store.
 		return 0, fmt.Errorf("create session: token expiry %s is not after its issue time %s", expiresAt, issuedAt)
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO sessions (username, created_at, updated_at) VALUES (?, ?, ?)`,
 			username, issued, issued)
@@ -43,7 +43,7 @@ func (s *Store) CreateSession(ctx context.Context, username string, token store.
 
 // RenameSession changes a session's username.
 func (s *Store) RenameSession(ctx context.Context, id store.SessionID, username string, now time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx,
 			`UPDATE sessions SET username = ?, updated_at = ? WHERE id = ?`,
 			username, now.UnixMilli(), id)
@@ -63,7 +63,7 @@ func (s *Store) SetProfileImage(ctx context.Context, id store.SessionID, mime st
 	if mime != "" {
 		mimeArg, dataArg = mime, data
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx,
 			`UPDATE sessions SET image_mime = ?, image = ?, updated_at = ? WHERE id = ?`,
 			mimeArg, dataArg, now.UnixMilli(), id)
@@ -76,9 +76,12 @@ func (s *Store) SetProfileImage(ctx context.Context, id store.SessionID, mime st
 
 // Session loads a session by id.
 func (s *Store) Session(ctx context.Context, id store.SessionID) (store.Session, error) {
-	row := s.read.QueryRowContext(ctx,
-		`SELECT `+sessionColumns+` FROM sessions s WHERE s.id = ?`, id)
-	sess, err := scanSession(row)
+	var sess store.Session
+	err := s.inRead(ctx, func(ctx context.Context, c *sql.Conn) (err error) {
+		row := c.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.id = ?`, id)
+		sess, err = scanSession(row)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -95,11 +98,14 @@ func (s *Store) SessionByToken(ctx context.Context, token store.TokenHash, now t
 		expires int64
 		revoked sql.NullInt64
 	)
-	row := s.read.QueryRowContext(ctx,
-		`SELECT `+sessionColumns+`, t.expires_at, t.revoked_at
+	var sess store.Session
+	err := s.inRead(ctx, func(ctx context.Context, c *sql.Conn) (err error) {
+		row := c.QueryRowContext(ctx, `SELECT `+sessionColumns+`, t.expires_at, t.revoked_at
 		FROM tokens t JOIN sessions s ON s.id = t.session_id
 		WHERE t.hash = ?`, token[:])
-	sess, err := scanSession(row, &expires, &revoked)
+		sess, err = scanSession(row, &expires, &revoked)
+		return err
+	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = store.ErrNotFound
@@ -117,7 +123,7 @@ func (s *Store) SessionByToken(ctx context.Context, token store.TokenHash, now t
 
 // RevokeToken marks a token revoked; revoking it again keeps the first time.
 func (s *Store) RevokeToken(ctx context.Context, token store.TokenHash, now time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx,
 			`UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE hash = ?`,
 			now.UnixMilli(), token[:])
@@ -134,7 +140,7 @@ func (s *Store) RevokeToken(ctx context.Context, token store.TokenHash, now time
 // take turns and each token is counted by exactly one of them.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var deleted int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, now.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("tokens: %w", err)
@@ -157,12 +163,25 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 
 // inTx runs fn in a write transaction and commits it. It returns nil only
 // once the commit succeeded, which is when a write may be acknowledged.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+//
+// ctx bounds the wait for the single write connection, where a write spends
+// its time under load. The transaction itself (tens of microseconds) runs
+// detached from ctx's cancellation, and fn gets that detached context: with
+// a context that can end, modernc.org/sqlite starts a goroutine per statement
+// (BEGIN, each statement, COMMIT) to interrupt it, which costs more than the
+// statements (see W2 in docs/BENCHMARKS.md).
+func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	defer conn.Close()
+	ctx = context.WithoutCancel(ctx)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback() // fn's error is the one to report; a cancelled ctx has rolled back already
 		return err
 	}
@@ -170,6 +189,17 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// inRead runs fn on a reader connection taken within ctx, with ctx detached
+// from its cancellation as in inTx: a lookup takes microseconds.
+func (s *Store) inRead(ctx context.Context, fn func(context.Context, *sql.Conn) error) error {
+	c, err := s.read.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(context.WithoutCancel(ctx), c)
 }
 
 // execOne runs a statement meant to change exactly one row and reports
