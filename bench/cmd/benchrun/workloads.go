@@ -102,6 +102,8 @@ func experiments(quick bool) []workload {
 			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
 		{ID: "X-W2-500", Group: "X", Title: "W2 set-username, 500 sockets (250,000 broadcast frames per second): with the proposed runtime changes", App: "karl",
 			Args: args("--workload", "set-username", "--conns", "500"), Rounds: 1, Metric: "throughput", Servers: all},
+		{ID: "X-W4-rate", Group: "X", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: with the proposed runtime changes", App: "karl",
+			Args: args("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99", Servers: all, Timeout: 5 * time.Minute},
 		{ID: "X-W4", Group: "X", Title: "W4 room of 1,000, 4 messages in flight: with the proposed runtime changes", App: "karl",
 			Args: args("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 1, Metric: "throughput",
 			Servers: all, Timeout: 5 * time.Minute},

@@ -22,12 +22,19 @@ const benchRoom = "bench"
 // Fixed rate: --rate messages per second. Closed loop: --window messages in
 // flight, the next sent when every member received one.
 func broadcast(c config) (*Result, error) {
-	conns, err := dialAll(context.Background(), c.wsURL, c.conns, 64, nil)
+	// Sessions first, in batches, then every member restores its session from
+	// its token (no broadcast) and joins the room.
+	tokens, err := createSessions(c.wsURL, c.conns, 50)
+	if err != nil {
+		return nil, fmt.Errorf("set-up: %w", err)
+	}
+	conns, err := dialAll(context.Background(), c.wsURL, c.conns, 64, func(i int) []byte {
+		return []byte(`{"token":"` + tokens[i] + `"}`)
+	})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { closeAll(conns); waitDone(conns, 10*time.Second) }()
-	joined := &atomic.Int64{}
 	hs := make([]*member, len(conns))
 	m := &meter{pid: c.pid}
 	rec := stats.NewRecorder(max(c.maxSamples/len(conns), 16))
@@ -37,21 +44,14 @@ func broadcast(c config) (*Result, error) {
 	}
 	b := &board{due: make([]atomic.Int64, maxMsgs), left: make([]atomic.Int32, maxMsgs), complete: make(chan struct{}, maxMsgs), members: int32(len(conns))}
 	for i := range conns {
-		hs[i] = &member{m: m, b: b, shard: rec.Shard(), joined: joined}
-	}
-	// Every socket saves a username (each one tells everyone: new-user-connected)
-	// and joins the room; then all of them read until those broadcasts drained.
-	if err := setUsernames(conns, func(c *wire.Conn, f []byte) { hs[c.Index].event(f) }); err != nil {
-		return nil, err
+		hs[i] = &member{m: m, b: b, shard: rec.Shard()}
 	}
 	err = forAll(conns, 64, func(conn *wire.Conn) error {
 		_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 		defer conn.SetReadDeadline(time.Time{})
 		id := conn.NextID
 		conn.NextID++
-		ack, err := call(conn, wire.AppendEmit(nil, int64(id), "join-room", []byte(`{"room":"`+benchRoom+`"}`)), id, func(f []byte) {
-			hs[conn.Index].event(f)
-		})
+		ack, err := call(conn, wire.AppendEmit(nil, int64(id), "join-room", []byte(`{"room":"`+benchRoom+`"}`)), id, nil)
 		if err == nil && !bytes.Contains(ack, okField) {
 			err = fmt.Errorf("join-room: %s", ack)
 		}
@@ -62,13 +62,6 @@ func broadcast(c config) (*Result, error) {
 	}
 	for i, conn := range conns {
 		conn.Run(hs[i])
-	}
-	want := int64(len(conns)) * int64(len(conns)) // every socket hears every set-username
-	for deadline := time.Now().Add(60 * time.Second); joined.Load() < want && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if got := joined.Load(); got < want {
-		return nil, fmt.Errorf("set-up: %d of %d new-user-connected received", got, want)
 	}
 
 	sender := conns[0]
@@ -157,25 +150,14 @@ type member struct {
 	m         *meter
 	b         *board
 	shard     *stats.Shard
-	joined    *atomic.Int64
 	delivered int64 // touched by the reader only
 }
 
-var (
-	newMessage       = []byte("new-message")
-	newUserConnected = []byte("new-user-connected")
-)
+var newMessage = []byte("new-message")
 
-func (h *member) Event(c *wire.Conn, f []byte) { h.event(f) }
-
-func (h *member) event(f []byte) {
+func (h *member) Event(c *wire.Conn, f []byte) {
 	now := time.Now()
-	name := wire.EventName(f)
-	if bytes.Equal(name, newUserConnected) {
-		h.joined.Add(1)
-		return
-	}
-	if !bytes.Equal(name, newMessage) {
+	if !bytes.Equal(wire.EventName(f), newMessage) {
 		return
 	}
 	text, ok := wire.StringField(f, "text")

@@ -108,26 +108,48 @@ func restore(wsURL string, auth []byte) error {
 
 // restoreTokens creates the sessions W1 restores and returns their tokens.
 func restoreTokens(wsURL string) ([]string, error) {
-	conns, err := dialAll(context.Background(), wsURL, tokenSessions, 16, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll(conns)
-	tokens := make([]string, len(conns))
-	err = forAll(conns, 16, func(c *wire.Conn) error {
-		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		frame := wire.AppendEmit(nil, 0, "set-username", []byte(fmt.Sprintf(`{"username":"returning %d"}`, c.Index)))
-		_, err := call(c, frame, 0, func(f []byte) {
-			if bytes.Equal(wire.EventName(f), []byte("username-saved")) {
-				if t, ok := wire.StringField(f, "token"); ok {
-					tokens[c.Index] = string(t)
+	return createSessions(wsURL, tokenSessions, tokenSessions)
+}
+
+// createSessions creates n sessions, batch sockets at a time (each
+// set-username is told to every connected socket, so small batches keep the
+// set-up from costing n² frames), and returns their reconnect tokens.
+func createSessions(wsURL string, n, batch int) ([]string, error) {
+	tokens := make([]string, 0, n)
+	for len(tokens) < n {
+		k := min(batch, n-len(tokens))
+		conns, err := dialAll(context.Background(), wsURL, k, 16, nil)
+		if err != nil {
+			return nil, err
+		}
+		got := make([]string, k)
+		err = forAll(conns, 16, func(c *wire.Conn) error {
+			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			name := fmt.Sprintf(`{"username":"user %d"}`, len(tokens)+c.Index)
+			for try := 0; try < 3 && got[c.Index] == ""; try++ { // a swamped server may shed one
+				id := c.NextID
+				c.NextID++
+				_, err := call(c, wire.AppendEmit(nil, int64(id), "set-username", []byte(name)), id, func(f []byte) {
+					if bytes.Equal(wire.EventName(f), []byte("username-saved")) {
+						if t, ok := wire.StringField(f, "token"); ok {
+							got[c.Index] = string(t)
+						}
+					}
+				})
+				if err != nil {
+					return err
 				}
 			}
+			if got[c.Index] == "" {
+				return errors.New("no token in username-saved before the ack")
+			}
+			return nil
 		})
-		if err == nil && tokens[c.Index] == "" {
-			err = errors.New("no token in username-saved before the ack")
+		closeAll(conns)
+		if err != nil {
+			return nil, err
 		}
-		return err
-	})
-	return tokens, err
+		tokens = append(tokens, got...)
+	}
+	return tokens, nil
 }
