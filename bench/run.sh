@@ -35,29 +35,31 @@ for cmd in typedserver rawserver limitserver loadgen benchrun; do
 	go build -o "bench/out/bin/$cmd" "./bench/cmd/$cmd"
 done
 
-# The proposed changes (bench/proposals/*.patch: runtime/, and the SQLite
-# store) are measured as a variant of the typed server built with
-# `go build -overlay`: the repository's files are not touched (the patched
-# copies live under "_overlay", a directory the go tool ignores, so ./...
-# never sees them). A patch that no longer applies skips that variant.
-# --quick runs no experiments, so it builds none.
-rm -rf bench/out/_overlay bench/out/bin/typedserver-proposed bench/out/bin/typedserver-proposed-jsonv2
-mkdir -p bench/out/_overlay/app/store
-cp -r runtime bench/out/_overlay/
-cp -r app/store/sqlite bench/out/_overlay/app/store/
-if [ "$quick" = true ]; then
-	:
-elif git apply --directory=bench/out/_overlay bench/proposals/runtime.patch bench/proposals/store.patch 2>/dev/null; then
-	entries=()
-	for f in bench/out/_overlay/runtime/*.go bench/out/_overlay/app/store/sqlite/*.go; do
-		orig="${f#bench/out/_overlay/}"
-		cmp -s "$f" "$orig" 2>/dev/null || entries+=("\"$PWD/$orig\": \"$PWD/$f\"")
-	done
-	(IFS=,; echo "{\"Replace\": {${entries[*]}}}") >bench/out/_overlay.json
-	go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed ./bench/cmd/typedserver
-	GOEXPERIMENT=jsonv2 go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed-jsonv2 ./bench/cmd/typedserver
-else
-	echo "bench/run.sh: bench/proposals/*.patch no longer apply; skipping the typed+proposals variant" >&2
+# Variants for the experiments (none in --quick): the typed server built with
+# GOEXPERIMENT=jsonv2, and, when bench/proposals/ holds patches, built with
+# them applied through `go build -overlay`, so the repository's files are not
+# touched (the patched copies live under "_overlay", a directory the go tool
+# ignores, so ./... never sees them). Patches that no longer apply (adopted,
+# or overtaken by changes) skip that variant and its experiments.
+rm -rf bench/out/_overlay bench/out/_overlay.json bench/out/bin/typedserver-proposed bench/out/bin/typedserver-jsonv2
+if [ "$quick" = false ]; then
+	GOEXPERIMENT=jsonv2 go build -o bench/out/bin/typedserver-jsonv2 ./bench/cmd/typedserver
+	patches=(bench/proposals/*.patch)
+	if [ -e "${patches[0]}" ]; then
+		mkdir -p bench/out/_overlay
+		tar --exclude=node_modules -cf - runtime app gen | tar -xf - -C bench/out/_overlay
+		if git apply --directory=bench/out/_overlay "${patches[@]}" 2>/dev/null; then
+			entries=()
+			while IFS= read -r f; do
+				orig="${f#bench/out/_overlay/}"
+				cmp -s "$f" "$orig" 2>/dev/null || entries+=("\"$PWD/$orig\": \"$PWD/$f\"")
+			done < <(find bench/out/_overlay -name '*.go' -not -path '*/node_modules/*')
+			(IFS=,; echo "{\"Replace\": {${entries[*]}}}") >bench/out/_overlay.json
+			go build -overlay bench/out/_overlay.json -o bench/out/bin/typedserver-proposed ./bench/cmd/typedserver
+		else
+			echo "bench/run.sh: bench/proposals/*.patch no longer apply (adopted?); skipping the typed+proposals experiments" >&2
+		fi
+	fi
 fi
 
 # better-sqlite3 compiles from source when no prebuilt binary can be fetched;

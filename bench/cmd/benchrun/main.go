@@ -137,11 +137,14 @@ func run(o *options) error {
 		if len(w.Servers) == 0 {
 			w.Servers = o.servers
 		}
-		res.Workloads = append(res.Workloads, w)
 		ms, err := runWorkload(o, w)
 		if err != nil {
 			return fmt.Errorf("%s: %w", w.ID, err)
 		}
+		if len(ms) == 0 {
+			continue // skipped
+		}
+		res.Workloads = append(res.Workloads, w)
 		res.Measurements = append(res.Measurements, ms...)
 	}
 	if o.crosscheck && (o.only == nil || o.only["crosscheck"]) {
@@ -204,11 +207,13 @@ func runWorkload(o *options, w workload) ([]measurement, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, argv := k.cmd(&o.e, w.App, 0, 0, ""); strings.HasPrefix(argv[0], o.e.bin) {
-			if _, err := os.Stat(argv[0]); err != nil {
-				logf("%s: skipping %s: %v", w.ID, name, err)
-				continue
+		if !built(o, k, w.App) {
+			if name == w.Needs {
+				logf("%s: skipped, no %s server built", w.ID, name)
+				return nil, nil
 			}
+			logf("%s: skipping %s, not built", w.ID, name)
+			continue
 		}
 		kinds = append(kinds, k)
 	}
@@ -244,6 +249,17 @@ func runWorkload(o *options, w workload) ([]measurement, error) {
 		}
 	}
 	return out, nil
+}
+
+// built reports whether the binary of a Go server variant exists (variants
+// such as typed+proposals are built only when run.sh could build them).
+func built(o *options, k serverKind, app string) bool {
+	_, argv := k.cmd(&o.e, app, 0, 0, "")
+	if !strings.HasPrefix(argv[0], o.e.bin) {
+		return true // not one of ours (node)
+	}
+	_, err := os.Stat(argv[0])
+	return err == nil
 }
 
 // loadgen runs the load generator once against p, on CPU 1 when pinned.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,6 +40,8 @@ var profileTargets = []struct {
 	{"proposals-w2-50", "typed+proposals", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 }
 
+var errSkipped = errors.New("skipped")
+
 // shareOf lists the functions whose cumulative share a profile reports.
 var shareOf = []struct{ label, fn string }{
 	{"write syscalls", "syscall.write"},
@@ -70,6 +73,9 @@ func runProfiles(o *options) ([]profile, error) {
 			continue
 		}
 		p, err := runProfile(o, dir, t.name, t.server, t.app, t.pinned, t.args)
+		if errors.Is(err, errSkipped) {
+			continue
+		}
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", t.name, err)
 		}
@@ -82,6 +88,10 @@ func runProfile(o *options, dir, name, server, app string, pinned bool, args []s
 	k, err := variant(server)
 	if err != nil {
 		return profile{}, err
+	}
+	if !built(o, k, app) {
+		logf("profile %s: skipped, no %s server built", name, server)
+		return profile{}, errSkipped
 	}
 	proc, err := start(&o.e, k, app, pinned, "profile-"+name)
 	if err != nil {

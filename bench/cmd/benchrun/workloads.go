@@ -22,6 +22,9 @@ type workload struct {
 	Servers []string
 	// Timeout bounds one loadgen run.
 	Timeout time.Duration
+	// Needs names a server variant without which the workload shows nothing
+	// new (an experiment): the workload is skipped when its binary is missing.
+	Needs string
 }
 
 // plan returns the workloads of a run.
@@ -82,8 +85,10 @@ func plan(quick bool) []workload {
 
 // experiments are the variants behind the proposals of docs/BENCHMARKS.md,
 // run in a full run after the main tables: typed+proposals is karl-server
-// built with bench/proposals/runtime.patch applied (see bench/run.sh), and
-// GOGC=400 the library's garbage collected less often.
+// built with the patches of bench/proposals/ applied (see bench/run.sh; its
+// experiments are skipped when there are none), typed+jsonv2 the same server
+// built with GOEXPERIMENT=jsonv2, and GOGC=400 the library's garbage collected
+// less often.
 func experiments(quick bool) []workload {
 	if quick {
 		return nil
@@ -93,26 +98,26 @@ func experiments(quick bool) []workload {
 	args := func(extra ...string) []string { return append(slices.Clone(t), extra...) }
 	return []workload{
 		{ID: "X-W0-pinned", Group: "X", Title: "W0 echo, 50 sockets, pinned: with the proposed runtime changes", App: "echo", Pinned: true,
-			Args: args("--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
+			Args: args("--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all, Needs: "typed+proposals"},
 		{ID: "X-W2-1", Group: "X", Title: "W2 set-username, 1 socket: with the proposed changes", App: "karl",
-			Args: args("--workload", "set-username", "--conns", "1"), Rounds: 3, Metric: "throughput", Servers: all},
+			Args: args("--workload", "set-username", "--conns", "1"), Rounds: 3, Metric: "throughput", Servers: all, Needs: "typed+proposals"},
 		{ID: "X-W2-50", Group: "X", Title: "W2 set-username, 50 sockets, whole machine: with the proposed runtime changes", App: "karl",
-			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all, Needs: "typed+proposals"},
 		{ID: "X-W2-50-pinned", Group: "X", Title: "W2 set-username, 50 sockets, pinned: with the proposed runtime changes", App: "karl", Pinned: true,
-			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all},
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all, Needs: "typed+proposals"},
 		{ID: "X-W2-500", Group: "X", Title: "W2 set-username, 500 sockets (250,000 broadcast frames per second): with the proposed runtime changes", App: "karl",
-			Args: args("--workload", "set-username", "--conns", "500"), Rounds: 1, Metric: "throughput", Servers: all},
+			Args: args("--workload", "set-username", "--conns", "500"), Rounds: 1, Metric: "throughput", Servers: all, Needs: "typed+proposals"},
 		{ID: "X-W4-rate", Group: "X", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: with the proposed runtime changes", App: "karl",
-			Args: args("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99", Servers: all, Timeout: 5 * time.Minute},
+			Args: args("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99", Servers: all, Timeout: 5 * time.Minute, Needs: "typed+proposals"},
 		{ID: "X-W4", Group: "X", Title: "W4 room of 1,000, 4 messages in flight: with the proposed runtime changes", App: "karl",
 			Args: args("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 1, Metric: "throughput",
-			Servers: all, Timeout: 5 * time.Minute},
-		{ID: "X-W3", Group: "X", Title: "W3 upload, 8 sockets: with the proposed runtime changes, and built with GOEXPERIMENT=jsonv2 (the library's JSON decoding of the photo)", App: "karl",
-			Args: args("--workload", "upload", "--conns", "8"), Rounds: 2, Metric: "throughput",
-			Servers: []string{"typed", "typed+proposals", "typed+proposals+jsonv2", "raw", "node"}},
+			Servers: all, Timeout: 5 * time.Minute, Needs: "typed+proposals"},
+		{ID: "X-W3", Group: "X", Title: "W3 upload, 8 sockets: the typed server built with GOEXPERIMENT=jsonv2 (the library's JSON decoding of the photo)", App: "karl",
+			Args: args("--workload", "upload", "--conns", "8"), Rounds: 3, Metric: "throughput",
+			Servers: []string{"typed", "typed+jsonv2", "raw", "node"}, Needs: "typed+jsonv2"},
 		{ID: "X-W5", Group: "X", Title: "W5 10,000 idle connections: with the proposed runtime changes", App: "karl",
 			Args: []string{"--workload", "idle", "--conns", "10000"}, Rounds: 1, Metric: "memory",
-			Servers: []string{"typed", "typed+proposals"}, Timeout: 5 * time.Minute},
+			Servers: []string{"typed", "typed+proposals"}, Timeout: 5 * time.Minute, Needs: "typed+proposals"},
 		{ID: "X-gogc", Group: "X", Title: "W0 echo pinned with GOGC=400", App: "echo", Pinned: true,
 			Args: args("--workload", "echo", "--conns", "50"), Rounds: 2, Metric: "throughput",
 			Servers: []string{"typed", "typed+gogc400", "raw", "raw+gogc400"}},
@@ -129,13 +134,13 @@ func variant(name string) (serverKind, error) {
 		k := servers[name[:len(name)-len("+gogc400")]]
 		k.Name, k.Label, k.Env = name, k.Label+", GOGC=400", []string{"GOGC=400"}
 		return k, nil
-	case "typed+proposals", "typed+proposals+jsonv2":
+	case "typed+proposals", "typed+jsonv2":
 		k := servers["typed"]
 		inner := k.cmd
-		k.Name, k.Label = name, "typed + proposed runtime changes"
+		k.Name, k.Label = name, "typed + proposed changes (bench/proposals)"
 		suffix := "-proposed"
-		if name == "typed+proposals+jsonv2" {
-			k.Label, suffix = k.Label+" + GOEXPERIMENT=jsonv2", "-proposed-jsonv2"
+		if name == "typed+jsonv2" {
+			k.Label, suffix = "typed, built with GOEXPERIMENT=jsonv2", "-jsonv2"
 		}
 		k.cmd = func(e *env, app string, port, debugPort int, db string) (string, []string) {
 			dir, argv := inner(e, app, port, debugPort, db)
