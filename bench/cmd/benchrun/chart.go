@@ -111,7 +111,13 @@ func writeChart(path string, res *results) error {
 	}
 	text(img, fs.small, 14, 46, sub, color.RGBA{0x55, 0x55, 0x55, 0xff})
 	x := 14
-	for _, s := range []string{"typed", "typed+proposals", "raw", "node", "limit"} {
+	legend := []string{"typed", "raw", "node", "limit"}
+	for _, p := range ps {
+		if p.servers != nil { // a proposals panel has data
+			legend = []string{"typed", "typed+proposals", "raw", "node", "limit"}
+		}
+	}
+	for _, s := range legend {
 		fill(img, image.Rect(x, 54, x+14, 66), serverColors[s])
 		x += 20
 		x = text(img, fs.small, x, 65, label(s), color.Black) + 18
