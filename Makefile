@@ -5,6 +5,7 @@ GO ?= go
 KARLGEN := $(GO) run ./gen/cmd/karlgen
 GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events --ts-out tsclient/src/generated
 TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
+ECHOAPI_FLAGS := --schema bench/internal/echoapi/schema.yaml --go-out bench/internal/echoapi --go-package echoapi
 
 .PHONY: run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs deps deps-browser deps-db bench bench-quick clean
 
@@ -25,12 +26,14 @@ tsclient/demo/dist/index.html: tsclient/node_modules/.package-lock.json $(shell 
 generate:
 	$(KARLGEN) generate $(GEN_FLAGS)
 	$(KARLGEN) generate $(TESTAPI_FLAGS)
+	$(KARLGEN) generate $(ECHOAPI_FLAGS)
 	$(KARLGEN) docs --schema schema/karl.yaml --out docs
 
 ## check-generated: fail with a diff when a generated file is stale
 check-generated:
 	$(KARLGEN) check $(GEN_FLAGS)
 	$(KARLGEN) check $(TESTAPI_FLAGS)
+	$(KARLGEN) check $(ECHOAPI_FLAGS)
 	$(KARLGEN) docs --schema schema/karl.yaml --out docs --check
 
 ## lint-schema: the schema's conventions, positioned like loader errors
