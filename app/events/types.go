@@ -182,7 +182,7 @@ type Auth struct {
 	Token *string `json:"token,omitempty"`
 }
 
-// decodeAuth reads a Auth from the value the Socket.IO parser decoded and checks it.
+// decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
 	m, err := runtime.Object(v)
@@ -264,7 +264,7 @@ type UploadProfileImage struct {
 	ImageBase64 string `json:"imageBase64"`
 }
 
-// decodeUploadProfileImage reads a UploadProfileImage from the value the Socket.IO parser decoded and checks it.
+// decodeUploadProfileImage reads an UploadProfileImage from the value the Socket.IO parser decoded and checks it.
 func decodeUploadProfileImage(v any) (UploadProfileImage, error) {
 	var x UploadProfileImage
 	m, err := runtime.Object(v)
@@ -471,7 +471,7 @@ type UsernameSaved struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// decodeUsernameSaved reads a UsernameSaved from the value the Socket.IO parser decoded and checks it.
+// decodeUsernameSaved reads an UsernameSaved from the value the Socket.IO parser decoded and checks it.
 func decodeUsernameSaved(v any) (UsernameSaved, error) {
 	var x UsernameSaved
 	m, err := runtime.Object(v)
@@ -679,7 +679,7 @@ type UserTyping struct {
 	Username string `json:"username"`
 }
 
-// decodeUserTyping reads a UserTyping from the value the Socket.IO parser decoded and checks it.
+// decodeUserTyping reads an UserTyping from the value the Socket.IO parser decoded and checks it.
 func decodeUserTyping(v any) (UserTyping, error) {
 	var x UserTyping
 	m, err := runtime.Object(v)

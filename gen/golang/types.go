@@ -174,7 +174,7 @@ func (g *generator) genDecode(st *model.Struct) jen.Code {
 	body = append(body, jen.Return(jen.Id("x"), jen.Id("x").Dot("Validate").Call()))
 	return jen.Add(
 		jen.Add(vars...),
-		jen.Comment(fmt.Sprintf("decode%s reads a %s from the value the Socket.IO parser decoded and checks it.", st.GoName, st.GoName)).Line(),
+		jen.Comment(fmt.Sprintf("decode%s reads %s %s from the value the Socket.IO parser decoded and checks it.", st.GoName, article(st.GoName), st.GoName)).Line(),
 		jen.Func().Id("decode"+st.GoName).Params(jen.Id("v").Any()).Params(jen.Id(st.GoName), jen.Error()).Block(body...).Line(),
 	)
 }
@@ -388,4 +388,12 @@ func docSentence(name, doc string) string {
 		first = strings.ToLower(first[:1]) + first[1:]
 	}
 	return strings.TrimSpace(name + " is " + first + " " + rest)
+}
+
+// article returns "an" before a vowel sound, else "a": "an Auth", "a Profile".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOU", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

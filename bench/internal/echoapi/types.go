@@ -19,13 +19,13 @@ const Namespace = "/"
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
 const _ = runtime.IsAtLeastVersion0_1_0
 
-// Echo: A short message.
+// Echo is a short message.
 type Echo struct {
 	// The text to send back.
 	M string `json:"m"`
 }
 
-// decodeEcho reads a Echo from the value the Socket.IO parser decoded and checks it.
+// decodeEcho reads an Echo from the value the Socket.IO parser decoded and checks it.
 func decodeEcho(v any) (Echo, error) {
 	var x Echo
 	m, err := runtime.Object(v)
@@ -59,10 +59,10 @@ func (x Echo) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Auth: What the client sends in the handshake (socket.handshake.auth).
+// Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct{}
 
-// decodeAuth reads a Auth from the value the Socket.IO parser decoded and checks it.
+// decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
 	_, err := runtime.Object(v)

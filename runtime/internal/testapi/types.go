@@ -307,7 +307,7 @@ type Auth struct {
 	Reject *bool `json:"reject,omitempty"`
 }
 
-// decodeAuth reads a Auth from the value the Socket.IO parser decoded and checks it.
+// decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
 	m, err := runtime.Object(v)

@@ -292,7 +292,7 @@ type Auth struct {
 	SessionID *string `json:"session_id,omitempty"`
 }
 
-// decodeAuth reads a Auth from the value the Socket.IO parser decoded and checks it.
+// decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
 	m, err := runtime.Object(v)

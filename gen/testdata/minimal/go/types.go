@@ -22,7 +22,7 @@ const _ = runtime.IsAtLeastVersion0_1_0
 // Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct{}
 
-// decodeAuth reads a Auth from the value the Socket.IO parser decoded and checks it.
+// decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
 	_, err := runtime.Object(v)
