@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"path"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/karl-app/karl/app/store/migrations"
 )
 
 // migrationFiles holds the schema history: migrations/NNNN_description.sql,
@@ -20,13 +19,6 @@ import (
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// A migration is one numbered SQL file.
-type migration struct {
-	version int64  // e.g. 1 for 0001_init.sql
-	name    string // file name, e.g. "0001_init.sql", for logs and errors
-	sql     string
-}
 
 // Advisory lock keys: nodes sharing a database take turns through them.
 const (
@@ -40,48 +32,12 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`
 
 // embeddedMigrations returns the migrations compiled into the binary.
-func embeddedMigrations() ([]migration, error) {
+func embeddedMigrations() ([]migrations.Migration, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("embedded migrations: %w", err)
 	}
-	return loadMigrations(sub)
-}
-
-// loadMigrations reads the *.sql files at the root of fsys, sorted by version.
-// Versions must run 1, 2, 3... without gaps or duplicates, so a misnamed or
-// missing file fails every Open (and the tests) rather than a production upgrade.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql") // sorted, so zero-padded names come in version order
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	ms := make([]migration, 0, len(names))
-	for i, name := range names {
-		m, err := readMigration(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		if want := int64(i + 1); m.version != want {
-			return nil, fmt.Errorf("migration %q: version %d, want %d (versions must run 1, 2, 3... without gaps or duplicates)", name, m.version, want)
-		}
-		ms = append(ms, m)
-	}
-	return ms, nil
-}
-
-// readMigration reads one file named NNNN_description.sql.
-func readMigration(fsys fs.FS, name string) (migration, error) {
-	digits, _, ok := strings.Cut(strings.TrimSuffix(path.Base(name), ".sql"), "_")
-	version, err := strconv.ParseInt(digits, 10, 64)
-	if !ok || err != nil || version < 1 {
-		return migration{}, fmt.Errorf("migration %q: name must look like 0001_description.sql", name)
-	}
-	body, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return migration{}, fmt.Errorf("read migration %q: %w", name, err)
-	}
-	return migration{version: version, name: name, sql: string(body)}, nil
+	return migrations.Load(sub)
 }
 
 // migrate brings the database up to the last of ms, one transaction per
@@ -92,7 +48,7 @@ func readMigration(fsys fs.FS, name string) (migration, error) {
 // nodes starting together take turns: even CREATE TABLE IF NOT EXISTS is not
 // safe to run concurrently in PostgreSQL (both may pass the check, one then
 // fails on the catalog's unique index).
-func migrate(ctx context.Context, pool *pgxpool.Pool, ms []migration, log *slog.Logger) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, ms []migrations.Migration, log *slog.Logger) error {
 	var current int64
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, migrationLock); err != nil {
@@ -110,13 +66,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, ms []migration, log *slog.
 	}
 	latest := int64(0)
 	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
+		latest = ms[len(ms)-1].Version
 	}
 	if current > latest {
 		return fmt.Errorf("database schema version %d is newer than the newest this binary knows (%d): run a newer binary", current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		applied, err := applyMigration(ctx, pool, m)
@@ -124,7 +80,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, ms []migration, log *slog.
 			return err
 		}
 		if applied {
-			log.Info("applied schema migration", "version", m.version, "file", m.name)
+			log.Info("applied schema migration", "version", m.Version, "file", m.Name)
 		}
 	}
 	return nil
@@ -150,30 +106,30 @@ func schemaVersion(ctx context.Context, q pgx.Tx) (int64, error) {
 // applyMigration runs m and records it in one transaction (PostgreSQL's DDL
 // is transactional), so a failed migration leaves no trace. It reports false
 // when another node applied m first: it re-checks once it holds the lock.
-func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) (applied bool, err error) {
+func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migrations.Migration) (applied bool, err error) {
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, migrationLock); err != nil {
 			return err
 		}
 		var done bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil {
 			return err
 		}
 		if done {
 			return nil
 		}
 		// No arguments: pgx sends the file with the simple protocol, several statements at once.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, time.Now().UnixMilli()); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.Version, time.Now().UnixMilli()); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 		applied = true
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("migration %q: %w", m.name, err)
+		return false, fmt.Errorf("migration %q: %w", m.Name, err)
 	}
 	return applied, nil
 }

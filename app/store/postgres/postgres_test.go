@@ -7,13 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/app/store/migrations"
 	"github.com/karl-app/karl/app/store/storetest"
 	"github.com/karl-app/karl/internal/testdb"
 )
@@ -52,7 +52,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	mustNil(t, err)
 	var want []int64
 	for _, m := range ms {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	if diff := cmp.Diff(want, appliedVersions(t, s)); diff != "" {
 		t.Errorf("schema_migrations after four opens (-want +got):\n%s", diff)
@@ -107,9 +107,9 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	ctx := t.Context()
 	url := testdb.NewDatabase(t)
 	s := openTest(t, url)
-	ms := []migration{
-		{version: 1, name: "0001_ok.sql", sql: `CREATE TABLE a (x integer)`},
-		{version: 2, name: "0002_bad.sql", sql: `CREATE TABLE b (x integer); INSERT INTO nowhere VALUES (1)`},
+	ms := []migrations.Migration{
+		{Version: 1, Name: "0001_ok.sql", SQL: `CREATE TABLE a (x integer)`},
+		{Version: 2, Name: "0002_bad.sql", SQL: `CREATE TABLE b (x integer); INSERT INTO nowhere VALUES (1)`},
 	}
 	// A schema of its own, so the store's tables and schema_migrations do not interfere.
 	_, err := s.pool.Exec(ctx, `CREATE SCHEMA bare`)
@@ -131,42 +131,6 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	mustNil(t, bare.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&version))
 	if version != 1 {
 		t.Errorf("schema version after a failed migration 2 = %d, want 1", version)
-	}
-}
-
-func TestLoadMigrations(t *testing.T) {
-	file := func(sql string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(sql)} }
-	tests := []struct {
-		name    string
-		fsys    fstest.MapFS
-		want    []int64
-		wantErr string
-	}{
-		{"in order", fstest.MapFS{"0002_b.sql": file("B"), "0001_a.sql": file("A"), "README": file("")}, []int64{1, 2}, ""},
-		{"empty", fstest.MapFS{}, nil, ""},
-		{"gap", fstest.MapFS{"0001_a.sql": file("A"), "0003_c.sql": file("C")}, nil, `"0003_c.sql": version 3, want 2`},
-		{"duplicate", fstest.MapFS{"0001_a.sql": file("A"), "1_b.sql": file("B")}, nil, "want 2"},
-		{"no number", fstest.MapFS{"init.sql": file("A")}, nil, `"init.sql": name must look like`},
-		{"starts at zero", fstest.MapFS{"0000_a.sql": file("A")}, nil, "name must look like"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ms, err := loadMigrations(tc.fsys)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			mustNil(t, err)
-			var got []int64
-			for _, m := range ms {
-				got = append(got, m.version)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("versions (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 
