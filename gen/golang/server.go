@@ -197,14 +197,10 @@ func (g *generator) genSocket() jen.Code {
 		jen.Comment("Disconnect closes the connection."),
 		s().Id("Disconnect").Params().Block(jen.Id("s").Dot("rt").Dot("Disconnect").Call()),
 	}
-	for _, ev := range g.m.Server {
-		if ev.Sendable(schema.ToSocket) {
-			code = append(code, g.genEmitter(ev, "s", "Socket", "Emit", "to this socket",
-				func(payload jen.Code) jen.Code {
-					return jen.Id("s").Dot("rt").Dot("Emit").Call(jen.Lit(ev.Name), payload)
-				}))
-		}
-	}
+	code = append(code, g.genEmitters(schema.ToSocket, "s", "Socket", "to this socket",
+		func(ev *model.Event, payload jen.Code) jen.Code {
+			return jen.Id("s").Dot("rt").Dot("Emit").Call(jen.Lit(ev.Name), payload)
+		})...)
 	if g.anyTarget(schema.ToOthers) {
 		code = append(code,
 			jen.Comment("Others addresses every other socket of the namespace or, with rooms, the other"),
@@ -225,8 +221,8 @@ func (g *generator) genSocket() jen.Code {
 //		}
 //		return s.rt.Emit("username-saved", p)
 //	}
-func (g *generator) genEmitter(ev *model.Event, recv, recvType, prefix, where string, send func(payload jen.Code) jen.Code) jen.Code {
-	name := prefix + ev.GoName
+func (g *generator) genEmitter(ev *model.Event, recv, recvType, where string, send func(ev *model.Event, payload jen.Code) jen.Code) jen.Code {
+	name := "Emit" + ev.GoName
 	doc := eventDoc(fmt.Sprintf("%s sends %q %s", name, ev.Name, where), ev)
 	var params []jen.Code
 	var body []jen.Code
@@ -238,12 +234,24 @@ func (g *generator) genEmitter(ev *model.Event, recv, recvType, prefix, where st
 			jen.Return(jen.Qual(runtimePkg, "InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())),
 		))
 	}
-	body = append(body, jen.Return(send(payload)))
+	body = append(body, jen.Return(send(ev, payload)))
 	recvDecl := jen.Id(recv).Id(recvType)
 	if recvType == "Socket" || recvType == "Server" {
 		recvDecl = jen.Id(recv).Op("*").Id(recvType)
 	}
 	return jen.Add(commentLines(doc), jen.Func().Params(recvDecl).Id(name).Params(params...).Error().Block(body...))
+}
+
+// genEmitters renders the emitters of every server event the schema lets the
+// server send to target, on the receiver type recvType.
+func (g *generator) genEmitters(target, recv, recvType, where string, send func(ev *model.Event, payload jen.Code) jen.Code) []jen.Code {
+	var code []jen.Code
+	for _, ev := range g.m.Server {
+		if ev.Sendable(target) {
+			code = append(code, g.genEmitter(ev, recv, recvType, where, send))
+		}
+	}
+	return code
 }
 
 // genServer renders the typed server and its emitters for "to: [all]" events.
@@ -252,14 +260,10 @@ func (g *generator) genServer() jen.Code {
 		jen.Comment("Server sends the events the schema lets the server broadcast."),
 		jen.Type().Id("Server").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server")),
 	}
-	for _, ev := range g.m.Server {
-		if ev.Sendable(schema.ToAll) {
-			code = append(code, g.genEmitter(ev, "srv", "Server", "Emit", "to every socket",
-				func(payload jen.Code) jen.Code {
-					return jen.Id("srv").Dot("rt").Dot("EmitAll").Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
-				}))
-		}
-	}
+	code = append(code, g.genEmitters(schema.ToAll, "srv", "Server", "to every socket",
+		func(ev *model.Event, payload jen.Code) jen.Code {
+			return jen.Id("srv").Dot("rt").Dot("EmitAll").Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
+		})...)
 	if g.anyTarget(schema.ToRoom) {
 		code = append(code,
 			jen.Comment("ToRoom addresses the sockets in any of rooms."),
@@ -279,28 +283,20 @@ func (g *generator) genTargets() jen.Code {
 			jen.Comment("RoomEmitter sends the events the schema lets the server send to rooms."),
 			jen.Type().Id("RoomEmitter").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("rooms").Index().String()),
 		)
-		for _, ev := range g.m.Server {
-			if ev.Sendable(schema.ToRoom) {
-				code = append(code, g.genEmitter(ev, "r", "RoomEmitter", "Emit", "to the rooms",
-					func(payload jen.Code) jen.Code {
-						return jen.Id("r").Dot("rt").Dot("EmitRooms").Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
-					}))
-			}
-		}
+		code = append(code, g.genEmitters(schema.ToRoom, "r", "RoomEmitter", "to the rooms",
+			func(ev *model.Event, payload jen.Code) jen.Code {
+				return jen.Id("r").Dot("rt").Dot("EmitRooms").Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
+			})...)
 	}
 	if g.anyTarget(schema.ToOthers) {
 		code = append(code,
 			jen.Comment("Others sends the events the schema lets the server send to every socket but the sender."),
 			jen.Type().Id("Others").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"), jen.Id("rooms").Index().String()),
 		)
-		for _, ev := range g.m.Server {
-			if ev.Sendable(schema.ToOthers) {
-				code = append(code, g.genEmitter(ev, "o", "Others", "Emit", "to every socket but the sender",
-					func(payload jen.Code) jen.Code {
-						return jen.Id("o").Dot("rt").Dot("Broadcast").Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
-					}))
-			}
-		}
+		code = append(code, g.genEmitters(schema.ToOthers, "o", "Others", "to every socket but the sender",
+			func(ev *model.Event, payload jen.Code) jen.Code {
+				return jen.Id("o").Dot("rt").Dot("Broadcast").Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
+			})...)
 	}
 	return joinLines(code)
 }
@@ -314,14 +310,11 @@ func (g *generator) anyTarget(target string) bool {
 	return false
 }
 
-// joinLines puts each declaration on its own line, comments attached to the next one.
+// joinLines puts each declaration (or comment line) on a line of its own.
 func joinLines(code []jen.Code) jen.Code {
 	s := jen.Null()
-	for i, c := range code {
+	for _, c := range code {
 		s.Add(c).Line()
-		if _, isComment := c.(*jen.Statement); isComment && i+1 < len(code) {
-			continue
-		}
 	}
 	return s
 }
