@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -360,35 +360,33 @@ func TestEmitTargets(t *testing.T) {
 func TestEventsOfASocketRunInOrder(t *testing.T) {
 	ts, _ := startServer(t, runtime.Options{})
 	c := dial(t, ts.URL, nil)
-	const n = 50
-	var wg sync.WaitGroup
-	results := make([]string, n)
-	var mu sync.Mutex
-	var order []int
+	// Fire 200 events without waiting; each fails (unknown event) and, without an
+	// ack, is answered by a request-error naming it: their order is the handling order.
+	const n = 200
 	for i := range n {
-		wg.Add(1)
-		shape := validShape()
-		shape["name"] = strings.Repeat("x", 1+i%10)
-		go func() {
-			defer wg.Done()
-			_, err := c.EmitAck("echo", shape, 5*time.Second)
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			if err != nil {
-				results[i] = err.Error()
-			}
-		}()
-		time.Sleep(time.Millisecond) // keep the send order known
-	}
-	wg.Wait()
-	for i, r := range results {
-		if r != "" {
-			t.Fatalf("event %d: %s", i, r)
+		if err := c.Emit(fmt.Sprintf("event-%d", i), nil); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if len(order) != n {
-		t.Fatalf("got %d answers", len(order))
+	for i := range n {
+		got := waitRequestError(t, c)
+		if want := fmt.Sprintf("event-%d", i); got.Event != want {
+			t.Fatalf("answer %d is for %q, want %q: events of one socket were reordered", i, got.Event, want)
+		}
+	}
+}
+
+func TestPerEventLimit(t *testing.T) {
+	ts, _ := startServer(t, runtime.Options{EventLimits: map[string]runtime.Limit{"fail": {Rate: 0.001, Burst: 1}}})
+	c := dial(t, ts.URL, nil)
+	if env := ack(t, c, "fail", nil); env.Error == nil || env.Error.Code != "not-allowed" {
+		t.Fatalf("first fail = %+v, want its own error", env)
+	}
+	if env := ack(t, c, "fail", nil); env.Error == nil || env.Error.Code != "rate-limited" {
+		t.Errorf("second fail = %+v, want rate-limited", env)
+	}
+	if env := ack(t, c, "echo", validShape()); !env.OK {
+		t.Errorf("another event of the same socket is limited too: %+v", env.Error)
 	}
 }
 
