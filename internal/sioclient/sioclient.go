@@ -7,6 +7,7 @@
 package sioclient
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,7 @@ func (e *ConnectError) Error() string { return "connect_error: " + e.Message + "
 type Options struct {
 	Auth   any         // sent in the CONNECT packet; nil sends none
 	Header http.Header // e.g. Origin
+	TLS    *tls.Config // for https:// URLs (wss); nil uses the system roots
 	// Events is the buffer of received events; 0 means 1024. When it is full the
 	// reader blocks, as a slow real client would.
 	Events int
@@ -65,7 +67,7 @@ func Dial(base string, opts Options) (*Client, error) {
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	u.Path = "/socket.io/"
 	u.RawQuery = "EIO=4&transport=websocket"
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: opts.TLS}
 	conn, resp, err := d.Dial(u.String(), opts.Header)
 	if err != nil {
 		if resp != nil {
