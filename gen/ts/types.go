@@ -42,7 +42,7 @@ func (g *generator) genConstants() string {
 //	/** Username: A display name. */
 //	export type Username = string;
 func (g *generator) genScalar(sc *model.Scalar) string {
-	return doc("", typeDoc(sc.GoName, sc.Name, sc.Doc), "") + "export type " + sc.GoName + " = " + tsType(sc.Type) + ";"
+	return doc("", typeDoc(sc.TSName, sc.Name, sc.Doc), "") + "export type " + sc.TSName + " = " + tsType(sc.Type) + ";"
 }
 
 // typeDoc is the doc comment of a declared type, starting with its name.

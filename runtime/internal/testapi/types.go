@@ -21,7 +21,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_1_0
+const _ = runtime.IsAtLeastVersion0_2_0
 
 // Error codes declared by the schema.
 const (
@@ -35,11 +35,21 @@ var (
 	ErrNotAllowed = runtime.NewError(CodeNotAllowed, "You may not do that.")
 )
 
-var enumColor = []string{"red", "green", "blue"}
+// Color is a color.
+type Color string
 
-// checkColor checks a value against the constraints of the Color type. Color is a color.
-func checkColor(v string) error {
-	if err := runtime.OneOf(v, enumColor); err != nil {
+// The values of Color.
+const (
+	ColorRed   Color = "red"
+	ColorGreen Color = "green"
+	ColorBlue  Color = "blue"
+)
+
+var enumColor = []string{string(ColorRed), string(ColorGreen), string(ColorBlue)}
+
+// checkColor checks a value against the constraints of the Color type.
+func checkColor(v Color) error {
+	if err := runtime.OneOf(string(v), enumColor); err != nil {
 		return err
 	}
 	return nil
@@ -118,7 +128,7 @@ func (x Point) MarshalJSON() ([]byte, error) {
 // Shape is everything at once.
 type Shape struct {
 	Name      string     `json:"name"`
-	Color     string     `json:"color"`
+	Color     Color      `json:"color"`
 	Tags      []string   `json:"tags,omitempty"`
 	Points    []Point    `json:"points"`
 	Weight    *float64   `json:"weight,omitempty"`
@@ -141,7 +151,7 @@ func decodeShape(v any) (Shape, error) {
 	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
 		return x, err
 	}
-	if x.Color, err = runtime.Required(m, "color", runtime.AsString); err != nil {
+	if x.Color, err = runtime.Required(m, "color", runtime.AsEnum[Color]); err != nil {
 		return x, err
 	}
 	if x.Tags, err = runtime.OptionalSlice(m, "tags", readShapeTags); err != nil {
@@ -225,7 +235,7 @@ func (x Shape) AppendJSON(b []byte) []byte {
 	b = append(b, `,"name":`...)
 	b = runtime.AppendString(b, x.Name)
 	b = append(b, `,"color":`...)
-	b = runtime.AppendString(b, x.Color)
+	b = runtime.AppendEnum[Color](b, x.Color)
 	if x.Tags != nil {
 		b = append(b, `,"tags":`...)
 		b = func(b []byte, v []string) []byte {
