@@ -156,4 +156,3 @@ var jsReserved = []string{
 	"return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
 	"let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "arguments", "eval",
 }
-
