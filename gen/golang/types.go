@@ -239,6 +239,9 @@ func (g *generator) genValidate(st *model.Struct) jen.Code {
 		value := jen.Id("x").Dot(f.GoName)
 		if f.Optional && f.Type.Kind != model.Array && f.Type.Kind != model.Object {
 			value = jen.Op("*").Id("x").Dot(f.GoName) // methods of structs work through the pointer
+			if f.Type.Kind == model.Timestamp && f.Type.Named == nil {
+				value = jen.Parens(value) // (*x.At).UnixMilli()
+			}
 		}
 		v, checks := g.checks(value, f.Type, 0, wrap)
 		vars = append(vars, v...)

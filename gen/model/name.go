@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -19,13 +20,13 @@ type namer struct {
 // name claims the names the user sees, then names the helpers, in schema order.
 func name(m *Schema, errs *schema.ErrorList) {
 	n := &namer{m: m, errs: errs, goNS: newNamespace("Go", "package", errs), tsNS: newNamespace("TypeScript", "module", errs)}
-	n.goNS.reserve("the Go keyword", goKeywords...)
-	n.goNS.reserve("Go's predeclared", goPredeclared...)
-	n.goNS.reserve("the generated", GoPackageNames...)
-	n.goNS.reserve("the generated local variable", goLocals...)
-	n.tsNS.reserve("the JavaScript reserved word", jsReserved...)
-	n.tsNS.reserve("the generated", TSModuleNames...)
-	n.tsNS.reserve("the generated local variable", tsLocals...)
+	n.goNS.reserve("the Go keyword %s", goKeywords...)
+	n.goNS.reserve("Go's predeclared %s", goPredeclared...)
+	n.goNS.reserve("%s of the generated Go package", GoPackageNames...)
+	n.goNS.reserve("the local variable %s of generated functions", goLocals...)
+	n.tsNS.reserve("the JavaScript reserved word %s", jsReserved...)
+	n.tsNS.reserve("%s of the generated TypeScript, or a global it uses", TSModuleNames...)
+	n.tsNS.reserve("the local variable %s of generated functions", tsLocals...)
 
 	n.types()
 	n.enumConstants()
@@ -81,12 +82,12 @@ func (n *namer) errorCodes() {
 func (n *namer) fields() {
 	for _, st := range n.m.TypedStructs() {
 		ns := newNamespace("Go", "fields of "+st.GoName, n.errs)
-		ns.reserve("the generated method", GoStructMethods...)
+		ns.reserve("the generated method %s", GoStructMethods...)
 		for _, f := range st.Fields {
 			ns.Claim(f.GoName, Origin{What: fmt.Sprintf("field %q of %s", f.Name, st.origin), Pos: f.Pos})
-			if f.Name == "__proto__" {
+			if slices.Contains(jsObjectMembers, f.Name) {
 				*n.errs = append(*n.errs, &schema.Error{Pos: f.Pos, Hint: "rename the field",
-					Msg: fmt.Sprintf("field %q of %s: JavaScript objects give this name to their prototype", f.Name, st.origin)})
+					Msg: fmt.Sprintf("field %q of %s: every JavaScript object has a member of that name (Object.prototype), which a payload without the field would seem to have", f.Name, st.origin)})
 			}
 		}
 	}
@@ -95,9 +96,9 @@ func (n *namer) fields() {
 // events claims the methods of the Handler, the emitters and the TypeScript Api.
 func (n *namer) events() {
 	handler := newNamespace("Go", "Handler methods", n.errs)
-	handler.reserve("the Handler method", GoHandlerFixed...)
+	handler.reserve("the Handler method %s", GoHandlerFixed...)
 	api := newNamespace("TypeScript", "Api methods", n.errs)
-	api.reserve("the name Promise resolution calls (an Api with it would be a thenable)", "then")
+	api.reserve("%s, which Promise resolution calls (an Api with it would be a thenable)", "then")
 	for _, ev := range n.m.Client {
 		o := Origin{What: fmt.Sprintf("event %q", ev.Name), Pos: ev.Pos}
 		if handler.Claim(ev.GoName, o) {
@@ -109,7 +110,7 @@ func (n *namer) events() {
 		schema.ToSocket: GoSocketMethods, schema.ToAll: GoServerMethods, schema.ToRoom: nil, schema.ToOthers: nil,
 	} {
 		receivers[target] = newNamespace("Go", "emitters to "+target, n.errs)
-		receivers[target].reserve("the generated method", fixed...)
+		receivers[target].reserve("the generated method %s", fixed...)
 	}
 	for _, ev := range n.m.Server {
 		ev.GoEmit = "Emit" + ev.GoName

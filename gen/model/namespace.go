@@ -41,11 +41,12 @@ func newNamespace(lang, scope string, errs *schema.ErrorList) *Namespace {
 	return &Namespace{lang: lang, scope: scope, taken: map[string]Origin{}, errs: errs}
 }
 
-// reserve claims names of the generated code or of the language itself.
+// reserve claims names of the generated code or of the language itself; what
+// describes each, with %s for the name.
 func (ns *Namespace) reserve(what string, names ...string) {
 	for _, n := range names {
 		if _, ok := ns.taken[n]; !ok {
-			ns.taken[n] = Origin{What: what + " " + n}
+			ns.taken[n] = Origin{What: fmt.Sprintf(what, n)}
 		}
 	}
 }
@@ -155,4 +156,12 @@ var jsReserved = []string{
 	"export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
 	"return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
 	"let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "arguments", "eval",
+}
+
+// jsObjectMembers are the members of Object.prototype: a field of that name would
+// seem present (as a function) on every payload without it, and TypeScript refuses
+// object literals for types that declare it with another type.
+var jsObjectMembers = []string{
+	"__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__", "constructor",
+	"hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf",
 }

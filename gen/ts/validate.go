@@ -313,9 +313,9 @@ func (v *validateFile) genServerReaders(events []*model.Event) string {
 	b.WriteString(doc("", "serverEvents holds the reader of every server event's payload: listeners check what arrives with it, as useSocketEvent does.", ""))
 	b.WriteString("export const serverEvents: ServerEventReaders = {\n")
 	for _, ev := range events {
-		read := v.check("readNothing")
-		if ev.HasPayload() {
-			read = ev.Payload.TSReader
+		read := ev.Payload.TSReader
+		if !ev.HasPayload() {
+			read = v.check("readNothing")
 		}
 		b.WriteString("  " + str(ev.Name) + ": " + read + ",\n")
 	}
@@ -334,12 +334,15 @@ func (v *validateFile) genClientReaders(events []*model.Event) string {
 	b.WriteString(doc("", "clientEvents holds, for every client event, the readers of its payload (null: the event takes none) and of its reply: the API checks what it sends and what it gets back with them.", ""))
 	b.WriteString("export const clientEvents = {\n")
 	for _, ev := range events {
-		payload, reply := "null", v.check("readNothing")
+		payload := "null"
 		if ev.HasPayload() {
 			payload = ev.Payload.TSReader
 		}
+		var reply string
 		if ev.Reply != nil {
 			reply = ev.Reply.TSReader
+		} else {
+			reply = v.check("readNothing")
 		}
 		b.WriteString("  " + str(ev.Name) + ": { payload: " + payload + ", reply: " + reply + " },\n")
 	}

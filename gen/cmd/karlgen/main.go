@@ -80,7 +80,7 @@ func generate(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 		fmt.Fprintln(stderr, "karlgen: nothing to do: give --go-out and/or --ts-out")
 		return 2
 	}
-	files, err := gen.Run(cfg)
+	files, err := gen.Run(cfg.Schema, cfg.Emitters()...)
 	if err != nil {
 		printError(stderr, err)
 		return 2
