@@ -22,6 +22,9 @@ func (g *generator) genAPI() string {
 			types[ev.Reply.TSName] = true
 		}
 	}
+	if len(g.m.Client) == 0 { // nothing to send: the Api is empty
+		return join(`import type { KarlSocket } from "./socket.js";`, genAPIOptions(), g.genAPIInterface(), g.genCreateAPI())
+	}
 	imports := `import { request, type KarlSocket } from "./socket.js";` + "\n"
 	if len(types) > 0 {
 		imports += importLine(sortedKeys(types), "./types.js", true) + "\n"
