@@ -37,6 +37,7 @@ func check(l *loader, s *Schema) {
 		c.errorDef(e)
 	}
 	c.fields(s.Auth, "auth")
+	c.errorRefs(s.AuthErrors, "auth")
 	seen := map[string]*Event{}
 	for _, ev := range slices.Concat(s.Client, s.Server) {
 		if prev, dup := seen[ev.Name]; dup {
@@ -111,17 +112,27 @@ func (c *checker) event(ev *Event) {
 	if ev.Reply != nil {
 		c.object(ev.Reply, what+": reply")
 	}
-	for _, r := range ev.Errors {
-		if !c.codes[r.Code] {
+	c.errorRefs(ev.Errors, what)
+	if ev.Dir == ServerToClient {
+		c.targets(ev, what)
+	}
+}
+
+// errorRefs checks that every code listed by an event or the auth is declared, once.
+func (c *checker) errorRefs(refs []ErrorRef, what string) {
+	seen := map[string]bool{}
+	for _, r := range refs {
+		switch {
+		case !c.codes[r.Code]:
 			hint := didYouMean(r.Code, c.declaredCodes())
 			if hint == "" {
 				hint = "declare it under errors"
 			}
 			c.errorf(r.Pos, hint, "%s: unknown error code %q", what, r.Code)
+		case seen[r.Code]:
+			c.errorf(r.Pos, "", "%s: error code %q listed twice", what, r.Code)
 		}
-	}
-	if ev.Dir == ServerToClient {
-		c.targets(ev, what)
+		seen[r.Code] = true
 	}
 }
 
