@@ -39,6 +39,7 @@ func init() {
 		{"diff", "classify the changes between two schemas by whom they break (old clients, old servers)", diffCommand},
 		{"lint", "check a schema's conventions: names, docs, unused codes and types", lintCommand},
 		{"docs", "write EVENTS.md and asyncapi.yaml from a schema, or check they are fresh", docsCommand},
+		{"init", "scaffold a project that uses KARL: schema, go:generate line, main.go, handler", initCommand},
 		{"help", "show this text", helpCommand},
 	}
 }

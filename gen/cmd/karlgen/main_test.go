@@ -28,7 +28,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 					t.Errorf("the command list lacks %q:\n%s", c.name, out)
 				}
 			}
-			for _, c := range []string{"generate", "check", "diff", "lint", "docs"} {
+			for _, c := range []string{"generate", "check", "diff", "lint", "docs", "init"} {
 				if !strings.Contains(out, "\n  "+c+" ") {
 					t.Errorf("the command list lacks %q:\n%s", c, out)
 				}
