@@ -219,10 +219,10 @@ func (c *checker) spec(sp *Spec, what string, named bool) {
 	}
 	if c.types[sp.Type] != nil && !named {
 		// A reference may carry doc and deprecated only: constraints live on the type.
-		for _, k := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "items", "minItems", "maxItems", "fields"} {
-			if p, ok := sp.KeyPos[k]; ok {
+		for _, k := range constraints() {
+			if p, ok := sp.KeyPos[k.Name]; ok {
 				c.errorf(p, fmt.Sprintf("declare a new type with the constraint, or put it on %q", sp.Type),
-					"%s: %q cannot be added to a reference to type %q", what, k, sp.Type)
+					"%s: %q cannot be added to a reference to type %q", what, k.Name, sp.Type)
 			}
 		}
 		return
@@ -255,17 +255,9 @@ func (c *checker) spec(sp *Spec, what string, named bool) {
 
 // applicable reports constraints written on a type they do not apply to.
 func (c *checker) applicable(sp *Spec, what, kind string) {
-	allowed := map[string][]string{
-		String:    {"minLength", "maxLength", "pattern", "enum", "format", "trim"},
-		Integer:   {"min", "max"},
-		Number:    {"min", "max"},
-		Timestamp: {"min", "max"},
-		Array:     {"items", "minItems", "maxItems"},
-		Object:    {"fields"},
-	}
-	for _, k := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "items", "minItems", "maxItems", "fields"} {
-		if p, ok := sp.KeyPos[k]; ok && !slices.Contains(allowed[kind], k) {
-			c.errorf(p, "", "%s: %q does not apply to type %q", what, k, sp.Type)
+	for _, k := range constraints() {
+		if p, ok := sp.KeyPos[k.Name]; ok && !slices.Contains(k.AppliesTo, kind) {
+			c.errorf(p, "", "%s: %q does not apply to type %q", what, k.Name, sp.Type)
 		}
 	}
 }

@@ -187,12 +187,10 @@ func (l *loader) deprecated(n *yaml.Node, what string) string {
 	return l.str(n, what)
 }
 
-var topKeys = []string{"schema", "version", "namespace", "doc", "auth", "types", "errors", "client", "server"}
-
 func (l *loader) document(s *Schema, n *yaml.Node) {
 	s.Pos = l.pos(n)
 	s.KeyPos = map[string]Pos{}
-	entries, ok := l.mapping(n, "schema", topKeys)
+	entries, ok := l.mapping(n, "schema", keyNames(TopKeys))
 	if !ok {
 		return
 	}
@@ -219,18 +217,15 @@ func (l *loader) document(s *Schema, n *yaml.Node) {
 			s.Server = l.events(e.value, ServerToClient)
 		}
 	}
-	for _, required := range []struct{ key, val string }{{"schema", s.Name}, {"version", s.Version}} {
-		if required.val == "" && !hasKey(entries, required.key) {
-			l.errorf(s.Pos, "", "missing %q", required.key)
+	for _, k := range TopKeys {
+		if k.Required && !hasKey(entries, k.Name) {
+			l.errorf(s.Pos, "", "missing %q", k.Name)
 		}
 	}
 	if s.Namespace == "" {
 		s.Namespace = "/"
 	}
 }
-
-// authKeys are the keys of auth's long form, chosen when auth has a "fields" key.
-var authKeys = []string{"doc", "fields", "errors"}
 
 // auth reads the handshake: the short form is a mapping of fields; the long form
 // `{doc, fields, errors}` is chosen when the mapping has a "fields" key (so a
@@ -243,7 +238,7 @@ func (l *loader) auth(s *Schema, n *yaml.Node) {
 		s.Auth = l.fields(n, "auth")
 		return
 	}
-	entries, _ := l.mappingHint(n, "auth", authKeys, `auth has a "fields" key, so its fields go under it: auth: {fields: {token: string}}`)
+	entries, _ := l.mappingHint(n, "auth", keyNames(AuthKeys), `auth has a "fields" key, so its fields go under it: auth: {fields: {token: string}}`)
 	for _, e := range entries {
 		s.AuthKeyPos[e.key] = e.kpos
 		switch e.key {
@@ -326,8 +321,8 @@ func (l *loader) errorDefs(n *yaml.Node) []*ErrorDef {
 }
 
 var eventKeys = map[Direction][]string{
-	ClientToServer: {"doc", "deprecated", "payload", "reply", "errors", "timeout"},
-	ServerToClient: {"doc", "deprecated", "payload", "to"},
+	ClientToServer: keyNames(ClientEventKeys),
+	ServerToClient: keyNames(ServerEventKeys),
 }
 
 func (l *loader) events(n *yaml.Node, dir Direction) []*Event {
@@ -436,8 +431,10 @@ func (l *loader) fields(n *yaml.Node, what string) []*Field {
 	return out
 }
 
-var specKeys = []string{"type", "doc", "deprecated", "minLength", "maxLength", "pattern", "enum", "format",
-	"trim", "min", "max", "items", "minItems", "maxItems", "fields"}
+var (
+	specKeys  = keyNames(SpecKeys)
+	fieldKeys = keyNames(FieldKeys)
+)
 
 // spec reads a value description: a bare type name, or a mapping of constraints.
 // inField allows the "optional" key, which belongs to the field, not the type.
@@ -447,7 +444,7 @@ func (l *loader) spec(n *yaml.Node, what string, inField bool) *Spec {
 	}
 	keys := specKeys
 	if inField {
-		keys = append(slices.Clone(specKeys), "optional")
+		keys = fieldKeys
 	}
 	entries, ok := l.mapping(n, what, keys)
 	if !ok {
