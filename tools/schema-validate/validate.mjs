@@ -9,7 +9,7 @@
 //
 // Without arguments it validates every schema of the repository that the loader
 // accepts (schema/karl.yaml, the generator's, review's and the runtime's test
-// schemas), then testdata/*.yaml, whose first line says what must be reported:
+// schemas, the one karlgen init writes), then testdata/*.yaml, whose first line says what must be reported:
 // "# expect: <text the error report contains>".
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -31,6 +31,7 @@ function validFiles() {
     join(root, 'schema/karl.yaml'),
     join(root, 'runtime/internal/testapi/schema.yaml'),
     join(root, 'bench/internal/echoapi/schema.yaml'),
+    join(root, 'gen/cmd/karlgen/scaffold/schema.yaml.tmpl'),
     ...glob('gen/testdata', 'schema.yaml'),
     ...glob('gen/review/testdata/lint', 'schema.yaml'),
     ...glob('gen/review/testdata/diff', 'old.yaml'),
@@ -56,10 +57,17 @@ function position(doc, lines, instancePath, key) {
   return `${line}:${col}`;
 }
 
+// source reads a schema file; the template karlgen init renders gets sample values.
+function source(file) {
+  const text = readFileSync(file, 'utf8');
+  if (!file.endsWith('.tmpl')) return text;
+  return text.replaceAll('{{.Name}}', 'chat').replaceAll('{{.JSONSchemaURL}}', schema.$id);
+}
+
 // check returns the problems Ajv finds in file, formatted file:line:col: message.
 function check(validate, file) {
   const lines = new LineCounter();
-  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
+  const doc = parseDocument(source(file), { lineCounter: lines });
   const name = relative(process.cwd(), file);
   if (doc.errors.length) return doc.errors.map((e) => `${name}: invalid YAML: ${e.message}`);
   if (validate(doc.toJS())) return [];

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/karl-app/karl/schema"
 )
 
 const initUsage = `usage: karlgen init [--dir DIR] [--module PATH] [--ts-out DIR]
@@ -41,15 +43,12 @@ var scaffoldFiles = []struct{ template, file string }{
 	{"handler.go.tmpl", "handler.go"},
 }
 
-// JSONSchemaURL is where editors find the JSON Schema of the schema language.
-const JSONSchemaURL = "https://raw.githubusercontent.com/karl-app/karl/main/schema/karl-schema.json"
-
 // scaffoldData is what the templates read.
 type scaffoldData struct {
 	Module        string // e.g. "example.com/chat"
 	Name          string // the schema's name, e.g. "chat"
 	GenerateFlags string // karlgen generate's flags, from the events directory
-	JSONSchemaURL string
+	JSONSchemaURL string // schema.JSONSchemaID, for the yaml-language-server line
 }
 
 func initCommand(args []string, stdout, stderr io.Writer) int {
@@ -74,7 +73,7 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		*module = m
 	}
-	files, err := renderScaffold(scaffoldData{Module: *module, Name: schemaName(*module), GenerateFlags: generateFlags(*tsOut), JSONSchemaURL: JSONSchemaURL})
+	files, err := renderScaffold(scaffoldData{Module: *module, Name: schemaName(*module), GenerateFlags: generateFlags(*tsOut), JSONSchemaURL: schema.JSONSchemaID})
 	if err != nil {
 		fmt.Fprintf(stderr, "karlgen init: %v\n", err)
 		return 2

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/karl-app/karl/schema"
 )
 
 func TestInitWritesTheScaffold(t *testing.T) {
@@ -28,7 +30,7 @@ func TestInitWritesTheScaffold(t *testing.T) {
 	for file, want := range map[string]string{
 		"main.go":            `"example.com/team/chat/events"`,
 		"handler.go":         "var _ events.Handler = (*Handler)(nil)",
-		"schema.yaml":        "# yaml-language-server: $schema=" + JSONSchemaURL + "\n",
+		"schema.yaml":        "# yaml-language-server: $schema=" + schema.JSONSchemaID + "\n",
 		"events/generate.go": "//go:generate go tool karlgen generate --schema ../schema.yaml --go-out . --go-package events --ts-out ../web/src/generated\n",
 	} {
 		data, err := os.ReadFile(filepath.Join(dir, file))
