@@ -144,3 +144,25 @@ func TestInitScaffoldBuilds(t *testing.T) {
 		t.Errorf("go generate wrote no TypeScript under web/generated")
 	}
 }
+
+// TestReadmeMainMatchesInit keeps the README's main.go the one karlgen init writes,
+// which TestInitScaffoldBuilds compiles.
+func TestReadmeMainMatchesInit(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := renderScaffold(scaffoldData{Module: "example.com/chat", Name: "chat", GenerateFlags: generateFlags("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.name != "main.go" {
+			continue
+		}
+		_, body, _ := strings.Cut(string(f.data), "\n") // the README shows it without its doc comment
+		if !strings.Contains(string(readme), "```go\n"+body+"```\n") {
+			t.Errorf("README.md's main.go differs from what karlgen init writes:\n%s", body)
+		}
+	}
+}
