@@ -20,6 +20,7 @@ var (
 	reCode      = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	reEventName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
 	reSchemaID  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	reNamespace = regexp.MustCompile(`^/`)
 )
 
 // check runs the semantic checks on a parsed schema; it reports through l.
@@ -69,7 +70,7 @@ func (c *checker) header() {
 	if s.Version != "" && !reVersion.MatchString(s.Version) {
 		c.errorf(s.KeyPos["version"], "write MAJOR.MINOR.PATCH, e.g. 1.0.0", "version: %q is not a semantic version", s.Version)
 	}
-	if !strings.HasPrefix(s.Namespace, "/") {
+	if !reNamespace.MatchString(s.Namespace) {
 		c.errorf(s.KeyPos["namespace"], `e.g. "/" or "/chat"`, "namespace: %q must start with \"/\"", s.Namespace)
 	}
 }

@@ -57,6 +57,9 @@ func mapping(keys []Key) obj {
 	for _, k := range keys {
 		p := valueSchema(k.Kind)
 		p["description"] = k.Doc
+		if k.Pattern != nil {
+			p["pattern"] = k.Pattern.String()
+		}
 		props[k.Name] = p
 		if k.Required {
 			required = append(required, k.Name)

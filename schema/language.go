@@ -1,5 +1,7 @@
 package schema
 
+import "regexp"
+
 // The schema language's keys, in one table: the loader accepts exactly these keys
 // (and reports the others with a did-you-mean hint), the checker reads which
 // builtin types a constraint applies to, and JSONSchema describes the same
@@ -39,14 +41,15 @@ type Key struct {
 	// AppliesTo lists the builtin types a constraint applies to; empty for keys
 	// that are not constraints (they apply to every type).
 	AppliesTo []string
-	Required  bool // the mapping must have it
+	Required  bool           // the mapping must have it
+	Pattern   *regexp.Regexp // a text value must match it (the checker's own expression); nil: any
 }
 
 // TopKeys are the keys of a schema file.
 var TopKeys = []Key{
-	{Name: "schema", Kind: KindText, Required: true, Doc: "The schema's name: lower-case letters, digits and dashes."},
-	{Name: "version", Kind: KindText, Required: true, Doc: "Semantic version MAJOR.MINOR.PATCH; raise the major version for a breaking change (karlgen diff)."},
-	{Name: "namespace", Kind: KindText, Doc: `The Socket.IO namespace, e.g. "/" (the default) or "/chat".`},
+	{Name: "schema", Kind: KindText, Required: true, Pattern: reSchemaID, Doc: "The schema's name: lower-case letters, digits and dashes."},
+	{Name: "version", Kind: KindText, Required: true, Pattern: reVersion, Doc: "Semantic version MAJOR.MINOR.PATCH; raise the major version for a breaking change (karlgen diff)."},
+	{Name: "namespace", Kind: KindText, Pattern: reNamespace, Doc: `The Socket.IO namespace, e.g. "/" (the default) or "/chat".`},
 	{Name: "doc", Kind: KindText, Doc: "What the schema is for."},
 	{Name: "auth", Kind: KindAuth, Doc: "What the client sends in the handshake: a mapping of fields, or {doc, fields, errors}."},
 	{Name: "types", Kind: KindTypes, Doc: "Named types, PascalCase."},
