@@ -23,6 +23,7 @@ func JSONSchema() []byte {
 	doc := obj{
 		"$schema":     "https://json-schema.org/draft/2020-12/schema",
 		"$id":         JSONSchemaID,
+		"$comment":    "Generated from schema/language.go by go test ./schema -update; do not edit.",
 		"title":       "KARL schema",
 		"description": "A KARL schema: every event a Socket.IO application exchanges. Reference: https://github.com/karl-app/karl#the-schema-language",
 		"$defs":       defs(),
