@@ -14,7 +14,7 @@ import (
 const SchemaVersion = "1.0.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:2f4c0366f718620d813573d4c78bcd1591242c20383486f263654169e292bdeb"
+const SchemaHash = "sha256:87efbe89ce2d5d02277ea7cfba523d3fecbd14141b65d1497be3ec87926089ce"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"

@@ -8,7 +8,7 @@ export const SCHEMA_VERSION = "1.0.0";
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:2f4c0366f718620d813573d4c78bcd1591242c20383486f263654169e292bdeb";
+export const SCHEMA_HASH = "sha256:87efbe89ce2d5d02277ea7cfba523d3fecbd14141b65d1497be3ec87926089ce";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
