@@ -7,7 +7,7 @@ GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events -
 TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
 ECHOAPI_FLAGS := --schema bench/internal/echoapi/schema.yaml --go-out bench/internal/echoapi --go-package echoapi
 
-.PHONY: run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
+.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -43,6 +43,10 @@ lint-schema:
 ## diff-schema: what this branch's schema change does to deployed clients and servers (BASE=origin/main)
 diff-schema:
 	$(KARLGEN) diff --against $(or $(BASE),origin/main) schema/karl.yaml
+
+## test-gen-long: the generative test of the generator with 1,000 random schemas (make test runs 100)
+test-gen-long: tsclient/node_modules/.package-lock.json
+	KARL_GEN_SCHEMAS=1000 $(GO) test -count=1 -run TestGenerativeSchemas -v ./gen | grep -v '^=== RUN'
 
 ## unit: the inner loop: Go tests without -race, the slow suites skipped (-short)
 unit:

@@ -111,7 +111,15 @@ func (sb *schemaBuilder) schema(seed uint64) string {
 	if sb.chance(0.5) {
 		sb.line(0, "doc: %s", q("A random schema */ with `odd` \"text\"."))
 	}
-	if sb.chance(0.5) {
+	sb.codes = sb.distinct(plainCodes, hazardCodes, sb.r.IntN(4))
+	switch {
+	case len(sb.codes) > 0 && sb.chance(0.3): // the long form, with handshake errors
+		sb.line(0, "auth:")
+		sb.line(1, "doc: %s", q("Who connects."))
+		sb.line(1, "fields:")
+		sb.fields(2, 1+sb.r.IntN(3))
+		sb.line(1, "errors: [%s]", q(sb.pick(sb.codes)))
+	case sb.chance(0.5):
 		sb.line(0, "auth:")
 		sb.fields(1, 1+sb.r.IntN(3))
 	}
@@ -123,7 +131,6 @@ func (sb *schemaBuilder) schema(seed uint64) string {
 			sb.types = append(sb.types, n)
 		}
 	}
-	sb.codes = sb.distinct(plainCodes, hazardCodes, sb.r.IntN(4))
 	if len(sb.codes) > 0 {
 		sb.line(0, "errors:")
 		for _, c := range sb.codes {

@@ -45,6 +45,7 @@ func (g *generator) genHandler() jen.Code {
 		jen.Comment("Connect runs for each new connection, before the client is connected, with the"),
 		jen.Comment("handshake auth already checked. An error refuses the connection: the client gets"),
 		jen.Comment("connect_error with {code, message}. Emits made here reach the client once connected."),
+		jen.Comment(connectCodesDoc(g.m.AuthErrors)),
 		jen.Id("Connect").Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("s").Op("*").Id("Socket"), jen.Id("auth").Id(g.m.Auth.GoName)).Error(),
 	}
 	for _, ev := range g.m.Client {
@@ -85,7 +86,7 @@ func (g *generator) genRegister() jen.Code {
 		events[jen.Lit(ev.Name)] = g.genEventEntry(ev)
 	}
 	rs := jen.Id("rs").Op("*").Qual(runtimePkg, "Socket")
-	service := jen.Qual(runtimePkg, "Service").Values(jen.Dict{
+	fields := jen.Dict{
 		jen.Id("Namespace"): jen.Id("Namespace"),
 		jen.Id("Wrap"): jen.Func().Params(rs.Clone()).Any().Block(
 			jen.Return(jen.Op("&").Id("Socket").Values(jen.Dict{jen.Id("rt"): jen.Id("rs"), jen.Id("srv"): jen.Id("srv")})),
@@ -99,7 +100,11 @@ func (g *generator) genRegister() jen.Code {
 			jen.Id("h").Dot("Disconnect").Call(jen.Id("socketOf").Call(jen.Id("rs")), jen.Id("reason")),
 		),
 		jen.Id("Events"): jen.Map(jen.String()).Qual(runtimePkg, "Event").Values(events),
-	})
+	}
+	if len(g.m.AuthErrors) > 0 {
+		fields[jen.Id("ConnectCodes")] = codeList(g.m.AuthErrors)
+	}
+	service := jen.Qual(runtimePkg, "Service").Values(fields)
 	return jen.Add(
 		jen.Comment("Register serves h on rt for the schema's namespace and returns the typed server.").Line(),
 		jen.Func().Id("Register").Params(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("h").Id("Handler")).Op("*").Id("Server").Block(
@@ -121,11 +126,7 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 		dict[jen.Id("Timeout")] = durationLit(ev.Timeout)
 	}
 	if len(ev.Errors) > 0 {
-		var codes []jen.Code
-		for _, e := range ev.Errors {
-			codes = append(codes, jen.Id(e.GoName))
-		}
-		dict[jen.Id("Codes")] = jen.Index().Qual(runtimePkg, "Code").Values(codes...)
+		dict[jen.Id("Codes")] = codeList(ev.Errors)
 	}
 	args := []jen.Code{jen.Id("ctx"), jen.Id("socketOf").Call(jen.Id("rs"))}
 	var body []jen.Code
@@ -154,6 +155,15 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("rs").Op("*").Qual(runtimePkg, "Socket"), vParam.Any(),
 	).Params(jen.Qual(runtimePkg, "Message"), jen.Error()).Block(body...)
 	return jen.Values(dict)
+}
+
+// codeList renders []runtime.Code{CodeA, CodeB}.
+func codeList(errs []*model.ErrorCode) jen.Code {
+	var codes []jen.Code
+	for _, e := range errs {
+		codes = append(codes, jen.Id(e.GoName))
+	}
+	return jen.Index().Qual(runtimePkg, "Code").Values(codes...)
 }
 
 func durationLit(d time.Duration) jen.Code {
@@ -342,4 +352,16 @@ func commentLines(doc string) jen.Code {
 		s.Comment(line).Line()
 	}
 	return s
+}
+
+// connectCodesDoc says which codes Connect may refuse a handshake with.
+func connectCodesDoc(errs []*model.ErrorCode) string {
+	if len(errs) == 0 {
+		return "The schema declares no handshake error: a refusal reaches the client as \"internal\"."
+	}
+	var codes []string
+	for _, e := range errs {
+		codes = append(codes, e.GoName)
+	}
+	return "It may refuse with " + strings.Join(codes, ", ") + "; other codes reach the client as \"internal\"."
 }

@@ -20,12 +20,19 @@ func Build(s *schema.Schema, source string) (*Schema, error) {
 	for _, d := range s.Types {
 		b.named(d)
 	}
-	m.Auth = b.newStruct("Auth", "What the client sends in the handshake (socket.handshake.auth).", s.Auth, s.AuthPos, "the handshake auth")
+	authDoc := s.AuthDoc
+	if authDoc == "" {
+		authDoc = "What the client sends in the handshake (socket.handshake.auth)."
+	}
+	m.Auth = b.newStruct("Auth", authDoc, s.Auth, s.AuthPos, "the handshake auth")
 	codes := map[string]*ErrorCode{}
 	for _, e := range s.Errors {
 		ec := &ErrorCode{Code: e.Code, Message: e.Message, Pos: e.Pos}
 		codes[e.Code] = ec
 		m.Errors = append(m.Errors, ec)
+	}
+	for _, r := range s.AuthErrors {
+		m.AuthErrors = append(m.AuthErrors, codes[r.Code])
 	}
 	for _, ev := range s.Client {
 		m.Client = append(m.Client, b.event(ev, codes))

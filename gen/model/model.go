@@ -29,19 +29,20 @@ const (
 
 // Schema is the model of one schema file.
 type Schema struct {
-	Source    string // the schema file as given to the generator, e.g. "schema/karl.yaml"
-	Name      string // e.g. "karl"
-	Version   string // e.g. "1.0.0"
-	Hash      string // "sha256:..." of the schema file
-	Namespace string
-	Doc       string
-	Auth      *Struct   // the handshake auth object; never nil (may have no fields)
-	Structs   []*Struct // every object type, named and synthesized, in schema order
-	Scalars   []*Scalar // named types that are not objects
-	Enums     []*Enum   // every string enum, named and inline, in schema order: a Go type each
-	Errors    []*ErrorCode
-	Client    []*Event
-	Server    []*Event
+	Source     string // the schema file as given to the generator, e.g. "schema/karl.yaml"
+	Name       string // e.g. "karl"
+	Version    string // e.g. "1.0.0"
+	Hash       string // "sha256:..." of the schema file
+	Namespace  string
+	Doc        string
+	Auth       *Struct      // the handshake auth object; never nil (may have no fields)
+	AuthErrors []*ErrorCode // the declared codes Connect may refuse a handshake with
+	Structs    []*Struct    // every object type, named and synthesized, in schema order
+	Scalars    []*Scalar    // named types that are not objects
+	Enums      []*Enum      // every string enum, named and inline, in schema order: a Go type each
+	Errors     []*ErrorCode
+	Client     []*Event
+	Server     []*Event
 }
 
 // Struct is an object type.
@@ -147,6 +148,7 @@ type Event struct {
 	GoName     string // the Handler method of a client event, e.g. "SetUsername"
 	GoEmit     string // the emitter of a server event, e.g. "EmitUsernameSaved"
 	TSName     string // the Api method of a client event, e.g. "setUsername"
+	TSMember   string // TSName as an interface member: quoted when it is a reserved word, e.g. "\"new\""
 	Dir        schema.Direction
 	Doc        string
 	Deprecated string

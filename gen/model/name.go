@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -100,6 +101,10 @@ func (n *namer) events() {
 	api := newNamespace("TypeScript", "Api methods", n.errs)
 	api.reserve("%s, which Promise resolution calls (an Api with it would be a thenable)", "then")
 	for _, ev := range n.m.Client {
+		ev.TSMember = ev.TSName
+		if slices.Contains(jsReserved, ev.TSName) { // new(...) in an interface is a construct signature
+			ev.TSMember = strconv.Quote(ev.TSName)
+		}
 		o := Origin{What: fmt.Sprintf("event %q", ev.Name), Pos: ev.Pos}
 		if handler.Claim(ev.GoName, o) {
 			api.Claim(ev.TSName, o)

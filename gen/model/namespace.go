@@ -128,7 +128,7 @@ var (
 // clash with them.
 var TSModuleNames = []string{
 	// types.ts, validate.ts, api.ts
-	"SCHEMA_VERSION", "SCHEMA_HASH", "NAMESPACE", "RuntimeErrorCode", "SchemaErrorCode", "ErrorCode",
+	"SCHEMA_VERSION", "SCHEMA_HASH", "NAMESPACE", "RuntimeErrorCode", "SchemaErrorCode", "ErrorCode", "ConnectErrorCode",
 	"EventErrorCodes", "AckError", "AckResponse", "ClientEvent", "RequestError", "ServerToClientEvents",
 	"ClientToServerEvents", "ServerEventReaders", "serverEvents", "clientEvents", "Api", "ApiOptions",
 	"DEFAULT_TIMEOUT", "createApi",

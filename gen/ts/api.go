@@ -61,7 +61,7 @@ func (g *generator) genAPIInterface() string {
 		if ev.HasPayload() {
 			params = "payload: " + ev.Payload.TSName
 		}
-		b.WriteString("  " + ev.TSName + "(" + params + "): Promise<" + replyType(ev) + ">;\n")
+		b.WriteString("  " + ev.TSMember + "(" + params + "): Promise<" + replyType(ev) + ">;\n")
 	}
 	b.WriteString("}")
 	return b.String()

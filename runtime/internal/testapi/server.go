@@ -15,6 +15,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// It may refuse with CodeNotAllowed; other codes reach the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// Echo handles "echo": Answer with the shape received.
@@ -57,6 +58,7 @@ func Register(rt *runtime.Server, h Handler) *Server {
 			}
 			return h.Connect(ctx, socketOf(rs), auth)
 		},
+		ConnectCodes: []runtime.Code{CodeNotAllowed},
 		Disconnect: func(rs *runtime.Socket, reason string) {
 			h.Disconnect(socketOf(rs), reason)
 		},

@@ -14,7 +14,7 @@ import (
 const SchemaVersion = "0.1.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:7cf222eb7ea43b00a1adb869d57dd0e2d37cc47992cfb57f0dbc99bc0dde93dc"
+const SchemaHash = "sha256:8c669d92edc5c5b890742a9083d3f90b7115f957d59efb780a6f4bf865afc595"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"
@@ -27,12 +27,16 @@ const _ = runtime.IsAtLeastVersion0_2_0
 const (
 	// CodeNotAllowed is the "not-allowed" error: You may not do that.
 	CodeNotAllowed runtime.Code = "not-allowed"
+	// CodeTooLate is the "too-late" error: It is too late.
+	CodeTooLate runtime.Code = "too-late"
 )
 
 // Errors with the schema's message, for handlers to return.
 var (
 	// ErrNotAllowed answers a request with the "not-allowed" code and the schema's message.
 	ErrNotAllowed = runtime.NewError(CodeNotAllowed, "You may not do that.")
+	// ErrTooLate answers a request with the "too-late" code and the schema's message.
+	ErrTooLate = runtime.NewError(CodeTooLate, "It is too late.")
 )
 
 // Color is a color.
@@ -309,12 +313,14 @@ func (x ShapeMeta) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Auth is what the client sends in the handshake (socket.handshake.auth).
+// Auth is who connects; the flags make the server refuse the handshake.
 type Auth struct {
 	// Who connects.
 	Name *string `json:"name,omitempty"`
-	// Ask the server to refuse the handshake.
+	// Ask the server to refuse the handshake with not-allowed.
 	Reject *bool `json:"reject,omitempty"`
+	// Ask the server to refuse with a code the handshake does not declare.
+	Late *bool `json:"late,omitempty"`
 }
 
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
@@ -328,6 +334,9 @@ func decodeAuth(v any) (Auth, error) {
 		return x, err
 	}
 	if x.Reject, err = runtime.Optional(m, "reject", runtime.AsBool); err != nil {
+		return x, err
+	}
+	if x.Late, err = runtime.Optional(m, "late", runtime.AsBool); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -353,6 +362,10 @@ func (x Auth) AppendJSON(b []byte) []byte {
 	if x.Reject != nil {
 		b = append(b, `,"reject":`...)
 		b = runtime.AppendBool(b, *x.Reject)
+	}
+	if x.Late != nil {
+		b = append(b, `,"late":`...)
+		b = runtime.AppendBool(b, *x.Late)
 	}
 	return runtime.CloseObject(b, start)
 }

@@ -42,6 +42,12 @@ export type SchemaErrorCode = never;
 export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;
 
 /**
+ * ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and
+ * those the schema declares for the handshake.
+ */
+export type ConnectErrorCode = RuntimeErrorCode;
+
+/**
  * EventErrorCodes maps each client event to the codes it may fail with: the runtime's and those the
  * schema declares for it.
  */

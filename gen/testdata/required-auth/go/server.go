@@ -14,6 +14,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// It may refuse with CodeBanned; other codes reach the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// Ready handles "ready": The player is ready.
@@ -34,6 +35,7 @@ func Register(rt *runtime.Server, h Handler) *Server {
 			}
 			return h.Connect(ctx, socketOf(rs), auth)
 		},
+		ConnectCodes: []runtime.Code{CodeBanned},
 		Disconnect: func(rs *runtime.Socket, reason string) {
 			h.Disconnect(socketOf(rs), reason)
 		},

@@ -10,7 +10,7 @@ import "github.com/karl-app/karl/runtime"
 const SchemaVersion = "1.0.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:544b53a6b2c4026ef53e6962d6b6c898c8a83a811f581959fb7f2327006437cf"
+const SchemaHash = "sha256:961437e4f6fa0137e5a70908a79cfd7f4dd9bd677b6d36290f8237af50ec8bba"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"
@@ -19,7 +19,19 @@ const Namespace = "/"
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
 const _ = runtime.IsAtLeastVersion0_2_0
 
-// Auth is what the client sends in the handshake (socket.handshake.auth).
+// Error codes declared by the schema.
+const (
+	// CodeBanned is the "banned" error: You may not play here.
+	CodeBanned runtime.Code = "banned"
+)
+
+// Errors with the schema's message, for handlers to return.
+var (
+	// ErrBanned answers a request with the "banned" code and the schema's message.
+	ErrBanned = runtime.NewError(CodeBanned, "You may not play here.")
+)
+
+// Auth is who joins the table.
 type Auth struct {
 	PlayerName string `json:"playerName"`
 }

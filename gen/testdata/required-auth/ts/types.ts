@@ -8,12 +8,12 @@ export const SCHEMA_VERSION = "1.0.0";
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:544b53a6b2c4026ef53e6962d6b6c898c8a83a811f581959fb7f2327006437cf";
+export const SCHEMA_HASH = "sha256:961437e4f6fa0137e5a70908a79cfd7f4dd9bd677b6d36290f8237af50ec8bba";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
 
-/** Auth: What the client sends in the handshake (socket.handshake.auth). */
+/** Auth: Who joins the table. */
 export interface Auth {
   playerName: string;
 }
@@ -21,11 +21,20 @@ export interface Auth {
 /** RuntimeErrorCode is an error code the server's runtime may answer any client event with. */
 export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited";
 
-/** SchemaErrorCode is an error code the schema declares; it declares none. */
-export type SchemaErrorCode = never;
+/**
+ * SchemaErrorCode is an error code the schema declares:
+ * - "banned": You may not play here.
+ */
+export type SchemaErrorCode = "banned";
 
 /** ErrorCode is any code the server may answer with. */
 export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;
+
+/**
+ * ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and
+ * those the schema declares for the handshake.
+ */
+export type ConnectErrorCode = RuntimeErrorCode | "banned";
 
 /**
  * EventErrorCodes maps each client event to the codes it may fail with: the runtime's and those the
