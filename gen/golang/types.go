@@ -61,6 +61,10 @@ func reader(t *model.Type) *jen.Statement {
 		return jen.Qual(runtimePkg, "AsTrimmedEnum").Index(jen.Id(t.GoEnum.GoName))
 	case t.GoEnum != nil:
 		return jen.Qual(runtimePkg, "AsEnum").Index(jen.Id(t.GoEnum.GoName))
+	case t.Kind == model.String && t.Trim && t.Normalize != "":
+		return jen.Qual(runtimePkg, "AsTrimmedNFCString")
+	case t.Kind == model.String && t.Normalize != "":
+		return jen.Qual(runtimePkg, "AsNFCString")
 	case t.Kind == model.String && t.Trim:
 		return jen.Qual(runtimePkg, "AsTrimmedString")
 	}

@@ -97,6 +97,7 @@ type Type struct {
 	Enum                 []string
 	Format               string
 	Trim                 bool
+	Normalize            string // "nfc" or ""
 	Min, Max             *float64
 	MinItems, MaxItems   *int
 

@@ -172,7 +172,7 @@ func (n *namer) valueHelpers(t *Type, base string, o Origin, inline bool) {
 	if len(t.Enum) > 0 {
 		t.TSEnum = n.tsNS.Helper("enum"+base, o)
 	}
-	if inline && (t.Kind == Array || t.HasChecks()) {
+	if inline && (t.Kind == Array || t.HasChecks() || t.Normalize != "") {
 		t.TSReader = n.tsNS.Helper("read"+base, o)
 	}
 	if t.Elem != nil {
