@@ -27,6 +27,7 @@ Scaffolds a project that uses KARL in DIR, a Go module or one to be:
   events/generate.go   the //go:generate line that runs karlgen
   main.go              a Socket.IO server on :3000
   handler.go           the handler stub that implements events.Handler
+  handler_test.go      its test, on the test client generated in events/
 Refuses to overwrite any file: nothing is written when one exists.
 
 flags:
@@ -41,6 +42,7 @@ var scaffoldFiles = []struct{ template, file string }{
 	{"generate.go.tmpl", "events/generate.go"},
 	{"main.go.tmpl", "main.go"},
 	{"handler.go.tmpl", "handler.go"},
+	{"handler_test.go.tmpl", "handler_test.go"},
 }
 
 // scaffoldData is what the templates read.

@@ -102,8 +102,8 @@ func TestSchemaName(t *testing.T) {
 
 // TestInitScaffoldBuilds scaffolds a project in a module that uses this
 // repository as github.com/karl-app/karl, runs its go:generate line as a user
-// would (go tool karlgen), then builds and vets it: the scaffold compiles against
-// the code the generator writes today.
+// would (go tool karlgen), then builds, vets and tests it: the scaffold compiles
+// against the code the generator writes today, and its test passes.
 func TestInitScaffoldBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with the go command")
@@ -127,6 +127,7 @@ func TestInitScaffoldBuilds(t *testing.T) {
 		{"generate", "./..."},
 		{"build", "./..."},
 		{"vet", "./..."},
+		{"test", "./..."}, // handler_test.go, on the generated test client
 	} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
