@@ -2,7 +2,11 @@ module github.com/karl-app/karl/examples/lobby
 
 go 1.26.8
 
-require github.com/karl-app/karl v0.0.0
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/karl-app/karl v0.0.0
+)
 
 require (
 	github.com/andybalholm/brotli v1.2.4 // indirect
@@ -10,7 +14,6 @@ require (
 	github.com/dave/jennifer v1.7.1 // indirect
 	github.com/dunglas/httpsfv v1.1.1 // indirect
 	github.com/gookit/color v1.6.1 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/klauspost/compress v1.20.0 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.62.0 // indirect
