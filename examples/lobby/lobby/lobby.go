@@ -78,7 +78,9 @@ func playerOf(s *events.Socket) *player {
 	return p
 }
 
-// Connect claims the player's name for this connection.
+// Connect claims the player's name for this connection; Disconnect frees it.
+// Known gap: a client that hangs up while Connect runs keeps its name, because the
+// runtime then never calls Disconnect (TestNameFreedWhenClientLeavesDuringConnect).
 func (a *App) Connect(ctx context.Context, s *events.Socket, auth events.Auth) error {
 	key := strings.ToLower(auth.PlayerName)
 	if slices.Contains(reservedNames, key) {
