@@ -243,6 +243,8 @@ func (sb *schemaBuilder) specBody(indent int, kind string, inField bool) {
 			sb.line(indent, "enum: [%s]", strings.Join(quoted, ", "))
 		case sb.chance(0.1):
 			sb.line(indent, "format: image-data-url")
+		case sb.chance(0.15): // not with enum, which the loader refuses
+			sb.line(indent, "normalize: nfc")
 		}
 	case "integer", "number", "timestamp":
 		lo := float64(sb.r.IntN(20) - 10)

@@ -32,6 +32,10 @@ var Builtins = []string{String, Integer, Number, Boolean, Timestamp, Array, Obje
 // Formats lists the string formats the schema language knows.
 var Formats = []string{"image-data-url"}
 
+// Normalizations lists the Unicode normalization forms "normalize" takes: NFC, as
+// RFC 8265 (PRECIS) prescribes for usernames and the like.
+var Normalizations = []string{"nfc"}
+
 // Targets lists where a server event may be sent.
 const (
 	ToSocket = "socket" // the socket that sent the event being handled (or just connected)
@@ -94,6 +98,7 @@ type Spec struct {
 	Enum      []string
 	Format    string
 	Trim      bool
+	Normalize string // a Unicode normalization form of Normalizations, applied after trim
 	// integer, number, timestamp
 	Min *float64
 	Max *float64

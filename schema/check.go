@@ -242,6 +242,12 @@ func (c *checker) spec(sp *Spec, what string, named bool) {
 	if sp.Format != "" && !slices.Contains(Formats, sp.Format) {
 		c.errorf(sp.KeyPos["format"], didYouMean(sp.Format, Formats), "%s: unknown format %q", what, sp.Format)
 	}
+	if _, ok := sp.KeyPos["normalize"]; ok && !slices.Contains(Normalizations, sp.Normalize) {
+		c.errorf(sp.KeyPos["normalize"], "the form is \"nfc\"", "%s: unknown normalization %q", what, sp.Normalize)
+	}
+	if sp.Normalize != "" && len(sp.Enum) > 0 {
+		c.errorf(sp.KeyPos["normalize"], "write the enum values in NFC and drop normalize", "%s: normalize does not apply to an enum: its values are compared exactly", what)
+	}
 	switch kind {
 	case Array:
 		if sp.Items == nil {

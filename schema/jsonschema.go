@@ -92,6 +92,8 @@ func valueSchema(k Kind) obj {
 		return ref("typeName")
 	case KindFormat:
 		return obj{"enum": Formats}
+	case KindNormalize:
+		return obj{"enum": Normalizations}
 	case KindSpec:
 		return ref("spec")
 	case KindFields:

@@ -20,6 +20,7 @@ const (
 	KindDeprecated             // true, false, or a text saying what to use instead
 	KindName                   // the name of a builtin or a named type
 	KindFormat                 // one of Formats
+	KindNormalize              // one of Normalizations
 	KindSpec                   // a value description: a type name or a mapping of SpecKeys
 	KindFields                 // a mapping of field names to FieldKeys mappings (or type names)
 	KindObject                 // a payload or reply: KindFields, or the name of an object type
@@ -94,6 +95,7 @@ var SpecKeys = []Key{
 	{Name: "enum", Kind: KindTextList, AppliesTo: []string{String}, Doc: "The allowed values."},
 	{Name: "format", Kind: KindFormat, AppliesTo: []string{String}, Doc: "A known string format: image-data-url."},
 	{Name: "trim", Kind: KindBool, AppliesTo: []string{String}, Doc: "Remove surrounding white space before the checks."},
+	{Name: "normalize", Kind: KindNormalize, AppliesTo: []string{String}, Doc: "Unicode normalization applied (after trim) before the checks: nfc."},
 	{Name: "min", Kind: KindNumber, AppliesTo: []string{Integer, Number, Timestamp}, Doc: "Smallest value (Unix ms for timestamps)."},
 	{Name: "max", Kind: KindNumber, AppliesTo: []string{Integer, Number, Timestamp}, Doc: "Largest value (Unix ms for timestamps)."},
 	{Name: "items", Kind: KindSpec, AppliesTo: []string{Array}, Doc: "The type of the elements (required for an array)."},

@@ -473,6 +473,8 @@ func (l *loader) spec(n *yaml.Node, what string, inField bool) *Spec {
 			s.Format = l.str(e.value, kwhat)
 		case "trim":
 			s.Trim = l.boolean(e.value, kwhat)
+		case "normalize":
+			s.Normalize = l.str(e.value, kwhat)
 		case "min":
 			s.Min = l.floatPtr(e.value, kwhat)
 		case "max":

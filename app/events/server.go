@@ -15,6 +15,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// The schema declares no handshake error: a refusal reaches the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// SetUsername handles "set-username": Save the username (or rename the session this socket already has, keeping its token). The server answers with username-saved and tells everyone with new-user-connected.

@@ -247,6 +247,9 @@ func constraints(t *model.Type) []string {
 	if t.Trim {
 		add("trimmed")
 	}
+	if t.Normalize != "" {
+		add("normalized to %s", strings.ToUpper(t.Normalize))
+	}
 	if t.Min != nil {
 		add("min %s", num(*t.Min))
 	}

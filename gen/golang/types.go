@@ -61,6 +61,10 @@ func reader(t *model.Type) *jen.Statement {
 		return jen.Qual(runtimePkg, "AsTrimmedEnum").Index(jen.Id(t.GoEnum.GoName))
 	case t.GoEnum != nil:
 		return jen.Qual(runtimePkg, "AsEnum").Index(jen.Id(t.GoEnum.GoName))
+	case t.Kind == model.String && t.Trim && t.Normalize != "":
+		return jen.Qual(runtimePkg, "AsTrimmedNFCString")
+	case t.Kind == model.String && t.Normalize != "":
+		return jen.Qual(runtimePkg, "AsNFCString")
 	case t.Kind == model.String && t.Trim:
 		return jen.Qual(runtimePkg, "AsTrimmedString")
 	}
@@ -93,7 +97,7 @@ func (g *generator) genEnum(e *model.Enum) jen.Code {
 		values = append(values, jen.String().Call(jen.Id(v.GoName)))
 	}
 	return jen.Add(
-		jen.Comment(doc).Line(),
+		commentLines(doc),
 		jen.Type().Id(e.GoName).String().Line().Line(),
 		jen.Comment(fmt.Sprintf("The values of %s.", e.GoName)).Line(),
 		jen.Const().Defs(consts...).Line().Line(),
@@ -123,7 +127,7 @@ func (g *generator) genScalar(sc *model.Scalar) jen.Code {
 	}
 	return jen.Add(
 		jen.Add(vars...),
-		jen.Comment(doc).Line(),
+		commentLines(doc),
 		jen.Func().Id(sc.GoCheck).Params(jen.Id("v").Add(goType(sc.Type))).Error().Block(
 			append(checks, jen.Return(jen.Nil()))...,
 		).Line(),
@@ -154,7 +158,9 @@ func (g *generator) genStructType(st *model.Struct) jen.Code {
 			tag += ",omitempty"
 		}
 		if doc := fieldDoc(f); doc != "" {
-			fields = append(fields, jen.Comment(doc))
+			for _, line := range strings.Split(doc, "\n") {
+				fields = append(fields, jen.Comment(line))
+			}
 		}
 		fields = append(fields, jen.Id(f.GoName).Add(fieldType(f)).Tag(map[string]string{"json": tag}))
 	}
@@ -162,7 +168,7 @@ func (g *generator) genStructType(st *model.Struct) jen.Code {
 	if doc == "" {
 		doc = st.GoName + " is the " + st.Name + " object of the schema."
 	}
-	return jen.Comment(doc).Line().Type().Id(st.GoName).Struct(fields...).Line()
+	return jen.Add(commentLines(doc), jen.Type().Id(st.GoName).Struct(fields...).Line())
 }
 
 func fieldDoc(f *model.Field) string {

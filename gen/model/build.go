@@ -141,7 +141,7 @@ func (b *builder) resolve(sp *schema.Spec, inlineName, what string, named *Scala
 		return &t
 	}
 	t := &Type{Kind: kinds[sp.Type], MinLength: sp.MinLength, MaxLength: sp.MaxLength, Pattern: sp.Pattern,
-		Enum: sp.Enum, Format: sp.Format, Trim: sp.Trim, Min: sp.Min, Max: sp.Max, MinItems: sp.MinItems, MaxItems: sp.MaxItems}
+		Enum: sp.Enum, Format: sp.Format, Trim: sp.Trim, Normalize: sp.Normalize, Min: sp.Min, Max: sp.Max, MinItems: sp.MinItems, MaxItems: sp.MaxItems}
 	switch t.Kind {
 	case Array:
 		t.Elem = b.resolve(sp.Items, inlineName+"Item", "the items of "+what, nil)

@@ -97,6 +97,7 @@ type Type struct {
 	Enum                 []string
 	Format               string
 	Trim                 bool
+	Normalize            string // "nfc" or ""
 	Min, Max             *float64
 	MinItems, MaxItems   *int
 
@@ -147,6 +148,7 @@ type Event struct {
 	Name       string // wire name, e.g. "set-username"
 	GoName     string // the Handler method of a client event, e.g. "SetUsername"
 	GoEmit     string // the emitter of a server event, e.g. "EmitUsernameSaved"
+	GoNext     string // the TestClient method that waits for a server event, e.g. "NextUsernameSaved"
 	TSName     string // the Api method of a client event, e.g. "setUsername"
 	TSMember   string // TSName as an interface member: quoted when it is a reserved word, e.g. "\"new\""
 	Dir        schema.Direction

@@ -110,6 +110,15 @@ func (n *namer) events() {
 			api.Claim(ev.TSName, o)
 		}
 	}
+	testClient := newNamespace("Go", "TestClient methods", n.errs)
+	testClient.reserve("the TestClient method %s", GoTestClientFixed...)
+	for _, ev := range n.m.Client {
+		testClient.reserve("the TestClient method %s, which sends the client event of that name", ev.GoName)
+	}
+	for _, ev := range n.m.Server {
+		ev.GoNext = "Next" + ev.GoName
+		testClient.Claim(ev.GoNext, Origin{What: fmt.Sprintf("the TestClient method of event %q", ev.Name), Pos: ev.Pos})
+	}
 	receivers := map[string]*Namespace{}
 	for target, fixed := range map[string][]string{
 		schema.ToSocket: GoSocketMethods, schema.ToAll: GoServerMethods, schema.ToRoom: nil, schema.ToOthers: nil,
@@ -172,7 +181,7 @@ func (n *namer) valueHelpers(t *Type, base string, o Origin, inline bool) {
 	if len(t.Enum) > 0 {
 		t.TSEnum = n.tsNS.Helper("enum"+base, o)
 	}
-	if inline && (t.Kind == Array || t.HasChecks()) {
+	if inline && (t.Kind == Array || t.HasChecks() || t.Normalize != "") {
 		t.TSReader = n.tsNS.Helper("read"+base, o)
 	}
 	if t.Elem != nil {

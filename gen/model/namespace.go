@@ -105,13 +105,13 @@ var goPredeclared = []string{
 // or imports, whatever the schema.
 var GoPackageNames = []string{
 	"Handler", "Register", "Server", "Socket", "RoomEmitter", "Others",
-	"SchemaVersion", "SchemaHash", "Namespace", "socketOf",
-	"runtime", "context", "time", "regexp", // the imports
+	"SchemaVersion", "SchemaHash", "Namespace", "socketOf", "TestServer", "TestClient", "NewTestServer", "NewTestServerFunc",
+	"runtime", "context", "time", "regexp", "errors", "karltest", // the imports
 }
 
 // goLocals are the local variables and parameters generated functions use; a
 // package-level helper of that name would be shadowed in them.
-var goLocals = []string{"b", "ctx", "err", "h", "in", "m", "o", "out", "p", "r", "reason", "rooms", "rs", "s", "srv", "start", "v", "x", "auth"}
+var goLocals = []string{"args", "auth", "b", "c", "ctx", "data", "err", "h", "in", "m", "o", "opts", "out", "p", "r", "reason", "register", "rooms", "rs", "rt", "s", "srv", "start", "ts", "v", "x"}
 
 // Methods of generated types, which fields and emitters must not take.
 var (
@@ -119,6 +119,10 @@ var (
 	GoSocketMethods = []string{"ID", "RemoteAddr", "Server", "Data", "SetData", "Join", "Leave", "InRoom", "Disconnect", "Others"}
 	GoServerMethods = []string{"ToRoom"}
 	GoHandlerFixed  = []string{"Connect", "Disconnect"}
+	// The TestClient has a method per client event (its Handler method's name) and
+	// per server event (Next...); its own is Disconnect, which Handler already keeps
+	// from events, so it refuses no schema the Handler accepts.
+	GoTestClientFixed = []string{"Disconnect"}
 )
 
 // TSModuleNames are the top-level names of the generated TypeScript modules that do

@@ -174,7 +174,11 @@ func (v *validateFile) stringChecks(t *model.Type) (consts, body []string) {
 	if t.Trim {
 		read = "asTrimmedString"
 	}
-	body = append(body, "const s = "+v.check(read)+"(v, path);")
+	normalize := ""
+	if t.Normalize != "" {
+		normalize = `.normalize("NFC")`
+	}
+	body = append(body, "const s = "+v.check(read)+"(v, path)"+normalize+";")
 	if t.MinLength != nil {
 		body = append(body, fmt.Sprintf("%s(s, %d, path);", v.check("minLength"), *t.MinLength))
 	}
@@ -196,7 +200,7 @@ func (v *validateFile) stringChecks(t *model.Type) (consts, body []string) {
 		consts = append(consts, "const "+t.TSEnum+" = ["+strings.Join(quoted, ", ")+"] as const;")
 		return consts, append(body, "return "+v.check("oneOf")+"(s, "+t.TSEnum+", path);")
 	}
-	if len(body) == 1 {
+	if len(body) == 1 && normalize == "" {
 		return nil, []string{"return " + read + "(v, path);"}
 	}
 	return consts, append(body, "return s;")

@@ -7,10 +7,12 @@
 package sioclient
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,6 +40,7 @@ type Client struct {
 	closed chan struct{}
 	SID    string // the Socket.IO socket id
 	err    error
+	nsp    string // "" for the main namespace, else e.g. "/game," as packets carry it
 }
 
 // ConnectError is the server refusing the namespace connection (connect_error).
@@ -56,6 +59,10 @@ type Options struct {
 	// Events is the buffer of received events; 0 means 1024. When it is full the
 	// reader blocks, as a slow real client would.
 	Events int
+	// Namespace is the Socket.IO namespace to join; "" or "/" is the main one.
+	Namespace string
+	// NetDial, when set, makes the connection instead of a TCP dial (e.g. in memory).
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Dial connects to base (e.g. "http://127.0.0.1:3000") and joins the default namespace.
@@ -67,7 +74,7 @@ func Dial(base string, opts Options) (*Client, error) {
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	u.Path = "/socket.io/"
 	u.RawQuery = "EIO=4&transport=websocket"
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: opts.TLS}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: opts.TLS, NetDialContext: opts.NetDial}
 	conn, resp, err := d.Dial(u.String(), opts.Header)
 	if err != nil {
 		if resp != nil {
@@ -80,6 +87,9 @@ func Dial(base string, opts Options) (*Client, error) {
 		n = 1024
 	}
 	c := &Client{conn: conn, acks: map[uint64]chan []json.RawMessage{}, events: make(chan Event, n), closed: make(chan struct{})}
+	if opts.Namespace != "" && opts.Namespace != "/" {
+		c.nsp = opts.Namespace + ","
+	}
 	if err := c.handshake(opts.Auth); err != nil {
 		conn.Close()
 		return nil, err
@@ -94,7 +104,7 @@ func (c *Client) handshake(auth any) error {
 	if _, msg, err := c.conn.ReadMessage(); err != nil || len(msg) == 0 || msg[0] != '0' {
 		return fmt.Errorf("engine.io open: %v %q", err, msg)
 	}
-	connect := "40"
+	connect := "40" + c.nsp
 	if auth != nil {
 		b, err := json.Marshal(auth)
 		if err != nil {
@@ -114,17 +124,17 @@ func (c *Client) handshake(auth any) error {
 		switch {
 		case s == "2": // ping before connect
 			_ = c.write("3")
-		case strings.HasPrefix(s, "40"):
+		case strings.HasPrefix(s, "40"+c.nsp):
 			var ok struct{ SID string }
-			_ = json.Unmarshal(msg[2:], &ok)
+			_ = json.Unmarshal(msg[2+len(c.nsp):], &ok)
 			c.SID = ok.SID
 			return nil
-		case strings.HasPrefix(s, "44"):
+		case strings.HasPrefix(s, "44"+c.nsp):
 			var ce struct {
 				Message string          `json:"message"`
 				Data    json.RawMessage `json:"data"`
 			}
-			_ = json.Unmarshal(msg[2:], &ce)
+			_ = json.Unmarshal(msg[2+len(c.nsp):], &ce)
 			return &ConnectError{Message: ce.Message, Data: ce.Data}
 		default: // events emitted during connect arrive after "40": keep for read()
 			return fmt.Errorf("unexpected packet before connect: %q", s)
@@ -164,6 +174,12 @@ func (c *Client) read() {
 }
 
 func (c *Client) handle(s string) {
+	if len(s) >= 2 && s[0] == '4' && c.nsp != "" { // 42/game,[...]: drop the namespace
+		if !strings.HasPrefix(s[2:], c.nsp) {
+			return
+		}
+		s = s[:2] + s[2+len(c.nsp):]
+	}
 	switch {
 	case s == "2":
 		_ = c.write("3")
@@ -193,6 +209,14 @@ func (c *Client) handle(s string) {
 	}
 }
 
+func (c *Client) packet(event string, payload any, id string) (string, error) {
+	p, err := packet(event, payload, id)
+	if err != nil || c.nsp == "" {
+		return p, err
+	}
+	return "42" + c.nsp + p[2:], nil
+}
+
 func packet(event string, payload any, id string) (string, error) {
 	args := []any{event}
 	if payload != nil {
@@ -207,7 +231,7 @@ func packet(event string, payload any, id string) (string, error) {
 
 // Emit sends an event without ack; payload nil sends no argument.
 func (c *Client) Emit(event string, payload any) error {
-	p, err := packet(event, payload, "")
+	p, err := c.packet(event, payload, "")
 	if err != nil {
 		return err
 	}
@@ -222,7 +246,7 @@ func (c *Client) EmitAck(event string, payload any, timeout time.Duration) (json
 	ch := make(chan []json.RawMessage, 1)
 	c.acks[id] = ch
 	c.mu.Unlock()
-	p, err := packet(event, payload, strconv.FormatUint(id, 10))
+	p, err := c.packet(event, payload, strconv.FormatUint(id, 10))
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +299,7 @@ func (c *Client) Closed() <-chan struct{} { return c.closed }
 
 // Close disconnects politely (Socket.IO disconnect, then close).
 func (c *Client) Close() error {
-	_ = c.write("41")
+	_ = c.write("41" + c.nsp)
 	return c.conn.Close()
 }
 
