@@ -16,9 +16,12 @@ import (
 // wait bounds every wait of the tests for an answer or an event.
 const wait = 3 * time.Second
 
-// client is a minimal Socket.IO v5 client over one WebSocket (Engine.IO v4), just
-// enough for these tests: the handshake with auth, events with acks, server events.
-// (The repository's own test client is internal to the root module.)
+// client is a minimal Socket.IO v5 client over one real WebSocket (Engine.IO v4),
+// just enough for these tests: the handshake with auth, events with acks, server
+// events. It sends raw JSON, so the tests can send what a typed client cannot
+// (an enum value outside the schema, a missing auth field). The repository's own
+// protocol client is internal to the root module; the generated events.TestClient
+// (typed_test.go) runs in memory rather than over a socket.
 type client struct {
 	t      *testing.T
 	conn   *websocket.Conn
