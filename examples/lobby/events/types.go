@@ -14,7 +14,7 @@ import (
 const SchemaVersion = "1.0.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:b8581202e156cca2af7d699500d2da9e0a738417d7e2b72d6eec6859024988cb"
+const SchemaHash = "sha256:dff7f2a159f43f6cdd95a3e15c4d1c8170b8445bdea78a201c25163fa35c3805"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"
@@ -87,7 +87,7 @@ var enumLobbyStatus = []string{string(LobbyStatusWaiting), string(LobbyStatusSta
 
 var patternPlayerName = regexp.MustCompile(`^[\p{L}\p{N} _\-]+$`)
 
-// checkPlayerName checks a value against the constraints of the PlayerName type. PlayerName is a display name; letters, digits, space, "_" and "-". Surrounding spaces are trimmed.
+// checkPlayerName checks a value against the constraints of the PlayerName type. PlayerName is a display name; letters, digits, space, "_" and "-". Surrounding spaces are trimmed and the text is put in NFC, so that one name typed two ways is one name.
 func checkPlayerName(v string) error {
 	if err := runtime.MinLength(v, 1); err != nil {
 		return err
@@ -153,7 +153,7 @@ func decodePlayer(v any) (Player, error) {
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedString); err != nil {
+	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	if x.Team, err = runtime.Optional(m, "team", runtime.AsEnum[Team]); err != nil {
@@ -208,7 +208,7 @@ type TeamRoster struct {
 	Players []string `json:"players"`
 }
 
-var readTeamRosterPlayers = runtime.ArrayOf(runtime.AsTrimmedString)
+var readTeamRosterPlayers = runtime.ArrayOf(runtime.AsTrimmedNFCString)
 
 // decodeTeamRoster reads a TeamRoster from the value the Socket.IO parser decoded and checks it.
 func decodeTeamRoster(v any) (TeamRoster, error) {
@@ -288,7 +288,7 @@ func decodeLobby(v any) (Lobby, error) {
 	if x.Status, err = runtime.Required(m, "status", runtime.AsEnum[LobbyStatus]); err != nil {
 		return x, err
 	}
-	if x.Host, err = runtime.Optional(m, "host", runtime.AsTrimmedString); err != nil {
+	if x.Host, err = runtime.Optional(m, "host", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	if x.Players, err = runtime.Required(m, "players", readLobbyPlayers); err != nil {
@@ -370,7 +370,7 @@ func decodeAuth(v any) (Auth, error) {
 	if err != nil {
 		return x, err
 	}
-	if x.PlayerName, err = runtime.Required(m, "playerName", runtime.AsTrimmedString); err != nil {
+	if x.PlayerName, err = runtime.Required(m, "playerName", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	if x.ClientVersion, err = runtime.Optional(m, "clientVersion", runtime.AsString); err != nil {
@@ -672,10 +672,10 @@ func decodePlayerLeft(v any) (PlayerLeft, error) {
 	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedString); err != nil {
+	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Host, err = runtime.Optional(m, "host", runtime.AsTrimmedString); err != nil {
+	if x.Host, err = runtime.Optional(m, "host", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -733,7 +733,7 @@ func decodeTeamPicked(v any) (TeamPicked, error) {
 	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedString); err != nil {
+	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	if x.Team, err = runtime.Required(m, "team", runtime.AsEnum[Team]); err != nil {
@@ -790,7 +790,7 @@ func decodePlayerReady(v any) (PlayerReady, error) {
 	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedString); err != nil {
+	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	if x.Ready, err = runtime.Required(m, "ready", runtime.AsBool); err != nil {
@@ -848,7 +848,7 @@ func decodeChatMessage(v any) (ChatMessage, error) {
 	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
 		return x, err
 	}
-	if x.From, err = runtime.Required(m, "from", runtime.AsTrimmedString); err != nil {
+	if x.From, err = runtime.Required(m, "from", runtime.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	if x.Team, err = runtime.Optional(m, "team", runtime.AsEnum[Team]); err != nil {

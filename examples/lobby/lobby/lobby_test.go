@@ -69,12 +69,15 @@ type (
 func TestHandshake(t *testing.T) {
 	srv := serve(t, nil)
 	mustDial(t, srv, "Ann")
+	mustDial(t, srv, "Jose\u0301") // e and a combining acute accent
 	tests := []struct {
 		name string
 		auth map[string]any
 		want refusal
 	}{
 		{"taken, in another case", map[string]any{"playerName": " ANN "},
+			refusal{Code: "name-taken", Message: "Another player is using that name."}},
+		{"taken, in another normalization form", map[string]any{"playerName": "Jos\u00e9"},
 			refusal{Code: "name-taken", Message: "Another player is using that name."}},
 		{"reserved", map[string]any{"playerName": "System"}, refusal{Code: "reserved-name", Message: "That name is reserved."}},
 		{"missing", map[string]any{}, refusal{Code: "invalid-payload", Message: "required", Path: "playerName"}},

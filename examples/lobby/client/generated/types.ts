@@ -8,13 +8,14 @@ export const SCHEMA_VERSION = "1.0.0";
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:b8581202e156cca2af7d699500d2da9e0a738417d7e2b72d6eec6859024988cb";
+export const SCHEMA_HASH = "sha256:dff7f2a159f43f6cdd95a3e15c4d1c8170b8445bdea78a201c25163fa35c3805";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
 
 /**
- * PlayerName: A display name; letters, digits, space, "_" and "-". Surrounding spaces are trimmed.
+ * PlayerName: A display name; letters, digits, space, "_" and "-". Surrounding spaces are trimmed
+ * and the text is put in NFC, so that one name typed two ways is one name.
  */
 export type PlayerName = string;
 

@@ -46,7 +46,7 @@ const patternPlayerName = /^[\p{L}\p{N} _\-]+$/u;
 
 /** readPlayerName reads a value of type PlayerName (see Reader). */
 export function readPlayerName(v: unknown, path = ""): PlayerName {
-  const s = asTrimmedString(v, path);
+  const s = asTrimmedString(v, path).normalize("NFC");
   minLength(s, 1, path);
   maxLength(s, 24, path);
   matches(s, patternPlayerName, path);

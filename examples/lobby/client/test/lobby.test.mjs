@@ -14,6 +14,9 @@ test("the handshake refuses a taken or reserved name with its declared code, a b
   try {
     assert.deepEqual(await refused(server.url, { playerName: " ann " }),
       { code: "name-taken", message: "Another player is using that name." });
+    const jose = await connect(server.url, { playerName: "Jose\u0301" }); // a combining accent
+    assert.equal((await refused(server.url, { playerName: "Jos\u00e9" })).code, "name-taken", "names are compared in NFC");
+    jose.disconnect();
     assert.deepEqual(await refused(server.url, { playerName: "Admin" }),
       { code: "reserved-name", message: "That name is reserved." });
     for (const auth of [{}, { playerName: "" }, { playerName: "x".repeat(25) }, { playerName: "<b>" }, { playerName: 7 }]) {
