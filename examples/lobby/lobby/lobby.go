@@ -58,11 +58,12 @@ func New(log *slog.Logger, now func() time.Time) *App {
 // Register serves the app on rt.
 func (a *App) Register(rt *runtime.Server) { a.srv = events.Register(rt, a) }
 
-// player is what a socket knows about its player (the socket's data).
+// player is what a socket knows about its player (the socket's data). Other
+// players' handlers read it too, so every field but name is guarded by App.mu.
 type player struct {
 	name     string
-	lobby    *lobby // nil outside a lobby; guarded by App.mu
-	team     *events.Team
+	lobby    *lobby       // nil outside a lobby
+	team     *events.Team // nil until picked; replaced, never written through
 	ready    bool
 	joinedAt time.Time
 }
@@ -106,8 +107,11 @@ func (a *App) Disconnect(s *events.Socket, reason string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.names, strings.ToLower(p.name))
-	if p.lobby != nil {
-		a.leave(p)
+	if p.lobby == nil {
+		return
+	}
+	if err := a.leave(p); err != nil {
+		a.log.Error("tell the lobby a player left", "socket", s.ID(), "err", err)
 	}
 }
 
