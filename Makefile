@@ -6,8 +6,9 @@ KARLGEN := $(GO) run ./gen/cmd/karlgen
 GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events --ts-out tsclient/src/generated
 TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
 ECHOAPI_FLAGS := --schema bench/internal/echoapi/schema.yaml --go-out bench/internal/echoapi --go-package echoapi
+LOBBY_FLAGS := --schema examples/lobby/schema.yaml --go-out examples/lobby/events --go-package events --ts-out examples/lobby/client/generated
 
-.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
+.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-examples test-interop test-ts test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -27,6 +28,7 @@ generate:
 	$(KARLGEN) generate $(GEN_FLAGS)
 	$(KARLGEN) generate $(TESTAPI_FLAGS)
 	$(KARLGEN) generate $(ECHOAPI_FLAGS)
+	$(KARLGEN) generate $(LOBBY_FLAGS)
 	$(KARLGEN) docs --schema schema/karl.yaml --out docs
 
 ## check-generated: fail with a diff when a generated file is stale
@@ -34,11 +36,13 @@ check-generated:
 	$(KARLGEN) check $(GEN_FLAGS)
 	$(KARLGEN) check $(TESTAPI_FLAGS)
 	$(KARLGEN) check $(ECHOAPI_FLAGS)
+	$(KARLGEN) check $(LOBBY_FLAGS)
 	$(KARLGEN) docs --schema schema/karl.yaml --out docs --check
 
 ## lint-schema: the schema's conventions, positioned like loader errors
 lint-schema:
 	$(KARLGEN) lint --schema schema/karl.yaml
+	$(KARLGEN) lint --schema examples/lobby/schema.yaml
 
 ## diff-schema: what this branch's schema change does to deployed clients and servers (BASE=origin/main)
 diff-schema:
@@ -53,12 +57,20 @@ unit:
 	$(GO) test -short ./...
 
 ## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, browser, databases
-test: check-generated lint-schema test-interop test-ts test-e2e test-docs test-schema-json test-go
+test: check-generated lint-schema test-interop test-ts test-e2e test-docs test-schema-json test-go test-examples
 
 test-go: deps-db
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+## test-examples: examples/lobby, its own module: Go vet and tests with -race, strict tsc, the npm socket.io-client scenario
+test-examples: bin/lobby-server-test
+	cd examples/lobby && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd examples/lobby/client && npm ci --no-audit --no-fund && npm run typecheck && LOBBY_SERVER_BIN=$(CURDIR)/bin/lobby-server-test npm test
+
+bin/lobby-server-test: FORCE
+	cd examples/lobby && $(GO) build -o $(CURDIR)/bin/lobby-server-test ./cmd/lobby-server
 
 test-interop: deps-db bin/karl-server-test bin/karl-testdb
 	cd app/interop && npm ci --no-audit --no-fund && KARL_SERVER_BIN=$(CURDIR)/bin/karl-server-test KARL_TESTDB_BIN=$(CURDIR)/bin/karl-testdb npm test

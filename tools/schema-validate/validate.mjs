@@ -9,7 +9,7 @@
 //
 // Without arguments it validates every schema of the repository that the loader
 // accepts (schema/karl.yaml, the generator's, review's and the runtime's test
-// schemas, the one karlgen init writes), then testdata/*.yaml, whose first line says what must be reported:
+// schemas, examples/*/schema.yaml, the one karlgen init writes), then testdata/*.yaml, whose first line says what must be reported:
 // "# expect: <text the error report contains>".
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -31,6 +31,7 @@ function validFiles() {
     join(root, 'schema/karl.yaml'),
     join(root, 'runtime/internal/testapi/schema.yaml'),
     join(root, 'bench/internal/echoapi/schema.yaml'),
+    ...glob('examples', 'schema.yaml'),
     join(root, 'gen/cmd/karlgen/scaffold/schema.yaml.tmpl'),
     ...glob('gen/testdata', 'schema.yaml'),
     ...glob('gen/review/testdata/lint', 'schema.yaml'),
