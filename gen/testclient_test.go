@@ -34,7 +34,7 @@ func (game) Join(ctx context.Context, s *out.Socket, in out.Player) (out.Grid, e
 }
 
 func (game) Move(ctx context.Context, s *out.Socket, in out.Move) error { return nil }
-func (game) Disconnect(s *out.Socket, reason string)                     {}
+func (game) Disconnect(s *out.Socket, reason string)                    {}
 
 // TestGeneratedTestClient drives a golden's generated test client on a namespace
 // other than "/": typed replies, declared and runtime errors, a refused handshake,
