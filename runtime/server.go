@@ -253,7 +253,18 @@ type Event struct {
 func (s *Server) Serve(svc Service) {
 	nsp := s.io.Of(svc.Namespace, nil)
 	nsp.Use(func(sock *socket.Socket, next func(*socket.ExtendedError)) {
-		next(s.connect(&svc, sock))
+		refused := s.connect(&svc, sock)
+		next(refused)
+		if refused == nil {
+			// The library drops a socket whose client hung up while Connect ran, after
+			// next, on the socket's queue, and fires neither "connection" nor
+			// "disconnect". Connect succeeded, so the application must hear of the end.
+			sock.Enqueue(func() {
+				if rs, ok := sock.Data().(*Socket); ok && !rs.isConnected() {
+					s.disconnect(&svc, rs, "transport close")
+				}
+			})
+		}
 	})
 	_ = nsp.On("connection", func(args ...any) {
 		sock, ok := args[0].(*socket.Socket)

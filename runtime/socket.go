@@ -100,6 +100,13 @@ func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
 	return s.sock.To(toRooms(rooms)...).Emit(event, v)
 }
 
+// isConnected reports whether the client joined the namespace (after Connect).
+func (s *Socket) isConnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
 func (s *Socket) markConnected() {
 	s.mu.Lock()
 	pending := s.pending

@@ -23,12 +23,10 @@ func (s slowConnect) Connect(ctx context.Context, so *events.Socket, auth events
 }
 
 // TestNameFreedWhenClientLeavesDuringConnect: a client that hangs up while Connect
-// runs must not keep its name. It does today: Connect succeeds, zishang520 then
-// drops the socket ("next called after client was closed - ignoring socket"), no
-// "connection" event fires, so the runtime never installs its disconnect listener and
-// Handler.Disconnect never runs for a Connect that succeeded.
+// runs must not keep its name. Connect succeeds, zishang520 then drops the socket
+// ("next called after client was closed - ignoring socket") and fires no
+// "connection" event; the runtime calls Handler.Disconnect for it (runtime.Serve).
 func TestNameFreedWhenClientLeavesDuringConnect(t *testing.T) {
-	t.Skip("runtime bug: Disconnect is not called when the client closes while Connect runs (see the report of examples/lobby)")
 	srv := serve(t, func(a *lobby.App) events.Handler { return slowConnect{a} })
 	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
 	if err != nil {
