@@ -21,6 +21,9 @@ type Config struct {
 	GoOut     string // directory of the Go package; empty: no Go output
 	GoPackage string // Go package name
 	TSOut     string // directory of the TypeScript files; empty: no TypeScript output
+	// TSImportSuffix ends the imports between the TypeScript files: "" (extensionless,
+	// for Metro and bundlers) or ".js" (for tsc with nodenext resolution).
+	TSImportSuffix string
 }
 
 // File is one generated file.
@@ -55,7 +58,7 @@ func Run(cfg Config) ([]File, error) {
 		}
 	}
 	if cfg.TSOut != "" {
-		for _, f := range ts.Generate(m) {
+		for _, f := range ts.Generate(m, ts.Options{ImportSuffix: cfg.TSImportSuffix}) {
 			files = append(files, File{Path: filepath.Join(cfg.TSOut, f.Name), Data: f.Data})
 		}
 	}

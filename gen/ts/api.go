@@ -22,11 +22,11 @@ func (g *generator) genAPI() string {
 			types[ev.Reply.TSName] = true
 		}
 	}
-	imports := `import { request, type KarlSocket } from "./socket.js";` + "\n"
+	imports := "import { request, type KarlSocket } from " + str(g.module("socket")) + ";\n"
 	if len(types) > 0 {
-		imports += importLine(sortedKeys(types), "./types.js", true) + "\n"
+		imports += importLine(sortedKeys(types), g.module("types"), true) + "\n"
 	}
-	imports += `import { clientEvents } from "./validate.js";`
+	imports += "import { clientEvents } from " + str(g.module("validate")) + ";"
 	return join(imports, genAPIOptions(), g.genAPIInterface(), g.genCreateAPI())
 }
 

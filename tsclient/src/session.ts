@@ -14,8 +14,8 @@ import {
   type KarlSocket,
   type SocketStatus,
   type UseSocketOptions,
-} from "./generated/index.js";
-import type { KarlStorage } from "./storage.js";
+} from "./generated/index";
+import type { KarlStorage } from "./storage";
 
 /** TOKEN_KEY is the storage key of the reconnect token, as in the seed. */
 export const TOKEN_KEY = "reconnect_token";

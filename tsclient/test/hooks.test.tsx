@@ -10,7 +10,7 @@ import {
   ValidationError,
   type KarlSocket,
   type NewUserConnected,
-} from "../src/index.js";
+} from "../src/react.js";
 import { connect, FAST_RECONNECT, open, uniqueName } from "./support/helpers.js";
 import { startServer, type RunningServer } from "./support/server.js";
 

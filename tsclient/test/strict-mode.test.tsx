@@ -5,7 +5,7 @@ import { StrictMode } from "react";
 import type { Socket } from "socket.io-client";
 import { expect, inject, test, vi } from "vitest";
 
-import { useSocket } from "../src/index.js";
+import { useSocket } from "../src/react.js";
 
 // Count the sockets createSocket makes.
 vi.mock("socket.io-client", async (importOriginal) => {

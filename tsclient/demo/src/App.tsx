@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from "react";
 
-import { localStorageAdapter, useKarlSession, type ConnectionState } from "../../src/index.js";
+import { localStorageAdapter, useKarlSession, type ConnectionState } from "../../src/react.js";
 import { toJpegDataURL } from "./photo.js";
 
 const storage = localStorageAdapter();
