@@ -112,8 +112,8 @@ class Listeners {
 /**
  * createFakeSocket returns a socket that records what it is asked to send and delivers
  * what the test says the server sent. It implements what the generated hooks and Api use
- * (on, off, emit, timeout(ms).emit, emitWithAck, connect, disconnect, connected, active,
- * io.on, io.off); other members of Socket are absent.
+ * (on, once, off, emit, timeout(ms).emit, emitWithAck, connect, disconnect, connected,
+ * active, io.on, io.off); other members of Socket are absent.
  */
 export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
   const listeners = new Listeners();
@@ -184,6 +184,14 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     },
     on(event: string, listener: Listener) {
       listeners.on(event, listener);
+      return socket;
+    },
+    once(event: string, listener: Listener) {
+      const once: Listener = (...args) => {
+        listeners.off(event, once);
+        listener(...args);
+      };
+      listeners.on(event, once);
       return socket;
     },
     off(event?: string, listener?: Listener) {
