@@ -13,9 +13,9 @@ import {
   readUsernameSaved,
   type Api,
   type KarlSocket,
-} from "../src/index.js";
-import { connect, nextEvent, open, sleep, uniqueName, untyped } from "./support/helpers.js";
-import { pngDataURL } from "./support/png.js";
+} from "../src/index";
+import { connect, nextEvent, open, sleep, uniqueName, untyped } from "./support/helpers";
+import { pngDataURL } from "./support/png";
 
 const url = () => inject("karlServerUrl");
 

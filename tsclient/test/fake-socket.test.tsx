@@ -12,8 +12,8 @@ import {
   useSocketStatus,
   type NewMessage,
   type Profile,
-} from "../src/react.js";
-import { createFakeSocket, type FakeSocket } from "../src/testing.js";
+} from "../src/react";
+import { createFakeSocket, type FakeSocket } from "../src/testing";
 
 /** Chat is a component under test: it lists the messages of a room and sends new ones. */
 function Chat() {

@@ -10,9 +10,9 @@ import {
   ValidationError,
   type KarlSocket,
   type NewUserConnected,
-} from "../src/react.js";
-import { connect, FAST_RECONNECT, open, uniqueName } from "./support/helpers.js";
-import { startServer, type RunningServer } from "./support/server.js";
+} from "../src/react";
+import { connect, FAST_RECONNECT, open, uniqueName } from "./support/helpers";
+import { startServer, type RunningServer } from "./support/server";
 
 const url = () => inject("karlServerUrl");
 const wait = { timeout: 8000 };

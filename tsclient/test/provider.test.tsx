@@ -15,8 +15,8 @@ import {
   useSocketStatus,
   type Api,
   type KarlSocket,
-} from "../src/react.js";
-import { connect, uniqueName } from "./support/helpers.js";
+} from "../src/react";
+import { connect, uniqueName } from "./support/helpers";
 
 const url = () => inject("karlServerUrl");
 const wait = { timeout: 8000 };

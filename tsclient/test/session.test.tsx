@@ -3,10 +3,10 @@
 import { act, cleanup, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, inject, test } from "vitest";
 
-import { KarlError, memoryStorage, TOKEN_KEY, useKarlSession, type KarlStorage } from "../src/react.js";
-import { FAST_RECONNECT, nextEvent, sleep, uniqueName } from "./support/helpers.js";
-import { pngDataURL } from "./support/png.js";
-import { startServer, type RunningServer } from "./support/server.js";
+import { KarlError, memoryStorage, TOKEN_KEY, useKarlSession, type KarlStorage } from "../src/react";
+import { FAST_RECONNECT, nextEvent, sleep, uniqueName } from "./support/helpers";
+import { pngDataURL } from "./support/png";
+import { startServer, type RunningServer } from "./support/server";
 
 const wait = { timeout: 8000 };
 

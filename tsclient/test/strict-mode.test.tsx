@@ -6,7 +6,7 @@ import { StrictMode, type ReactNode } from "react";
 import type { Socket } from "socket.io-client";
 import { expect, inject, test, vi } from "vitest";
 
-import { KarlProvider, useKarlSocket, useSocket, useSocketStatus } from "../src/react.js";
+import { KarlProvider, useKarlSocket, useSocket, useSocketStatus } from "../src/react";
 
 // Count the sockets createSocket makes.
 vi.mock("socket.io-client", async (importOriginal) => {
