@@ -1,11 +1,12 @@
 // Package ts emits the TypeScript client of a schema: the types and event maps that
 // type socket.io-client's Socket, readers that check payloads against the schema,
-// a typed request API and React hooks.
+// a typed request API, React hooks and a fake socket for tests.
 //
 // Generate renders types.ts, validate.ts, api.ts and index.ts from the model, and
-// copies checks.ts, socket.ts and react.ts from static/: the small runtime the
-// generated files call, shipped with them so that a client needs nothing but
-// socket.io-client and React.
+// copies checks.ts, socket.ts, react.ts and testing.ts from static/: the small runtime
+// the generated files call, shipped with them so that a client needs nothing but
+// socket.io-client and React. Files import each other extensionless unless
+// Options.ImportSuffix says otherwise.
 package ts
 
 import (
