@@ -227,10 +227,17 @@ const KarlContext = createContext<KarlContextValue | null>(null);
 
 /**
  * KarlProviderProps are useSocket's options, for a socket the provider opens and closes,
- * or a socket made elsewhere (e.g. createFakeSocket().socket in tests), which it leaves
- * open. Choose one form for the provider's lifetime.
+ * or a socket made elsewhere (createFakeSocket().socket in tests, useSocket's socket, null
+ * until it exists), which it leaves open. Choose one form for the provider's lifetime.
  */
-export type KarlProviderProps = (UseSocketOptions | { socket: KarlSocket }) & { children?: ReactNode };
+export type KarlProviderProps = (UseSocketOptions | GivenSocket) & { children?: ReactNode };
+
+/** GivenSocket is the socket a KarlProvider shares without owning it, and its API's default timeout. */
+export interface GivenSocket {
+  socket: KarlSocket | null;
+  /** How long an API call waits for its answer when the schema sets no timeout, in ms. */
+  timeout?: number;
+}
 
 /**
  * KarlProvider owns one socket for the components below it: useApi, useSocketStatus and
@@ -240,12 +247,12 @@ export type KarlProviderProps = (UseSocketOptions | { socket: KarlSocket }) & { 
  */
 export function KarlProvider(props: KarlProviderProps): ReactElement {
   const { children, ...rest } = props;
-  const given = "socket" in rest ? rest.socket : null;
+  const given = "socket" in rest ? rest : null;
   const own = useOwnSocket(given === null ? (rest as UseSocketOptions) : null);
-  const givenStatus = useStatusOf(given);
-  const socket = given ?? own.socket;
+  const givenStatus = useStatusOf(given?.socket ?? null);
+  const socket = given === null ? own.socket : given.socket;
   const status = given === null ? own.status : givenStatus;
-  const timeout = given === null ? (rest as UseSocketOptions).timeout : undefined;
+  const timeout = rest.timeout;
   const api = useMemo(() => createApi(socket ?? offline, timeout === undefined ? {} : { timeout }), [socket, timeout]);
   const value = useMemo<KarlContextValue>(() => ({ socket, status, api }), [socket, status, api]);
   return createElement(KarlContext.Provider, { value }, children);
