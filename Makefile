@@ -7,7 +7,7 @@ GEN_FLAGS := --schema schema/karl.yaml --go-out app/events --go-package events -
 TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/internal/testapi --go-package testapi
 ECHOAPI_FLAGS := --schema bench/internal/echoapi/schema.yaml --go-out bench/internal/echoapi --go-package echoapi
 
-.PHONY: run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-rn test-e2e test-docs deps deps-browser deps-db bench bench-quick clean
+.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-interop test-ts test-rn test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -44,12 +44,16 @@ lint-schema:
 diff-schema:
 	$(KARLGEN) diff --against $(or $(BASE),origin/main) schema/karl.yaml
 
+## test-gen-long: the generative test of the generator with 1,000 random schemas (make test runs 100)
+test-gen-long: tsclient/node_modules/.package-lock.json
+	KARL_GEN_SCHEMAS=1000 $(GO) test -count=1 -run TestGenerativeSchemas -v ./gen | grep -v '^=== RUN'
+
 ## unit: the inner loop: Go tests without -race, the slow suites skipped (-short)
 unit:
 	$(GO) test -short ./...
 
 ## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, React Native, browser, databases
-test: check-generated lint-schema test-interop test-ts test-rn test-e2e test-docs test-go
+test: check-generated lint-schema test-interop test-ts test-rn test-e2e test-docs test-schema-json test-go
 
 test-go: deps-db
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -81,6 +85,11 @@ test-e2e: deps-browser tsclient/demo/dist/index.html
 
 test-docs:
 	cd tools/asyncapi-validate && npm ci --no-audit --no-fund && npm run validate
+
+## test-schema-json: schema files validate against schema/karl-schema.json (Ajv), typos such as "optinal" are flagged
+test-schema-json:
+	$(GO) test -count=1 -run TestJSONSchemaFresh ./schema
+	cd tools/schema-validate && npm ci --no-audit --no-fund && npm run validate
 
 ## deps: the Debian packages the tests need (installed when missing; needs root)
 deps: deps-browser deps-db

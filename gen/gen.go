@@ -9,13 +9,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/karl-app/karl/gen/docs"
 	"github.com/karl-app/karl/gen/golang"
 	"github.com/karl-app/karl/gen/model"
 	"github.com/karl-app/karl/gen/ts"
 	"github.com/karl-app/karl/schema"
 )
 
-// Config says what to generate and where.
+// Config says what to generate and where, as the CLI's generate command takes it.
 type Config struct {
 	Schema    string // path of the schema file
 	GoOut     string // directory of the Go package; empty: no Go output
@@ -26,10 +27,67 @@ type Config struct {
 	TSImportSuffix string
 }
 
+// Emitters returns the emitters the configuration asks for.
+func (c Config) Emitters() []Emitter {
+	var out []Emitter
+	if c.GoOut != "" {
+		out = append(out, Go(c.GoOut, golang.Options{Package: c.GoPackage}))
+	}
+	if c.TSOut != "" {
+		out = append(out, TS(c.TSOut, ts.Options{ImportSuffix: c.TSImportSuffix}))
+	}
+	return out
+}
+
 // File is one generated file.
 type File struct {
 	Path string
 	Data []byte
+}
+
+// An Emitter renders the files of one target from the model, under its directory.
+type Emitter struct {
+	Name string // "go", "ts", "docs"
+	Dir  string
+	emit func(m *model.Schema) ([]namedFile, error)
+}
+
+type namedFile struct {
+	Name string
+	Data []byte
+}
+
+// named converts the files of an emitter package, which all have this shape.
+func named[F ~struct {
+	Name string
+	Data []byte
+}](files []F, err error) ([]namedFile, error) {
+	out := make([]namedFile, len(files))
+	for i, f := range files {
+		out[i] = namedFile(f)
+	}
+	return out, err
+}
+
+// Go emits the typed Go server API into dir.
+func Go(dir string, opts golang.Options) Emitter {
+	return Emitter{Name: "go", Dir: dir, emit: func(m *model.Schema) ([]namedFile, error) {
+		return named(golang.Generate(m, opts))
+	}}
+}
+
+// TS emits the TypeScript client into dir.
+func TS(dir string, opts ts.Options) Emitter {
+	return Emitter{Name: "ts", Dir: dir, emit: func(m *model.Schema) ([]namedFile, error) {
+		return named(ts.Generate(m, opts), nil)
+	}}
+}
+
+// Docs emits EVENTS.md and asyncapi.yaml into dir.
+func Docs(dir string) Emitter {
+	return Emitter{Name: "docs", Dir: dir, emit: func(m *model.Schema) ([]namedFile, error) {
+		return named(docs.Generate(m))
+	}}
 }
 
 // Load loads and checks the schema at path and builds its model.
@@ -41,25 +99,20 @@ func Load(path string) (*model.Schema, error) {
 	return model.Build(s, sourceName(path))
 }
 
-// Run generates every file Config asks for.
-func Run(cfg Config) ([]File, error) {
-	m, err := Load(cfg.Schema)
+// Run loads the schema at path once and runs every emitter on its model.
+func Run(path string, emitters ...Emitter) ([]File, error) {
+	m, err := Load(path)
 	if err != nil {
 		return nil, err
 	}
 	var files []File
-	if cfg.GoOut != "" {
-		goFiles, err := golang.Generate(m, golang.Options{Package: cfg.GoPackage})
+	for _, e := range emitters {
+		out, err := e.emit(m)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
-		for _, f := range goFiles {
-			files = append(files, File{Path: filepath.Join(cfg.GoOut, f.Name), Data: f.Data})
-		}
-	}
-	if cfg.TSOut != "" {
-		for _, f := range ts.Generate(m, ts.Options{ImportSuffix: cfg.TSImportSuffix}) {
-			files = append(files, File{Path: filepath.Join(cfg.TSOut, f.Name), Data: f.Data})
+		for _, f := range out {
+			files = append(files, File{Path: filepath.Join(e.Dir, f.Name), Data: f.Data})
 		}
 	}
 	return files, nil

@@ -1,6 +1,7 @@
 package gen_test
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,12 +11,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/gen"
+	"github.com/karl-app/karl/gen/golang"
+	"github.com/karl-app/karl/gen/ts"
 	"github.com/karl-app/karl/internal/golden"
 )
 
-// TestGolden generates every gen/testdata/<case>/schema.yaml and compares the
-// output with the files under <case>/go, or the errors with
-// <case>/errors.txt. Run `go test ./gen -update` to accept a change.
+// emitters returns every emitter, writing under the golden case dir:
+// dir/go (package out), dir/ts and dir/docs.
+func emitters(dir string) []gen.Emitter {
+	return []gen.Emitter{
+		gen.Go(filepath.Join(dir, "go"), golang.Options{Package: "out"}),
+		gen.TS(filepath.Join(dir, "ts"), ts.Options{}),
+		gen.Docs(filepath.Join(dir, "docs")),
+	}
+}
+
+// TestGolden runs every emitter on every gen/testdata/<case>/schema.yaml and
+// compares the output with <case>/go, <case>/ts and <case>/docs, or the errors with
+// <case>/errors.txt. Run `go test ./gen -update` to accept a change. The Go goldens
+// are vetted by TestGoldenGoCompiles, the TypeScript ones type-checked by tsclient's
+// `npm run typecheck` (tsconfig.goldens.json).
 func TestGolden(t *testing.T) {
 	cases, err := filepath.Glob("testdata/*/schema.yaml")
 	if err != nil || len(cases) == 0 {
@@ -24,10 +39,11 @@ func TestGolden(t *testing.T) {
 	for _, schemaPath := range cases {
 		dir := filepath.Dir(schemaPath)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			files, err := gen.Run(gen.Config{Schema: schemaPath, GoOut: filepath.Join(dir, "go"), GoPackage: "out"}) // TypeScript goldens: gen/ts/testdata
+			files, err := gen.Run(schemaPath, emitters(dir)...)
 			errPath := filepath.Join(dir, "errors.txt")
 			if err != nil {
 				golden.Compare(t, errPath, []byte(err.Error()+"\n"))
+				checkNoStale(t, dir, nil)
 				return
 			}
 			if _, statErr := os.Stat(errPath); statErr == nil {
@@ -36,6 +52,27 @@ func TestGolden(t *testing.T) {
 			for _, f := range files {
 				golden.Compare(t, f.Path, f.Data)
 			}
+			checkNoStale(t, dir, files)
+		})
+	}
+}
+
+// checkNoStale fails on files under dir's output folders that the run did not generate.
+func checkNoStale(t *testing.T, dir string, files []gen.File) {
+	t.Helper()
+	generated := map[string]bool{}
+	for _, f := range files {
+		generated[filepath.Clean(f.Path)] = true
+	}
+	for _, out := range []string{"go", "ts", "docs"} {
+		_ = filepath.WalkDir(filepath.Join(dir, out), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !generated[filepath.Clean(p)] {
+				if *golden.Update {
+					return os.Remove(p)
+				}
+				t.Errorf("%s is not generated any more; delete it (or run with -update)", p)
+			}
+			return nil
 		})
 	}
 }
@@ -49,17 +86,18 @@ func TestGoldenGoCompiles(t *testing.T) {
 	if len(dirs) == 0 {
 		t.Fatal("no generated Go in the golden cases")
 	}
+	args := []string{"vet"}
 	for _, d := range dirs {
-		cmd := exec.Command("go", "vet", "./"+filepath.ToSlash(d))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("go vet %s: %v\n%s", d, err, out)
-		}
+		args = append(args, "./"+filepath.ToSlash(d))
+	}
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		t.Errorf("go vet: %v\n%s", err, out)
 	}
 }
 
 // TestGeneratedHeader checks the first lines every generated file starts with.
 func TestGeneratedHeader(t *testing.T) {
-	files, err := gen.Run(gen.Config{Schema: "testdata/minimal/schema.yaml", GoOut: "x", GoPackage: "out", TSOut: "y"})
+	files, err := gen.Run("testdata/minimal/schema.yaml", gen.Go("x", golang.Options{Package: "out"}), gen.TS("y", ts.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +111,12 @@ func TestGeneratedHeader(t *testing.T) {
 
 // TestDeterministic generates twice and expects the same bytes.
 func TestDeterministic(t *testing.T) {
-	cfg := gen.Config{Schema: "testdata/everything/schema.yaml", GoOut: "x", GoPackage: "out", TSOut: "y"}
-	a, err := gen.Run(cfg)
+	a, err := gen.Run("testdata/everything/schema.yaml", emitters("x")...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
-		b, _ := gen.Run(cfg)
+		b, _ := gen.Run("testdata/everything/schema.yaml", emitters("x")...)
 		if diff := cmp.Diff(a, b); diff != "" {
 			t.Fatalf("second run differs:\n%s", diff)
 		}

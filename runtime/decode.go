@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"golang.org/x/text/unicode/norm"
 	"math"
 	"regexp"
 	"strconv"
@@ -122,6 +123,19 @@ func AsString(v any) (string, error) {
 func AsTrimmedString(v any) (string, error) {
 	s, err := AsString(v)
 	return strings.TrimSpace(s), err
+}
+
+// AsNFCString reads a JSON string in Unicode Normalization Form C, so that "café"
+// written with a combining accent and with a precomposed one is the same value.
+func AsNFCString(v any) (string, error) {
+	s, err := AsString(v)
+	return norm.NFC.String(s), err
+}
+
+// AsTrimmedNFCString reads a JSON string without its surrounding white space, in NFC.
+func AsTrimmedNFCString(v any) (string, error) {
+	s, err := AsTrimmedString(v)
+	return norm.NFC.String(s), err
 }
 
 // maxSafeInteger is the largest integer a JavaScript number holds exactly (2^53-1).

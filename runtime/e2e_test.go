@@ -28,6 +28,9 @@ func (handler) Connect(ctx context.Context, s *testapi.Socket, auth testapi.Auth
 	if auth.Reject != nil && *auth.Reject {
 		return testapi.ErrNotAllowed
 	}
+	if auth.Late != nil && *auth.Late {
+		return testapi.ErrTooLate // declared by the schema, not for the handshake
+	}
 	if auth.Name != nil {
 		return s.EmitHello(testapi.Hello{Name: "welcome " + *auth.Name})
 	}
@@ -305,9 +308,16 @@ func TestHandshake(t *testing.T) {
 	if diff := cmp.Diff(`{"code":"not-allowed","message":"You may not do that."}`, string(ce.Data)); diff != "" {
 		t.Errorf("connect_error data (-want +got):\n%s", diff)
 	}
+	_, err = sioclient.Dial(ts.URL, sioclient.Options{Auth: map[string]any{"late": true}})
+	if !errors.As(err, &ce) {
+		t.Fatalf("handshake refused with an undeclared code: err = %v, want connect_error", err)
+	}
+	if diff := cmp.Diff(`{"code":"internal","message":"internal error"}`, string(ce.Data)); diff != "" {
+		t.Errorf("connect_error data of an undeclared code (-want +got):\n%s", diff)
+	}
 	_, err = sioclient.Dial(ts.URL, sioclient.Options{Auth: map[string]any{"name": strings.Repeat("n", 17)}})
-	if !errors.As(err, &ce) || !strings.Contains(string(ce.Data), `"code":"invalid-payload"`) {
-		t.Errorf("invalid auth: err = %v, want connect_error invalid-payload", err)
+	if !errors.As(err, &ce) || !strings.Contains(string(ce.Data), `"code":"invalid-payload"`) || !strings.Contains(string(ce.Data), `"path":"name"`) {
+		t.Errorf("invalid auth: err = %v, want connect_error invalid-payload with path name", err)
 	}
 	c := dial(t, ts.URL, map[string]any{"name": "ann"})
 	ev, err := c.Wait("hello", 5*time.Second)

@@ -22,12 +22,16 @@ import (
 )
 
 // Version is the version of this runtime.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // IsAtLeastVersion0_1_0 is referenced by generated code: a compile error naming it means
 // the generated code needs a newer runtime. Update the module that provides this package,
 // or regenerate with the karlgen that matches it.
 const IsAtLeastVersion0_1_0 = true
+
+// IsAtLeastVersion0_2_0 is referenced by code generated since typed enums (AsEnum,
+// AppendEnum); see IsAtLeastVersion0_1_0.
+const IsAtLeastVersion0_2_0 = true
 
 // Code is a machine-readable error code sent to clients, e.g. "no-session".
 type Code string

@@ -231,6 +231,9 @@ type Service struct {
 	Wrap func(*Socket) any
 	// Connect decodes the handshake auth and runs the application's Connect.
 	Connect func(ctx context.Context, s *Socket, auth any) error
+	// ConnectCodes are the error codes the schema declares for the handshake; Connect
+	// returning another one refuses the handshake with "internal" (and a log line).
+	ConnectCodes []Code
 	// Disconnect runs the application's Disconnect.
 	Disconnect func(s *Socket, reason string)
 	// Events maps client event names to their handlers.
@@ -284,9 +287,13 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 		s.log.Debug("connect", "socket", rs.ID(), "duration", time.Since(start))
 		return nil
 	}
-	e := s.clientError(err, "connect", rs.ID(), nil)
+	e := s.clientError(err, "connect", rs.ID(), svc.ConnectCodes)
 	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "duration", time.Since(start))
-	return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
+	data := map[string]any{"code": string(e.Code), "message": e.Message}
+	if e.Path != "" {
+		data["path"] = e.Path
+	}
+	return socket.NewExtendedError(e.Message, data)
 }
 
 func (s *Server) disconnect(svc *Service, rs *Socket, reason string) {
@@ -324,7 +331,7 @@ func (s *Server) clientError(err error, event, socketID string, declared []Code)
 		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited, CodeInternal:
 			return e
 		}
-		if slices.Contains(declared, e.Code) || event == "connect" {
+		if slices.Contains(declared, e.Code) {
 			return e
 		}
 		s.log.Error("handler returned an undeclared error code", "event", event, "socket", socketID, "code", e.Code, "err", err)

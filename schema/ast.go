@@ -32,6 +32,10 @@ var Builtins = []string{String, Integer, Number, Boolean, Timestamp, Array, Obje
 // Formats lists the string formats the schema language knows.
 var Formats = []string{"image-data-url"}
 
+// Normalizations lists the Unicode normalization forms "normalize" takes: NFC, as
+// RFC 8265 (PRECIS) prescribes for usernames and the like.
+var Normalizations = []string{"nfc"}
+
 // Targets lists where a server event may be sent.
 const (
 	ToSocket = "socket" // the socket that sent the event being handled (or just connected)
@@ -54,14 +58,23 @@ type Schema struct {
 	Version   string // semantic version, e.g. "1.0.0"
 	Namespace string // Socket.IO namespace, e.g. "/"
 	Doc       string
-	Auth      []*Field // what the client sends in the handshake; may be empty
-	AuthPos   Pos
 	Types     []*TypeDef // in file order
 	Errors    []*ErrorDef
 	Client    []*Event // client -> server, in file order
 	Server    []*Event // server -> client, in file order
 	Pos       Pos
 	KeyPos    map[string]Pos // position of each top-level value, e.g. "version"
+
+	// The handshake. auth is written as a mapping of fields (short form) or as
+	// {doc, fields, errors} (long form, chosen when the mapping has a "fields" key).
+	Auth    []*Field // what the client sends in the handshake (socket.handshake.auth); may be empty
+	AuthPos Pos      // the value of "auth"
+	AuthDoc string   // long form only, e.g. "Send the token from username-saved."
+	// AuthErrors lists the declared error codes Connect may refuse a handshake with
+	// (long form only), in file order, each positioned at the code in the list.
+	// The client receives one as connect_error data {code, message}.
+	AuthErrors []ErrorRef
+	AuthKeyPos map[string]Pos // position of each key of the long form: "doc", "fields", "errors"
 }
 
 // TypeDef is a named type declared under "types".
@@ -85,6 +98,7 @@ type Spec struct {
 	Enum      []string
 	Format    string
 	Trim      bool
+	Normalize string // a Unicode normalization form of Normalizations, applied after trim
 	// integer, number, timestamp
 	Min *float64
 	Max *float64
@@ -138,7 +152,7 @@ type Event struct {
 	KeyPos     map[string]Pos
 }
 
-// ErrorRef names a declared error code from an event.
+// ErrorRef names a declared error code from an event or the handshake auth.
 type ErrorRef struct {
 	Code string
 	Pos  Pos

@@ -20,6 +20,7 @@ var (
 	reCode      = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	reEventName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
 	reSchemaID  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	reNamespace = regexp.MustCompile(`^/`)
 )
 
 // check runs the semantic checks on a parsed schema; it reports through l.
@@ -37,6 +38,7 @@ func check(l *loader, s *Schema) {
 		c.errorDef(e)
 	}
 	c.fields(s.Auth, "auth")
+	c.errorRefs(s.AuthErrors, "auth")
 	seen := map[string]*Event{}
 	for _, ev := range slices.Concat(s.Client, s.Server) {
 		if prev, dup := seen[ev.Name]; dup {
@@ -68,7 +70,7 @@ func (c *checker) header() {
 	if s.Version != "" && !reVersion.MatchString(s.Version) {
 		c.errorf(s.KeyPos["version"], "write MAJOR.MINOR.PATCH, e.g. 1.0.0", "version: %q is not a semantic version", s.Version)
 	}
-	if !strings.HasPrefix(s.Namespace, "/") {
+	if !reNamespace.MatchString(s.Namespace) {
 		c.errorf(s.KeyPos["namespace"], `e.g. "/" or "/chat"`, "namespace: %q must start with \"/\"", s.Namespace)
 	}
 }
@@ -111,17 +113,27 @@ func (c *checker) event(ev *Event) {
 	if ev.Reply != nil {
 		c.object(ev.Reply, what+": reply")
 	}
-	for _, r := range ev.Errors {
-		if !c.codes[r.Code] {
+	c.errorRefs(ev.Errors, what)
+	if ev.Dir == ServerToClient {
+		c.targets(ev, what)
+	}
+}
+
+// errorRefs checks that every code listed by an event or the auth is declared, once.
+func (c *checker) errorRefs(refs []ErrorRef, what string) {
+	seen := map[string]bool{}
+	for _, r := range refs {
+		switch {
+		case !c.codes[r.Code]:
 			hint := didYouMean(r.Code, c.declaredCodes())
 			if hint == "" {
 				hint = "declare it under errors"
 			}
 			c.errorf(r.Pos, hint, "%s: unknown error code %q", what, r.Code)
+		case seen[r.Code]:
+			c.errorf(r.Pos, "", "%s: error code %q listed twice", what, r.Code)
 		}
-	}
-	if ev.Dir == ServerToClient {
-		c.targets(ev, what)
+		seen[r.Code] = true
 	}
 }
 
@@ -208,10 +220,10 @@ func (c *checker) spec(sp *Spec, what string, named bool) {
 	}
 	if c.types[sp.Type] != nil && !named {
 		// A reference may carry doc and deprecated only: constraints live on the type.
-		for _, k := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "items", "minItems", "maxItems", "fields"} {
-			if p, ok := sp.KeyPos[k]; ok {
+		for _, k := range constraints() {
+			if p, ok := sp.KeyPos[k.Name]; ok {
 				c.errorf(p, fmt.Sprintf("declare a new type with the constraint, or put it on %q", sp.Type),
-					"%s: %q cannot be added to a reference to type %q", what, k, sp.Type)
+					"%s: %q cannot be added to a reference to type %q", what, k.Name, sp.Type)
 			}
 		}
 		return
@@ -230,6 +242,12 @@ func (c *checker) spec(sp *Spec, what string, named bool) {
 	if sp.Format != "" && !slices.Contains(Formats, sp.Format) {
 		c.errorf(sp.KeyPos["format"], didYouMean(sp.Format, Formats), "%s: unknown format %q", what, sp.Format)
 	}
+	if _, ok := sp.KeyPos["normalize"]; ok && !slices.Contains(Normalizations, sp.Normalize) {
+		c.errorf(sp.KeyPos["normalize"], "the form is \"nfc\"", "%s: unknown normalization %q", what, sp.Normalize)
+	}
+	if sp.Normalize != "" && len(sp.Enum) > 0 {
+		c.errorf(sp.KeyPos["normalize"], "write the enum values in NFC and drop normalize", "%s: normalize does not apply to an enum: its values are compared exactly", what)
+	}
 	switch kind {
 	case Array:
 		if sp.Items == nil {
@@ -244,17 +262,9 @@ func (c *checker) spec(sp *Spec, what string, named bool) {
 
 // applicable reports constraints written on a type they do not apply to.
 func (c *checker) applicable(sp *Spec, what, kind string) {
-	allowed := map[string][]string{
-		String:    {"minLength", "maxLength", "pattern", "enum", "format", "trim"},
-		Integer:   {"min", "max"},
-		Number:    {"min", "max"},
-		Timestamp: {"min", "max"},
-		Array:     {"items", "minItems", "maxItems"},
-		Object:    {"fields"},
-	}
-	for _, k := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "items", "minItems", "maxItems", "fields"} {
-		if p, ok := sp.KeyPos[k]; ok && !slices.Contains(allowed[kind], k) {
-			c.errorf(p, "", "%s: %q does not apply to type %q", what, k, sp.Type)
+	for _, k := range constraints() {
+		if p, ok := sp.KeyPos[k.Name]; ok && !slices.Contains(k.AppliesTo, kind) {
+			c.errorf(p, "", "%s: %q does not apply to type %q", what, k.Name, sp.Type)
 		}
 	}
 }

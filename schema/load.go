@@ -78,6 +78,11 @@ type entry struct {
 // mapping returns the entries of n in order, reporting unknown and duplicate keys.
 // allowed == nil accepts any key (maps of names such as "types").
 func (l *loader) mapping(n *yaml.Node, what string, allowed []string) ([]entry, bool) {
+	return l.mappingHint(n, what, allowed, "")
+}
+
+// mappingHint is mapping with a hint for unknown keys that resemble no allowed one.
+func (l *loader) mappingHint(n *yaml.Node, what string, allowed []string, unknownHint string) ([]entry, bool) {
 	if n.Kind != yaml.MappingNode {
 		l.errorf(l.pos(n), "", "%s: expected a mapping, got %s", what, kindName(n))
 		return nil, false
@@ -96,7 +101,11 @@ func (l *loader) mapping(n *yaml.Node, what string, allowed []string) ([]entry, 
 		}
 		seen[k.Value] = true
 		if allowed != nil && !slices.Contains(allowed, k.Value) {
-			l.errorf(l.pos(k), didYouMean(k.Value, allowed), "%s: unknown key %q", what, k.Value)
+			hint := didYouMean(k.Value, allowed)
+			if hint == "" {
+				hint = unknownHint
+			}
+			l.errorf(l.pos(k), hint, "%s: unknown key %q", what, k.Value)
 			continue
 		}
 		out = append(out, entry{key: k.Value, kpos: l.pos(k), value: v})
@@ -178,12 +187,10 @@ func (l *loader) deprecated(n *yaml.Node, what string) string {
 	return l.str(n, what)
 }
 
-var topKeys = []string{"schema", "version", "namespace", "doc", "auth", "types", "errors", "client", "server"}
-
 func (l *loader) document(s *Schema, n *yaml.Node) {
 	s.Pos = l.pos(n)
 	s.KeyPos = map[string]Pos{}
-	entries, ok := l.mapping(n, "schema", topKeys)
+	entries, ok := l.mapping(n, "schema", keyNames(TopKeys))
 	if !ok {
 		return
 	}
@@ -199,8 +206,7 @@ func (l *loader) document(s *Schema, n *yaml.Node) {
 		case "doc":
 			s.Doc = l.str(e.value, "doc")
 		case "auth":
-			s.AuthPos = l.pos(e.value)
-			s.Auth = l.fields(e.value, "auth")
+			l.auth(s, e.value)
 		case "types":
 			s.Types = l.typeDefs(e.value)
 		case "errors":
@@ -211,13 +217,72 @@ func (l *loader) document(s *Schema, n *yaml.Node) {
 			s.Server = l.events(e.value, ServerToClient)
 		}
 	}
-	for _, required := range []struct{ key, val string }{{"schema", s.Name}, {"version", s.Version}} {
-		if required.val == "" && !hasKey(entries, required.key) {
-			l.errorf(s.Pos, "", "missing %q", required.key)
+	for _, k := range TopKeys {
+		if k.Required && !hasKey(entries, k.Name) {
+			l.errorf(s.Pos, "", "missing %q", k.Name)
 		}
 	}
 	if s.Namespace == "" {
 		s.Namespace = "/"
+	}
+}
+
+// auth reads the handshake: the short form is a mapping of fields; the long form
+// `{doc, fields, errors}` is chosen when the mapping has a "fields" key (so a
+// field literally named "fields" needs the long form).
+func (l *loader) auth(s *Schema, n *yaml.Node) {
+	s.AuthPos = l.pos(n)
+	s.AuthKeyPos = map[string]Pos{}
+	if !isLongAuth(n) {
+		l.shortAuthHints(n)
+		s.Auth = l.fields(n, "auth")
+		return
+	}
+	entries, _ := l.mappingHint(n, "auth", keyNames(AuthKeys), `auth has a "fields" key, so its fields go under it: auth: {fields: {token: string}}`)
+	for _, e := range entries {
+		s.AuthKeyPos[e.key] = e.kpos
+		switch e.key {
+		case "doc":
+			s.AuthDoc = l.str(e.value, "auth: doc")
+		case "fields":
+			if e.value.Kind != yaml.MappingNode {
+				l.errorf(l.pos(e.value), `auth has a "fields" key, so it is read in its long form {doc, fields, errors}; a field named "fields" goes inside it: auth: {fields: {fields: string}}`,
+					"auth: fields: expected a mapping of fields, got %s", kindName(e.value))
+				continue
+			}
+			s.Auth = l.fields(e.value, "auth")
+		case "errors":
+			s.AuthErrors = l.errorRefs(e.value, "auth: errors")
+		}
+	}
+}
+
+func isLongAuth(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Kind == yaml.ScalarNode && n.Content[i].Value == "fields" {
+			return true
+		}
+	}
+	return false
+}
+
+// shortAuthHints reports the short-form auth keys that were meant for the long
+// form: `errors: [...]` is not a field spec, it lists handshake error codes.
+func (l *loader) shortAuthHints(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "errors" && v.Kind == yaml.SequenceNode {
+			l.errorf(l.pos(k), "write auth: {fields: {...}, errors: [...]}; the long form has a \"fields\" key",
+				"auth: handshake errors need the long form of auth")
+			n.Content = append(n.Content[:i:i], n.Content[i+2:]...) // reported once, not again as a field
+			return
+		}
 	}
 }
 
@@ -256,8 +321,8 @@ func (l *loader) errorDefs(n *yaml.Node) []*ErrorDef {
 }
 
 var eventKeys = map[Direction][]string{
-	ClientToServer: {"doc", "deprecated", "payload", "reply", "errors", "timeout"},
-	ServerToClient: {"doc", "deprecated", "payload", "to"},
+	ClientToServer: keyNames(ClientEventKeys),
+	ServerToClient: keyNames(ServerEventKeys),
 }
 
 func (l *loader) events(n *yaml.Node, dir Direction) []*Event {
@@ -366,8 +431,10 @@ func (l *loader) fields(n *yaml.Node, what string) []*Field {
 	return out
 }
 
-var specKeys = []string{"type", "doc", "deprecated", "minLength", "maxLength", "pattern", "enum", "format",
-	"trim", "min", "max", "items", "minItems", "maxItems", "fields"}
+var (
+	specKeys  = keyNames(SpecKeys)
+	fieldKeys = keyNames(FieldKeys)
+)
 
 // spec reads a value description: a bare type name, or a mapping of constraints.
 // inField allows the "optional" key, which belongs to the field, not the type.
@@ -377,7 +444,7 @@ func (l *loader) spec(n *yaml.Node, what string, inField bool) *Spec {
 	}
 	keys := specKeys
 	if inField {
-		keys = append(slices.Clone(specKeys), "optional")
+		keys = fieldKeys
 	}
 	entries, ok := l.mapping(n, what, keys)
 	if !ok {
@@ -406,6 +473,8 @@ func (l *loader) spec(n *yaml.Node, what string, inField bool) *Spec {
 			s.Format = l.str(e.value, kwhat)
 		case "trim":
 			s.Trim = l.boolean(e.value, kwhat)
+		case "normalize":
+			s.Normalize = l.str(e.value, kwhat)
 		case "min":
 			s.Min = l.floatPtr(e.value, kwhat)
 		case "max":

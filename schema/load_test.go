@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/karl-app/karl/internal/golden"
 )
 
@@ -103,4 +105,45 @@ func mustGlob(f *testing.F, pattern string) []string {
 		f.Fatal(err)
 	}
 	return m
+}
+
+// TestAuthLongForm loads the long form of auth: doc, fields (one literally named
+// "fields", which only the long form can declare) and the handshake's error codes.
+func TestAuthLongForm(t *testing.T) {
+	s, err := Parse("auth.yaml", []byte(`schema: t
+version: 1.0.0
+auth:
+  doc: Send the token from welcome.
+  fields:
+    token: {type: string, optional: true}
+    fields: string
+  errors: [token-expired, banned]
+errors:
+  token-expired: Your session expired.
+  banned: You are banned.
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AuthDoc != "Send the token from welcome." {
+		t.Errorf("AuthDoc = %q", s.AuthDoc)
+	}
+	if len(s.Auth) != 2 || s.Auth[0].Name != "token" || !s.Auth[0].Optional || s.Auth[1].Name != "fields" {
+		t.Errorf("Auth = %+v", s.Auth)
+	}
+	want := []ErrorRef{{Code: "token-expired", Pos: Pos{"auth.yaml", 8, 12}}, {Code: "banned", Pos: Pos{"auth.yaml", 8, 27}}}
+	if diff := cmp.Diff(want, s.AuthErrors); diff != "" {
+		t.Errorf("AuthErrors (-want +got):\n%s", diff)
+	}
+	if s.AuthKeyPos["errors"] != (Pos{"auth.yaml", 8, 3}) || s.AuthPos != (Pos{"auth.yaml", 4, 3}) {
+		t.Errorf("AuthKeyPos = %v, AuthPos = %v", s.AuthKeyPos, s.AuthPos)
+	}
+
+	short, err := Parse("short.yaml", []byte("schema: t\nversion: 1.0.0\nauth:\n  token: string\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(short.Auth) != 1 || short.AuthDoc != "" || short.AuthErrors != nil {
+		t.Errorf("short form: Auth = %+v, AuthDoc = %q, AuthErrors = %v", short.Auth, short.AuthDoc, short.AuthErrors)
+	}
 }

@@ -15,6 +15,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// The schema declares no handshake error: a refusal reaches the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// SetUsername handles "set-username": Save the username (or rename the session this socket already has, keeping its token). The server answers with username-saved and tells everyone with new-user-connected.
@@ -210,6 +211,15 @@ func (s *Socket) Disconnect() {
 	s.rt.Disconnect()
 }
 
+// Others addresses every other socket of the namespace or, with rooms, the other
+// sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO).
+func (s *Socket) Others(rooms ...string) Others {
+	return Others{
+		rooms: rooms,
+		rt:    s.rt,
+	}
+}
+
 // EmitUsernameSaved sends "username-saved" to this socket: The username was saved; keep the token to be recognised on the next connection.
 func (s *Socket) EmitUsernameSaved(p UsernameSaved) error {
 	if err := p.Validate(); err != nil {
@@ -236,26 +246,9 @@ func (s *Socket) EmitTokenExpired() error {
 	return s.rt.Emit("token-expired", runtime.Empty)
 }
 
-// Others addresses every other socket of the namespace or, with rooms, the other
-// sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO).
-func (s *Socket) Others(rooms ...string) Others {
-	return Others{
-		rooms: rooms,
-		rt:    s.rt,
-	}
-}
-
 // Server sends the events the schema lets the server broadcast.
 type Server struct {
 	rt *runtime.Server
-}
-
-// EmitNewUserConnected sends "new-user-connected" to every socket: Someone saved a username.
-func (srv *Server) EmitNewUserConnected(p NewUserConnected) error {
-	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("new-user-connected", err)
-	}
-	return srv.rt.EmitAll(Namespace, "new-user-connected", p)
 }
 
 // ToRoom addresses the sockets in any of rooms.
@@ -264,6 +257,14 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 		rooms: rooms,
 		rt:    srv.rt,
 	}
+}
+
+// EmitNewUserConnected sends "new-user-connected" to every socket: Someone saved a username.
+func (srv *Server) EmitNewUserConnected(p NewUserConnected) error {
+	if err := p.Validate(); err != nil {
+		return runtime.InvalidEmit("new-user-connected", err)
+	}
+	return srv.rt.EmitAll(Namespace, "new-user-connected", p)
 }
 
 // RoomEmitter sends the events the schema lets the server send to rooms.

@@ -253,10 +253,14 @@ func jsonType(k model.Kind) string { return kindName[k] }
 
 // notes says in words what JSON Schema cannot: that the server trims a string.
 func notes(t *model.Type) string {
+	var out []string
 	if t.Named == nil && t.Trim {
-		return "The server trims surrounding white space before the checks."
+		out = append(out, "The server trims surrounding white space before the checks.")
 	}
-	return ""
+	if t.Named == nil && t.Normalize != "" {
+		out = append(out, "The server normalizes it to Unicode "+strings.ToUpper(t.Normalize)+" before the checks.")
+	}
+	return strings.Join(out, " ")
 }
 
 // describe adds a doc and a deprecation to a schema. A $ref ignores its siblings,

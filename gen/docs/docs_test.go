@@ -11,21 +11,6 @@ import (
 	"github.com/karl-app/karl/schema"
 )
 
-// TestGolden renders the docs of every testdata/<case>/schema.yaml and compares
-// them with EVENTS.md and asyncapi.yaml next to it. tools/asyncapi-validate
-// validates those asyncapi.yaml files too.
-func TestGolden(t *testing.T) {
-	dirs, err := filepath.Glob("testdata/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no cases in testdata: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			checkFiles(t, filepath.Join(dir, "schema.yaml"), "gen/docs/"+filepath.ToSlash(dir)+"/schema.yaml", dir)
-		})
-	}
-}
-
 // TestCommittedDocs checks that docs/EVENTS.md and docs/asyncapi.yaml are what
 // karlgen docs produces for schema/karl.yaml.
 func TestCommittedDocs(t *testing.T) {

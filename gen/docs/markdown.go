@@ -89,7 +89,16 @@ func (w *mdWriter) connection() {
 		w.f("The handshake carries this auth object (the `auth` option of socket.io-client, `socket.handshake.auth` on the server):\n\n")
 		w.fields(w.m.Auth)
 	}
-	w.f("A refused handshake reaches the client as `connect_error` with data `{code, message}`.\n\n")
+	w.f("A refused handshake reaches the client as `connect_error` with data `{code, message}` (and `path` when an auth field is at fault). ")
+	if len(w.m.AuthErrors) == 0 {
+		w.f("The schema declares no handshake error code: besides the runtime's, a refusal carries `internal`.\n\n")
+	} else {
+		var codes []string
+		for _, e := range w.m.AuthErrors {
+			codes = append(codes, "`"+e.Code+"`")
+		}
+		w.f("Besides the runtime's codes, a refusal may carry %s.\n\n", strings.Join(codes, ", "))
+	}
 }
 
 func (w *mdWriter) section(title, intro string, events []*model.Event, render func(*model.Event)) {
@@ -237,6 +246,9 @@ func constraints(t *model.Type) []string {
 	}
 	if t.Trim {
 		add("trimmed")
+	}
+	if t.Normalize != "" {
+		add("normalized to %s", strings.ToUpper(t.Normalize))
 	}
 	if t.Min != nil {
 		add("min %s", num(*t.Min))

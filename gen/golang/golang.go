@@ -38,6 +38,9 @@ func Generate(m *model.Schema, opts Options) ([]File, error) {
 	types.PackageComment(fmt.Sprintf("Package %s is the typed Socket.IO API of the %q schema, version %s.", opts.Package, m.Name, m.Version))
 	types.Add(g.genHeader())
 	types.Add(g.genErrorCodes())
+	for _, e := range m.Enums {
+		types.Add(g.genEnum(e))
+	}
 	for _, sc := range m.Scalars {
 		types.Add(g.genScalar(sc))
 	}
@@ -48,9 +51,9 @@ func Generate(m *model.Schema, opts Options) ([]File, error) {
 	server := g.newFile(opts.Package)
 	server.Add(g.genHandler())
 	server.Add(g.genRegister())
-	server.Add(g.genSocket())
-	server.Add(g.genServer())
-	server.Add(g.genTargets())
+	for _, t := range emitTargets {
+		server.Add(g.genTarget(t))
+	}
 
 	var out []File
 	for _, f := range []struct {
@@ -81,7 +84,7 @@ func (g *generator) newFile(pkg string) *jen.File {
 // genHeader renders the schema constants and the runtime version check:
 //
 //	const SchemaVersion = "1.0.0"
-//	const _ = runtime.IsAtLeastVersion0_1_0
+//	const _ = runtime.IsAtLeastVersion0_2_0
 func (g *generator) genHeader() jen.Code {
 	return jen.Add(
 		jen.Comment("SchemaVersion is the version of the schema this package was generated from.").Line(),
@@ -95,7 +98,7 @@ func (g *generator) genHeader() jen.Code {
 		jen.Line(),
 		jen.Comment("This is a compile-time assertion that the runtime is new enough for this code.").Line(),
 		jen.Comment("If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.").Line(),
-		jen.Const().Id("_").Op("=").Qual(runtimePkg, "IsAtLeastVersion0_1_0").Line(),
+		jen.Const().Id("_").Op("=").Qual(runtimePkg, "IsAtLeastVersion0_2_0").Line(),
 	)
 }
 
@@ -112,10 +115,9 @@ func (g *generator) genErrorCodes() jen.Code {
 		consts = append(consts,
 			jen.Comment(fmt.Sprintf("%s is the %q error: %s", e.GoName, e.Code, e.Message)),
 			jen.Id(e.GoName).Qual(runtimePkg, "Code").Op("=").Lit(e.Code))
-		errName := "Err" + e.GoName[len("Code"):]
 		vars = append(vars,
-			jen.Comment(fmt.Sprintf("%s answers a request with the %q code and the schema's message.", errName, e.Code)),
-			jen.Id(errName).Op("=").Qual(runtimePkg, "NewError").Call(jen.Id(e.GoName), jen.Lit(e.Message)))
+			jen.Comment(fmt.Sprintf("%s answers a request with the %q code and the schema's message.", e.GoErr, e.Code)),
+			jen.Id(e.GoErr).Op("=").Qual(runtimePkg, "NewError").Call(jen.Id(e.GoName), jen.Lit(e.Message)))
 	}
 	return jen.Add(
 		jen.Comment("Error codes declared by the schema.").Line(),

@@ -22,7 +22,8 @@ func ptr[T any](v T) *T { return &v }
 
 func TestGenScalar(t *testing.T) {
 	g := &generator{}
-	sc := &model.Scalar{Name: "Code", GoName: "Code", Doc: "A short code.", Type: &model.Type{Kind: model.String, MaxLength: ptr(4), Pattern: `^[A-Z]+$`}}
+	sc := &model.Scalar{Name: "Code", GoName: "Code", GoCheck: "checkCode", Doc: "A short code.",
+		Type: &model.Type{Kind: model.String, MaxLength: ptr(4), Pattern: `^[A-Z]+$`, GoPattern: "patternCode"}}
 	want := "var patternCode = regexp.MustCompile(`^[A-Z]+$`)\n\n" +
 		`// checkCode checks a value against the constraints of the Code type. Code is a short code.
 func checkCode(v string) error {

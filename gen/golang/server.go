@@ -45,6 +45,7 @@ func (g *generator) genHandler() jen.Code {
 		jen.Comment("Connect runs for each new connection, before the client is connected, with the"),
 		jen.Comment("handshake auth already checked. An error refuses the connection: the client gets"),
 		jen.Comment("connect_error with {code, message}. Emits made here reach the client once connected."),
+		jen.Comment(connectCodesDoc(g.m.AuthErrors)),
 		jen.Id("Connect").Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("s").Op("*").Id("Socket"), jen.Id("auth").Id(g.m.Auth.GoName)).Error(),
 	}
 	for _, ev := range g.m.Client {
@@ -85,7 +86,7 @@ func (g *generator) genRegister() jen.Code {
 		events[jen.Lit(ev.Name)] = g.genEventEntry(ev)
 	}
 	rs := jen.Id("rs").Op("*").Qual(runtimePkg, "Socket")
-	service := jen.Qual(runtimePkg, "Service").Values(jen.Dict{
+	fields := jen.Dict{
 		jen.Id("Namespace"): jen.Id("Namespace"),
 		jen.Id("Wrap"): jen.Func().Params(rs.Clone()).Any().Block(
 			jen.Return(jen.Op("&").Id("Socket").Values(jen.Dict{jen.Id("rt"): jen.Id("rs"), jen.Id("srv"): jen.Id("srv")})),
@@ -99,7 +100,11 @@ func (g *generator) genRegister() jen.Code {
 			jen.Id("h").Dot("Disconnect").Call(jen.Id("socketOf").Call(jen.Id("rs")), jen.Id("reason")),
 		),
 		jen.Id("Events"): jen.Map(jen.String()).Qual(runtimePkg, "Event").Values(events),
-	})
+	}
+	if len(g.m.AuthErrors) > 0 {
+		fields[jen.Id("ConnectCodes")] = codeList(g.m.AuthErrors)
+	}
+	service := jen.Qual(runtimePkg, "Service").Values(fields)
 	return jen.Add(
 		jen.Comment("Register serves h on rt for the schema's namespace and returns the typed server.").Line(),
 		jen.Func().Id("Register").Params(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("h").Id("Handler")).Op("*").Id("Server").Block(
@@ -121,11 +126,7 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 		dict[jen.Id("Timeout")] = durationLit(ev.Timeout)
 	}
 	if len(ev.Errors) > 0 {
-		var codes []jen.Code
-		for _, e := range ev.Errors {
-			codes = append(codes, jen.Id(e.GoName))
-		}
-		dict[jen.Id("Codes")] = jen.Index().Qual(runtimePkg, "Code").Values(codes...)
+		dict[jen.Id("Codes")] = codeList(ev.Errors)
 	}
 	args := []jen.Code{jen.Id("ctx"), jen.Id("socketOf").Call(jen.Id("rs"))}
 	var body []jen.Code
@@ -156,6 +157,15 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 	return jen.Values(dict)
 }
 
+// codeList renders []runtime.Code{CodeA, CodeB}.
+func codeList(errs []*model.ErrorCode) jen.Code {
+	var codes []jen.Code
+	for _, e := range errs {
+		codes = append(codes, jen.Id(e.GoName))
+	}
+	return jen.Index().Qual(runtimePkg, "Code").Values(codes...)
+}
+
 func durationLit(d time.Duration) jen.Code {
 	for _, u := range []struct {
 		unit time.Duration
@@ -168,7 +178,8 @@ func durationLit(d time.Duration) jen.Code {
 	return jen.Qual(timePkg, "Duration").Call(jen.Lit(int64(d)))
 }
 
-// genSocket renders the typed socket and its emitters for "to: [socket]" events.
+// genSocket renders the typed socket and its methods; its emitters are those of
+// the "socket" target.
 func (g *generator) genSocket() jen.Code {
 	s := func() *jen.Statement { return jen.Func().Params(jen.Id("s").Op("*").Id("Socket")) }
 	code := []jen.Code{
@@ -197,10 +208,6 @@ func (g *generator) genSocket() jen.Code {
 		jen.Comment("Disconnect closes the connection."),
 		s().Id("Disconnect").Params().Block(jen.Id("s").Dot("rt").Dot("Disconnect").Call()),
 	}
-	code = append(code, g.genEmitters(schema.ToSocket, "s", "Socket", "to this socket",
-		func(ev *model.Event, payload jen.Code) jen.Code {
-			return jen.Id("s").Dot("rt").Dot("Emit").Call(jen.Lit(ev.Name), payload)
-		})...)
 	if g.anyTarget(schema.ToOthers) {
 		code = append(code,
 			jen.Comment("Others addresses every other socket of the namespace or, with rooms, the other"),
@@ -213,57 +220,12 @@ func (g *generator) genSocket() jen.Code {
 	return joinLines(code)
 }
 
-// genEmitter renders one typed emitter:
-//
-//	func (s *Socket) EmitUsernameSaved(p UsernameSaved) error {
-//		if err := p.Validate(); err != nil {
-//			return runtime.InvalidEmit("username-saved", err)
-//		}
-//		return s.rt.Emit("username-saved", p)
-//	}
-func (g *generator) genEmitter(ev *model.Event, recv, recvType, where string, send func(ev *model.Event, payload jen.Code) jen.Code) jen.Code {
-	name := "Emit" + ev.GoName
-	doc := eventDoc(fmt.Sprintf("%s sends %q %s", name, ev.Name, where), ev)
-	var params []jen.Code
-	var body []jen.Code
-	payload := jen.Qual(runtimePkg, "Empty")
-	if ev.TakesPayload() {
-		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
-		payload = jen.Id("p")
-		body = append(body, jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Qual(runtimePkg, "InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())),
-		))
-	}
-	body = append(body, jen.Return(send(ev, payload)))
-	recvDecl := jen.Id(recv).Id(recvType)
-	if recvType == "Socket" || recvType == "Server" {
-		recvDecl = jen.Id(recv).Op("*").Id(recvType)
-	}
-	return jen.Add(commentLines(doc), jen.Func().Params(recvDecl).Id(name).Params(params...).Error().Block(body...))
-}
-
-// genEmitters renders the emitters of every server event the schema lets the
-// server send to target, on the receiver type recvType.
-func (g *generator) genEmitters(target, recv, recvType, where string, send func(ev *model.Event, payload jen.Code) jen.Code) []jen.Code {
-	var code []jen.Code
-	for _, ev := range g.m.Server {
-		if ev.Sendable(target) {
-			code = append(code, g.genEmitter(ev, recv, recvType, where, send))
-		}
-	}
-	return code
-}
-
-// genServer renders the typed server and its emitters for "to: [all]" events.
+// genServer renders the typed server; its emitters are those of the "all" target.
 func (g *generator) genServer() jen.Code {
 	code := []jen.Code{
 		jen.Comment("Server sends the events the schema lets the server broadcast."),
 		jen.Type().Id("Server").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server")),
 	}
-	code = append(code, g.genEmitters(schema.ToAll, "srv", "Server", "to every socket",
-		func(ev *model.Event, payload jen.Code) jen.Code {
-			return jen.Id("srv").Dot("rt").Dot("EmitAll").Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
-		})...)
 	if g.anyTarget(schema.ToRoom) {
 		code = append(code,
 			jen.Comment("ToRoom addresses the sockets in any of rooms."),
@@ -275,30 +237,91 @@ func (g *generator) genServer() jen.Code {
 	return joinLines(code)
 }
 
-// genTargets renders RoomEmitter and Others with the emitters of "room" and "others" events.
-func (g *generator) genTargets() jen.Code {
-	var code []jen.Code
-	if g.anyTarget(schema.ToRoom) {
-		code = append(code,
-			jen.Comment("RoomEmitter sends the events the schema lets the server send to rooms."),
-			jen.Type().Id("RoomEmitter").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("rooms").Index().String()),
-		)
-		code = append(code, g.genEmitters(schema.ToRoom, "r", "RoomEmitter", "to the rooms",
-			func(ev *model.Event, payload jen.Code) jen.Code {
-				return jen.Id("r").Dot("rt").Dot("EmitRooms").Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
-			})...)
+// emitTarget is one receiver of emitters: the target of the schema it serves, its
+// type, and how it sends.
+type emitTarget struct {
+	target   string // e.g. schema.ToRoom
+	recv     string // the receiver variable, e.g. "r"
+	recvType string // e.g. "RoomEmitter"
+	where    string // for doc comments: "to the rooms"
+	pointer  bool   // the receiver is a pointer
+	always   bool   // the type is declared even when no event has the target
+	decl     func(g *generator) jen.Code
+	send     func(ev *model.Event, payload jen.Code) jen.Code
+}
+
+// valueEmitter declares a small value type that addresses rooms.
+func valueEmitter(doc, name string, fields ...jen.Code) func(g *generator) jen.Code {
+	return func(*generator) jen.Code {
+		return jen.Comment(doc).Line().Type().Id(name).Struct(fields...).Line()
 	}
-	if g.anyTarget(schema.ToOthers) {
-		code = append(code,
-			jen.Comment("Others sends the events the schema lets the server send to every socket but the sender."),
-			jen.Type().Id("Others").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"), jen.Id("rooms").Index().String()),
-		)
-		code = append(code, g.genEmitters(schema.ToOthers, "o", "Others", "to every socket but the sender",
-			func(ev *model.Event, payload jen.Code) jen.Code {
-				return jen.Id("o").Dot("rt").Dot("Broadcast").Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
-			})...)
+}
+
+// emitTargets lists every receiver of emitters, in the order they are rendered.
+var emitTargets = []emitTarget{
+	{target: schema.ToSocket, recv: "s", recvType: "Socket", where: "to this socket", pointer: true, always: true,
+		decl: (*generator).genSocket,
+		send: func(ev *model.Event, payload jen.Code) jen.Code {
+			return jen.Id("s").Dot("rt").Dot("Emit").Call(jen.Lit(ev.Name), payload)
+		}},
+	{target: schema.ToAll, recv: "srv", recvType: "Server", where: "to every socket", pointer: true, always: true,
+		decl: (*generator).genServer,
+		send: func(ev *model.Event, payload jen.Code) jen.Code {
+			return jen.Id("srv").Dot("rt").Dot("EmitAll").Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
+		}},
+	{target: schema.ToRoom, recv: "r", recvType: "RoomEmitter", where: "to the rooms",
+		decl: valueEmitter("RoomEmitter sends the events the schema lets the server send to rooms.", "RoomEmitter",
+			jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("rooms").Index().String()),
+		send: func(ev *model.Event, payload jen.Code) jen.Code {
+			return jen.Id("r").Dot("rt").Dot("EmitRooms").Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
+		}},
+	{target: schema.ToOthers, recv: "o", recvType: "Others", where: "to every socket but the sender",
+		decl: valueEmitter("Others sends the events the schema lets the server send to every socket but the sender.", "Others",
+			jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"), jen.Id("rooms").Index().String()),
+		send: func(ev *model.Event, payload jen.Code) jen.Code {
+			return jen.Id("o").Dot("rt").Dot("Broadcast").Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
+		}},
+}
+
+// genTarget renders t's type and the emitters of every server event the schema
+// lets the server send to t's target.
+func (g *generator) genTarget(t emitTarget) jen.Code {
+	if !t.always && !g.anyTarget(t.target) {
+		return jen.Null()
+	}
+	code := []jen.Code{t.decl(g)}
+	for _, ev := range g.m.Server {
+		if ev.Sendable(t.target) {
+			code = append(code, g.genEmitter(ev, t))
+		}
 	}
 	return joinLines(code)
+}
+
+// genEmitter renders one typed emitter:
+//
+//	func (s *Socket) EmitUsernameSaved(p UsernameSaved) error {
+//		if err := p.Validate(); err != nil {
+//			return runtime.InvalidEmit("username-saved", err)
+//		}
+//		return s.rt.Emit("username-saved", p)
+//	}
+func (g *generator) genEmitter(ev *model.Event, t emitTarget) jen.Code {
+	doc := eventDoc(fmt.Sprintf("%s sends %q %s", ev.GoEmit, ev.Name, t.where), ev)
+	var params []jen.Code
+	var body []jen.Code
+	payload := jen.Qual(runtimePkg, "Empty")
+	if ev.TakesPayload() {
+		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
+		payload = jen.Id("p")
+		body = append(body, ifErr(jen.Id("p").Dot("Validate").Call(), jen.Qual(runtimePkg, "InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())))
+	}
+	body = append(body, jen.Return(t.send(ev, payload)))
+	recvDecl := jen.Id(t.recv).Id(t.recvType)
+	if t.pointer {
+		recvDecl = jen.Id(t.recv).Op("*").Id(t.recvType)
+	}
+	return jen.Add(commentLines(doc), jen.Func().Params(recvDecl).Id(ev.GoEmit).Params(params...).Error().Block(body...))
 }
 
 func (g *generator) anyTarget(target string) bool {
@@ -329,4 +352,16 @@ func commentLines(doc string) jen.Code {
 		s.Comment(line).Line()
 	}
 	return s
+}
+
+// connectCodesDoc says which codes Connect may refuse a handshake with.
+func connectCodesDoc(errs []*model.ErrorCode) string {
+	if len(errs) == 0 {
+		return "The schema declares no handshake error: a refusal reaches the client as \"internal\"."
+	}
+	var codes []string
+	for _, e := range errs {
+		codes = append(codes, e.GoName)
+	}
+	return "It may refuse with " + strings.Join(codes, ", ") + "; other codes reach the client as \"internal\"."
 }

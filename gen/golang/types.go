@@ -9,24 +9,35 @@ import (
 	"github.com/karl-app/karl/gen/model"
 )
 
+// goKind is how the generated Go handles values of one scalar wire kind.
+type goKind struct {
+	typ    func() *jen.Statement // the Go type
+	read   string                // the runtime function that reads a decoded value
+	append string                // the runtime function that appends the JSON encoding
+}
+
+// goKinds is the one table of scalar kinds; arrays, objects and enums are built from
+// it in goType, reader and appender.
+var goKinds = map[model.Kind]goKind{
+	model.String:    {jen.String, "AsString", "AppendString"},
+	model.Integer:   {jen.Int64, "AsInt", "AppendInt"},
+	model.Number:    {jen.Float64, "AsNumber", "AppendNumber"},
+	model.Boolean:   {jen.Bool, "AsBool", "AppendBool"},
+	model.Timestamp: {func() *jen.Statement { return jen.Qual(timePkg, "Time") }, "AsTime", "AppendTime"},
+}
+
 // goType renders the Go type of a value: string, int64, float64, bool,
-// time.Time, []T or a struct name.
+// time.Time, an enum type, []T or a struct name.
 func goType(t *model.Type) *jen.Statement {
-	switch t.Kind {
-	case model.String:
-		return jen.String()
-	case model.Integer:
-		return jen.Int64()
-	case model.Number:
-		return jen.Float64()
-	case model.Boolean:
-		return jen.Bool()
-	case model.Timestamp:
-		return jen.Qual(timePkg, "Time")
-	case model.Array:
+	switch {
+	case t.GoEnum != nil:
+		return jen.Id(t.GoEnum.GoName)
+	case t.Kind == model.Array:
 		return jen.Index().Add(goType(t.Elem))
+	case t.Kind == model.Object:
+		return jen.Id(t.Struct.GoName)
 	}
-	return jen.Id(t.Struct.GoName)
+	return goKinds[t.Kind].typ()
 }
 
 // fieldType is goType, behind a pointer for optional scalars and structs.
@@ -39,52 +50,93 @@ func fieldType(f *model.Field) *jen.Statement {
 }
 
 // reader renders the function that reads a wire value of type t, e.g.
-// runtime.AsString, decodeProfile, or runtime.ArrayOf(runtime.AsInt).
+// runtime.AsString, decodeProfile, runtime.AsEnum[Team] or runtime.ArrayOf(runtime.AsInt).
 func reader(t *model.Type) *jen.Statement {
-	switch t.Kind {
-	case model.String:
-		if t.Trim {
-			return jen.Qual(runtimePkg, "AsTrimmedString")
-		}
-		return jen.Qual(runtimePkg, "AsString")
-	case model.Integer:
-		return jen.Qual(runtimePkg, "AsInt")
-	case model.Number:
-		return jen.Qual(runtimePkg, "AsNumber")
-	case model.Boolean:
-		return jen.Qual(runtimePkg, "AsBool")
-	case model.Timestamp:
-		return jen.Qual(runtimePkg, "AsTime")
-	case model.Array:
+	switch {
+	case t.Kind == model.Array:
 		return jen.Qual(runtimePkg, "ArrayOf").Call(reader(t.Elem))
+	case t.Kind == model.Object:
+		return jen.Id(t.Struct.GoDecode)
+	case t.GoEnum != nil && t.Trim:
+		return jen.Qual(runtimePkg, "AsTrimmedEnum").Index(jen.Id(t.GoEnum.GoName))
+	case t.GoEnum != nil:
+		return jen.Qual(runtimePkg, "AsEnum").Index(jen.Id(t.GoEnum.GoName))
+	case t.Kind == model.String && t.Trim && t.Normalize != "":
+		return jen.Qual(runtimePkg, "AsTrimmedNFCString")
+	case t.Kind == model.String && t.Normalize != "":
+		return jen.Qual(runtimePkg, "AsNFCString")
+	case t.Kind == model.String && t.Trim:
+		return jen.Qual(runtimePkg, "AsTrimmedString")
 	}
-	return jen.Id("decode" + t.Struct.GoName)
+	return jen.Qual(runtimePkg, goKinds[t.Kind].read)
+}
+
+// genEnum renders the Go type of a string enum, its constants and the list of its
+// values that checks use:
+//
+//	// Team is a team colour.
+//	type Team string
+//
+//	const (
+//		TeamRed  Team = "red"
+//		TeamBlue Team = "blue"
+//	)
+//
+//	var enumTeam = []string{string(TeamRed), string(TeamBlue)}
+func (g *generator) genEnum(e *model.Enum) jen.Code {
+	doc := e.Doc
+	if e.Named != nil {
+		doc = docSentence(e.GoName, e.Doc)
+		if doc == "" {
+			doc = e.GoName + " is the " + e.Named.Name + " type of the schema."
+		}
+	}
+	var consts, values []jen.Code
+	for _, v := range e.Values {
+		consts = append(consts, jen.Id(v.GoName).Id(e.GoName).Op("=").Lit(v.Value))
+		values = append(values, jen.String().Call(jen.Id(v.GoName)))
+	}
+	return jen.Add(
+		jen.Comment(doc).Line(),
+		jen.Type().Id(e.GoName).String().Line().Line(),
+		jen.Comment(fmt.Sprintf("The values of %s.", e.GoName)).Line(),
+		jen.Const().Defs(consts...).Line().Line(),
+		jen.Var().Id(e.GoValues).Op("=").Index().String().Values(values...).Line(),
+	)
 }
 
 // genScalar renders the check function of a named scalar type:
 //
-//	// checkUsername checks a value against the Username type: <doc>
+//	// checkUsername checks a value against the constraints of the Username type.
 //	func checkUsername(v string) error {
 //		if err := runtime.MaxLength(v, 32); err != nil {
 //			return err
 //		}
 //		return nil
 //	}
+//
+// An alias of another named scalar calls that type's check.
 func (g *generator) genScalar(sc *model.Scalar) jen.Code {
-	t := *sc.Type
-	t.Named = nil // the function checks the constraints themselves
-	vars, checks := g.checks(jen.Id("v"), &t, sc.GoName, func(err jen.Code) jen.Code { return err })
-	doc := fmt.Sprintf("check%s checks a value against the constraints of the %s type.", sc.GoName, sc.Name)
-	if sc.Doc != "" {
+	vars, checks := g.checks(jen.Id("v"), sc.Type, 0, func(err jen.Code) jen.Code { return err })
+	if sc.Type.Named != nil {
+		vars, checks = nil, []jen.Code{ifErr(jen.Id(sc.Type.Named.GoCheck).Call(jen.Id("v")), jen.Err())}
+	}
+	doc := fmt.Sprintf("%s checks a value against the constraints of the %s type.", sc.GoCheck, sc.Name)
+	if sc.Doc != "" && sc.Type.GoEnum == nil { // an enum type carries the doc itself
 		doc += " " + docSentence(sc.GoName, sc.Doc)
 	}
 	return jen.Add(
 		jen.Add(vars...),
 		jen.Comment(doc).Line(),
-		jen.Func().Id("check"+sc.GoName).Params(jen.Id("v").Add(goType(&t))).Error().Block(
+		jen.Func().Id(sc.GoCheck).Params(jen.Id("v").Add(goType(sc.Type))).Error().Block(
 			append(checks, jen.Return(jen.Nil()))...,
 		).Line(),
 	)
+}
+
+// ifErr renders: if err := call; err != nil { return result }
+func ifErr(call, result jen.Code) jen.Code {
+	return jen.If(jen.Err().Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(jen.Return(result))
 }
 
 // genStruct renders a struct with its decoder, Validate, AppendJSON and MarshalJSON.
@@ -161,10 +213,9 @@ func (g *generator) genDecode(st *model.Struct) jen.Code {
 			read = "OptionalSlice"
 		}
 		rd := reader(f.Type)
-		if f.Type.Kind == model.Array { // built once, not on every call
-			name := "read" + st.GoName + f.GoName
-			vars = append(vars, jen.Var().Id(name).Op("=").Add(rd).Line())
-			rd = jen.Id(name)
+		if f.GoReader != "" { // built once, not on every call
+			vars = append(vars, jen.Var().Id(f.GoReader).Op("=").Add(rd).Line())
+			rd = jen.Id(f.GoReader)
 		}
 		body = append(body, jen.If(
 			jen.List(jen.Id("x").Dot(f.GoName), jen.Err()).Op("=").Qual(runtimePkg, read).Call(jen.Id("m"), jen.Lit(f.Name), rd),
@@ -174,8 +225,8 @@ func (g *generator) genDecode(st *model.Struct) jen.Code {
 	body = append(body, jen.Return(jen.Id("x"), jen.Id("x").Dot("Validate").Call()))
 	return jen.Add(
 		jen.Add(vars...),
-		jen.Comment(fmt.Sprintf("decode%s reads %s %s from the value the Socket.IO parser decoded and checks it.", st.GoName, article(st.GoName), st.GoName)).Line(),
-		jen.Func().Id("decode"+st.GoName).Params(jen.Id("v").Any()).Params(jen.Id(st.GoName), jen.Error()).Block(body...).Line(),
+		jen.Comment(fmt.Sprintf("%s reads %s %s from the value the Socket.IO parser decoded and checks it.", st.GoDecode, article(st.GoName), st.GoName)).Line(),
+		jen.Func().Id(st.GoDecode).Params(jen.Id("v").Any()).Params(jen.Id(st.GoName), jen.Error()).Block(body...).Line(),
 	)
 }
 
@@ -192,8 +243,11 @@ func (g *generator) genValidate(st *model.Struct) jen.Code {
 		value := jen.Id("x").Dot(f.GoName)
 		if f.Optional && f.Type.Kind != model.Array && f.Type.Kind != model.Object {
 			value = jen.Op("*").Id("x").Dot(f.GoName) // methods of structs work through the pointer
+			if f.Type.Kind == model.Timestamp && f.Type.Named == nil {
+				value = jen.Parens(value) // (*x.At).UnixMilli()
+			}
 		}
-		v, checks := g.checks(value, f.Type, st.GoName+f.GoName, wrap)
+		v, checks := g.checks(value, f.Type, 0, wrap)
 		vars = append(vars, v...)
 		if len(checks) == 0 {
 			continue
@@ -207,7 +261,7 @@ func (g *generator) genValidate(st *model.Struct) jen.Code {
 	body = append(body, jen.Return(jen.Nil()))
 	return jen.Add(
 		jen.Add(vars...),
-		jen.Comment(fmt.Sprintf("Validate checks x against the schema's constraints; the error names the field at fault.")).Line(),
+		jen.Comment("Validate checks x against the schema's constraints; the error names the field at fault.").Line(),
 		jen.Func().Params(jen.Id("x").Id(st.GoName)).Id("Validate").Params().Error().Block(body...).Line(),
 	)
 }
@@ -218,21 +272,22 @@ func (g *generator) genValidate(st *model.Struct) jen.Code {
 //		return wrap(err)
 //	}
 //
-// It also returns the package variables they need (compiled patterns, enums).
-// name prefixes those variables.
-func (g *generator) checks(v *jen.Statement, t *model.Type, name string, wrap func(jen.Code) jen.Code) (vars, out []jen.Code) {
-	check := func(call jen.Code) {
-		out = append(out, jen.If(jen.Err().Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(jen.Return(wrap(jen.Err()))))
-	}
+// It also returns the package variables they need (compiled patterns). depth is how
+// many arrays v is nested in, which names the loop variables.
+func (g *generator) checks(v *jen.Statement, t *model.Type, depth int, wrap func(jen.Code) jen.Code) (vars, out []jen.Code) {
+	check := func(call jen.Code) { out = append(out, ifErr(call, wrap(jen.Err()))) }
 	if t.Named != nil {
-		check(jen.Id("check" + t.Named.GoName).Call(v.Clone()))
+		check(jen.Id(t.Named.GoCheck).Call(v.Clone()))
 		return nil, out
 	}
 	switch t.Kind {
 	case model.Object:
 		check(v.Clone().Dot("Validate").Call())
 	case model.String:
-		vars = g.stringChecks(v, t, name, check)
+		if t.GoEnum != nil {
+			v = jen.String().Call(v.Clone())
+		}
+		vars = g.stringChecks(v, t, check)
 	case model.Integer, model.Number, model.Timestamp:
 		num := jen.Float64().Call(v.Clone())
 		if t.Kind == model.Timestamp {
@@ -254,14 +309,9 @@ func (g *generator) checks(v *jen.Statement, t *model.Type, name string, wrap fu
 		if t.MaxItems != nil {
 			check(jen.Qual(runtimePkg, "MaxItems").Call(jen.Len(v.Clone()), jen.Lit(*t.MaxItems)))
 		}
-		// Nested arrays get their own loop variables: i, item; j, item2; ...
-		depth := strings.Count(name, "Item")
-		idx, item := string(rune('i'+depth)), "item"
-		if depth > 0 {
-			item = fmt.Sprintf("item%d", depth+1)
-		}
+		idx, item := model.LoopVars(depth)
 		itemWrap := func(err jen.Code) jen.Code { return wrap(jen.Qual(runtimePkg, "AtIndex").Call(jen.Id(idx), err)) }
-		itemVars, itemChecks := g.checks(jen.Id(item), t.Elem, name+"Item", itemWrap)
+		itemVars, itemChecks := g.checks(jen.Id(item), t.Elem, depth+1, itemWrap)
 		vars = append(vars, itemVars...)
 		if len(itemChecks) > 0 {
 			out = append(out, jen.For(jen.List(jen.Id(idx), jen.Id(item)).Op(":=").Range().Add(v.Clone())).Block(itemChecks...))
@@ -270,7 +320,7 @@ func (g *generator) checks(v *jen.Statement, t *model.Type, name string, wrap fu
 	return vars, out
 }
 
-func (g *generator) stringChecks(v *jen.Statement, t *model.Type, name string, check func(jen.Code)) (vars []jen.Code) {
+func (g *generator) stringChecks(v *jen.Statement, t *model.Type, check func(jen.Code)) (vars []jen.Code) {
 	if t.MinLength != nil {
 		check(jen.Qual(runtimePkg, "MinLength").Call(v.Clone(), jen.Lit(*t.MinLength)))
 	}
@@ -278,18 +328,11 @@ func (g *generator) stringChecks(v *jen.Statement, t *model.Type, name string, c
 		check(jen.Qual(runtimePkg, "MaxLength").Call(v.Clone(), jen.Lit(*t.MaxLength)))
 	}
 	if t.Pattern != "" {
-		re := "pattern" + name
-		vars = append(vars, jen.Var().Id(re).Op("=").Qual(regexpPkg, "MustCompile").Call(rawLit(t.Pattern)).Line())
-		check(jen.Qual(runtimePkg, "Pattern").Call(v.Clone(), jen.Id(re)))
+		vars = append(vars, jen.Var().Id(t.GoPattern).Op("=").Qual(regexpPkg, "MustCompile").Call(rawLit(t.Pattern)).Line())
+		check(jen.Qual(runtimePkg, "Pattern").Call(v.Clone(), jen.Id(t.GoPattern)))
 	}
-	if len(t.Enum) > 0 {
-		enum := "enum" + name
-		var vals []jen.Code
-		for _, e := range t.Enum {
-			vals = append(vals, jen.Lit(e))
-		}
-		vars = append(vars, jen.Var().Id(enum).Op("=").Index().String().Values(vals...).Line())
-		check(jen.Qual(runtimePkg, "OneOf").Call(v.Clone(), jen.Id(enum)))
+	if t.GoEnum != nil {
+		check(jen.Qual(runtimePkg, "OneOf").Call(v.Clone(), jen.Id(t.GoEnum.GoValues)))
 	}
 	if t.Format != "" {
 		check(jen.Qual(runtimePkg, "Format").Call(v.Clone(), jen.Lit(t.Format)))
@@ -339,24 +382,18 @@ func appendValue(v *jen.Statement, t *model.Type) *jen.Statement {
 
 // appender renders a function of the form func(b []byte, v T) []byte for values of type t.
 func appender(t *model.Type) *jen.Statement {
-	switch t.Kind {
-	case model.String:
-		return jen.Qual(runtimePkg, "AppendString")
-	case model.Integer:
-		return jen.Qual(runtimePkg, "AppendInt")
-	case model.Number:
-		return jen.Qual(runtimePkg, "AppendNumber")
-	case model.Boolean:
-		return jen.Qual(runtimePkg, "AppendBool")
-	case model.Timestamp:
-		return jen.Qual(runtimePkg, "AppendTime")
-	case model.Object:
+	switch {
+	case t.GoEnum != nil:
+		return jen.Qual(runtimePkg, "AppendEnum").Index(jen.Id(t.GoEnum.GoName))
+	case t.Kind == model.Object:
 		return jen.Qual(runtimePkg, "AppendMessage").Index(jen.Id(t.Struct.GoName))
+	case t.Kind == model.Array:
+		// func(b []byte, v []T) []byte { return runtime.AppendArray(b, v, <appender of T>) }
+		return jen.Func().Params(jen.Id("b").Index().Byte(), jen.Id("v").Add(goType(t))).Index().Byte().Block(
+			jen.Return(jen.Qual(runtimePkg, "AppendArray").Call(jen.Id("b"), jen.Id("v"), appender(t.Elem))),
+		)
 	}
-	// func(b []byte, v []T) []byte { return runtime.AppendArray(b, v, <appender of T>) }
-	return jen.Func().Params(jen.Id("b").Index().Byte(), jen.Id("v").Add(goType(t))).Index().Byte().Block(
-		jen.Return(jen.Qual(runtimePkg, "AppendArray").Call(jen.Id("b"), jen.Id("v"), appender(t.Elem))),
-	)
+	return jen.Qual(runtimePkg, goKinds[t.Kind].append)
 }
 
 func (g *generator) genMarshalJSON(st *model.Struct) jen.Code {

@@ -213,22 +213,34 @@ func (d *differ) reply(o, n *schema.Event) {
 	}
 }
 
-// errorCodes compares the codes an event may fail with. The runtime answers a code
-// the event does not declare with "internal", so a removed code stops reaching
-// the clients that handle it.
+// errorCodes compares the codes an event may fail with.
 func (d *differ) errorCodes(o, n *schema.Event) {
-	for _, r := range o.Errors {
-		if !slices.ContainsFunc(n.Errors, func(x schema.ErrorRef) bool { return x.Code == r.Code }) {
-			d.add(&Finding{Rule: "error-code-removed", Subject: eventSubject(n), Change: fmt.Sprintf("error code %q removed", r.Code),
-				Pos: eventKeyPos(n, "errors"), OldPos: r.Pos, Gone: true,
+	d.codes(eventSubject(n), o.Errors, n.Errors, eventKeyPos(n, "errors"), "")
+}
+
+// codes compares the error codes an event or the handshake may fail with. The
+// runtime answers a code that is not declared there with "internal", so a removed
+// code stops reaching the clients that handle it. pos is where NEW lists them;
+// via says how clients receive a code, e.g. "in connect_error" ("" for the ack).
+func (d *differ) codes(subject string, o, n []schema.ErrorRef, pos schema.Pos, via string) {
+	has := func(refs []schema.ErrorRef, code string) bool {
+		return slices.ContainsFunc(refs, func(x schema.ErrorRef) bool { return x.Code == code })
+	}
+	if via != "" {
+		via = " " + via
+	}
+	for _, r := range o {
+		if !has(n, r.Code) {
+			d.add(&Finding{Rule: "error-code-removed", Subject: subject, Change: fmt.Sprintf("error code %q removed", r.Code),
+				Pos: pos, OldPos: r.Pos, Gone: true,
 				Effects: []Effect{{Flow: Output, Breaks: OldClients,
-					Why: fmt.Sprintf("old clients that handle %q no longer get it: the new server answers internal where a handler still returns it", r.Code)}}})
+					Why: fmt.Sprintf("old clients that handle %q%s no longer get it: the new server answers internal where a handler still returns it", r.Code, via)}}})
 		}
 	}
-	for _, r := range n.Errors {
-		if !slices.ContainsFunc(o.Errors, func(x schema.ErrorRef) bool { return x.Code == r.Code }) {
-			d.add(&Finding{Rule: "error-code-added", Subject: eventSubject(n), Change: fmt.Sprintf("error code %q added", r.Code), Pos: r.Pos,
-				Effects: []Effect{{Flow: Output, Why: "old clients get a code they do not know, with its message, as they get runtime codes"}}})
+	for _, r := range n {
+		if !has(o, r.Code) {
+			d.add(&Finding{Rule: "error-code-added", Subject: subject, Change: fmt.Sprintf("error code %q added", r.Code), Pos: r.Pos,
+				Effects: []Effect{{Flow: Output, Why: "old clients get a code they do not know" + via + ", with its message, as they get runtime codes"}}})
 		}
 	}
 }

@@ -47,7 +47,7 @@ var LintRules = []Rule{
 	{"event-name", "event names are kebab-case, e.g. set-username"},
 	{"field-name", "field names are camelCase, e.g. profileImage (auth, payloads, replies, types)"},
 	{"event-doc", "every event has a doc"},
-	{"unused-error", "every declared error code is listed by some event"},
+	{"unused-error", "every declared error code is listed by some event or by the auth"},
 	{"unused-type", "every named type is used by an event or the auth, directly or through other types"},
 	{"to-all", "warning: a server event sent to all and to another target (all already reaches every socket)"},
 	{"deprecated-reason", "warning: deprecated: true without saying what to use instead"},
@@ -155,6 +155,9 @@ func (l *linter) deprecatedEvent(ev *schema.Event, what string) {
 
 func (l *linter) unusedErrors() {
 	used := map[string]bool{}
+	for _, r := range l.s.AuthErrors {
+		used[r.Code] = true
+	}
 	for _, ev := range l.s.Client {
 		for _, r := range ev.Errors {
 			used[r.Code] = true
@@ -162,8 +165,8 @@ func (l *linter) unusedErrors() {
 	}
 	for _, e := range l.s.Errors {
 		if !used[e.Code] {
-			l.report(Error, e.Pos, "unused-error", "list it in the errors of the events that fail with it, or remove it",
-				"error %q: not used by any event", e.Code)
+			l.report(Error, e.Pos, "unused-error", "list it in the errors of an event or of the auth, or remove it",
+				"error %q: not used by any event or the auth", e.Code)
 		}
 	}
 }

@@ -211,10 +211,24 @@ func topPos(s *schema.Schema, key string) schema.Pos {
 	return s.Pos
 }
 
-// auth compares the handshake auth: an input the server reads before any event.
+// auth compares the handshake auth: an input the server reads before any event,
+// and the codes a refused handshake may carry, an output like events' codes.
 func (d *differ) auth() {
+	o, n := d.old.s, d.new.s
 	u := use{name: "auth", subject: "auth", flow: Input, refused: "the handshake fails with connect_error"}
-	d.fields(at{use: u}, d.old.s.Auth, d.new.s.Auth, d.new.s.AuthPos)
+	d.fields(at{use: u}, o.Auth, n.Auth, n.AuthPos)
+	d.codes("auth", o.AuthErrors, n.AuthErrors, authKeyPos(n, "errors"), "in connect_error")
+	if o.AuthDoc != n.AuthDoc {
+		d.add(&Finding{Rule: "doc-changed", Subject: "auth", Change: "doc changed", Pos: authKeyPos(n, "doc"), OldPos: authKeyPos(o, "doc")})
+	}
+}
+
+// authKeyPos is the position of a key of auth's long form, else of auth, else of the document.
+func authKeyPos(s *schema.Schema, key string) schema.Pos {
+	if p, ok := s.AuthKeyPos[key]; ok {
+		return p
+	}
+	return topPos(s, "auth")
 }
 
 // errorMessages reports changed default messages of declared error codes.

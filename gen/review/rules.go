@@ -37,6 +37,7 @@ var Rules = []Rule{
 	{"enum", "values removed (or an enum added) narrow, values added (or the enum removed) widen"},
 	{"format", "added narrows, removed widens, changed does both"},
 	{"trim", "on input: removed narrows, added widens; no effect on output"},
+	{"normalize", "safe: it changes which spellings are one value, not which are accepted"},
 	{"min", "raised or added narrows, lowered or removed widens"},
 	{"max", "lowered or added narrows, raised or removed widens"},
 	{"min-items", "raised or added narrows, lowered or removed widens"},

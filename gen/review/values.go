@@ -181,7 +181,8 @@ func (d *differ) value(a at, o, n chain) {
 	d.text(a, o, n, "pattern", func(sp *schema.Spec) string { return sp.Pattern })
 	d.text(a, o, n, "format", func(sp *schema.Spec) string { return sp.Format })
 	d.enum(a, o, n)
-	d.trim(a, o, n)
+	d.preprocess(a, o, n, "trim", func(sp *schema.Spec) bool { return sp.Trim })
+	d.preprocess(a, o, n, "normalize", func(sp *schema.Spec) bool { return sp.Normalize != "" })
 	switch n.kind() {
 	case schema.Array:
 		if oi, ni := o.items(), n.items(); oi != nil && ni != nil {
@@ -408,26 +409,31 @@ func list(values []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// trim matters on input only: the server trims what it receives before checking it.
-func (d *differ) trim(a at, o, n chain) {
-	ol, oHas := o.where("trim")
-	nl, nHas := n.where("trim")
-	ot, nt := oHas && ol.spec.Trim, nHas && nl.spec.Trim
+// preprocess compares trim and normalize, which matter on input only: the server
+// trims and normalizes what it receives before checking it.
+func (d *differ) preprocess(a at, o, n chain, key string, on func(*schema.Spec) bool) {
+	ol, oHas := o.where(key)
+	nl, nHas := n.where(key)
+	ot, nt := oHas && on(ol.spec), nHas && on(nl.spec)
 	if ot == nt {
 		return
 	}
-	f := d.placed(a, "trim", o, n, ol, nl, "trim")
-	c := widened // the server now trims, so it accepts values with surrounding spaces
-	f.Change = "trim added"
+	f := d.placed(a, key, o, n, ol, nl, key)
+	c := widened // the server now trims (normalizes), so it accepts more values as one
+	f.Change = key + " added"
 	if ot {
-		c, f.Change = narrowed, "trim removed"
+		c, f.Change = narrowed, key+" removed"
 	}
+	why := key + " applies to what the server receives"
 	if a.use.flow == Output {
 		c = neutral
 	}
+	if key == "normalize" { // no spelling is refused either way; which spellings are one value changes
+		c, why = neutral, "normalization changes which spellings are the same value, not which are accepted"
+	}
 	f.Effects = a.effects(c)
 	if c == neutral {
-		f.Effects[0].Why = "trim applies to what the server receives"
+		f.Effects[0].Why = why
 	}
 	d.add(f)
 }
@@ -541,7 +547,7 @@ func (x *index) shape(sp *schema.Spec) string {
 	c := x.resolve(sp)
 	var b strings.Builder
 	b.WriteString(c.kind())
-	for _, key := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "min", "max", "minItems", "maxItems"} {
+	for _, key := range []string{"minLength", "maxLength", "pattern", "enum", "format", "trim", "normalize", "min", "max", "minItems", "maxItems"} {
 		if l, ok := c.where(key); ok {
 			fmt.Fprintf(&b, " %s=%v", key, constraintValue(l.spec, key))
 		}
@@ -571,6 +577,8 @@ func constraintValue(sp *schema.Spec, key string) any {
 		return sp.Format
 	case "trim":
 		return sp.Trim
+	case "normalize":
+		return sp.Normalize
 	case "min":
 		return *sp.Min
 	case "max":

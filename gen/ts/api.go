@@ -22,6 +22,9 @@ func (g *generator) genAPI() string {
 			types[ev.Reply.TSName] = true
 		}
 	}
+	if len(g.m.Client) == 0 { // nothing to send: the Api is empty
+		return join("import type { KarlSocket } from "+str(g.module("socket"))+";", genAPIOptions(), g.genAPIInterface(), g.genCreateAPI())
+	}
 	imports := "import { request, type KarlSocket } from " + str(g.module("socket")) + ";\n"
 	if len(types) > 0 {
 		imports += importLine(sortedKeys(types), g.module("types"), true) + "\n"
@@ -58,7 +61,7 @@ func (g *generator) genAPIInterface() string {
 		if ev.HasPayload() {
 			params = "payload: " + ev.Payload.TSName
 		}
-		b.WriteString("  " + ev.TSName + "(" + params + "): Promise<" + replyType(ev) + ">;\n")
+		b.WriteString("  " + ev.TSMember + "(" + params + "): Promise<" + replyType(ev) + ">;\n")
 	}
 	b.WriteString("}")
 	return b.String()

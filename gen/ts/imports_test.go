@@ -39,7 +39,7 @@ func TestImportSuffix(t *testing.T) {
 
 func kitchenSink(t *testing.T) *model.Schema {
 	t.Helper()
-	s, err := schema.Load("testdata/kitchen-sink/schema.yaml")
+	s, err := schema.Load("../testdata/kitchen-sink/schema.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,7 @@ func number(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 // literals for enums, T[] or a type name.
 func tsType(t *model.Type) string {
 	if t.Named != nil {
-		return t.Named.GoName
+		return t.Named.TSName
 	}
 	switch t.Kind {
 	case model.String:

@@ -42,7 +42,7 @@ func (g *generator) genConstants() string {
 //	/** Username: A display name. */
 //	export type Username = string;
 func (g *generator) genScalar(sc *model.Scalar) string {
-	return doc("", typeDoc(sc.GoName, sc.Name, sc.Doc), "") + "export type " + sc.GoName + " = " + tsType(sc.Type) + ";"
+	return doc("", typeDoc(sc.TSName, sc.Name, sc.Doc), "") + "export type " + sc.TSName + " = " + tsType(sc.Type) + ";"
 }
 
 // typeDoc is the doc comment of a declared type, starting with its name.
@@ -114,6 +114,8 @@ func (g *generator) genErrorCodes() string {
 		doc("", text, "")+"export type SchemaErrorCode = "+declared+";",
 		doc("", "ErrorCode is any code the server may answer with.", "")+
 			"export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;",
+		doc("", "ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and those the schema declares for the handshake.", "")+
+			"export type ConnectErrorCode = RuntimeErrorCode"+codeUnion(g.m.AuthErrors)+";",
 	)
 }
 
@@ -122,16 +124,22 @@ func (g *generator) genErrorCodes() string {
 //	export interface EventErrorCodes {
 //	  "get-profile": RuntimeErrorCode | "no-session";
 //	}
+//
+// codeUnion renders ` | "a" | "b"` for codes, or "" for none.
+func codeUnion(codes []*model.ErrorCode) string {
+	var b strings.Builder
+	for _, e := range codes {
+		b.WriteString(" | " + str(e.Code))
+	}
+	return b.String()
+}
+
 func (g *generator) genEventErrorCodes() string {
 	var b strings.Builder
 	b.WriteString(doc("", "EventErrorCodes maps each client event to the codes it may fail with: the runtime's and those the schema declares for it.", ""))
 	b.WriteString("export interface EventErrorCodes {\n")
 	for _, ev := range g.m.Client {
-		codes := "RuntimeErrorCode"
-		for _, e := range ev.Errors {
-			codes += " | " + str(e.Code)
-		}
-		b.WriteString("  " + str(ev.Name) + ": " + codes + ";\n")
+		b.WriteString("  " + str(ev.Name) + ": RuntimeErrorCode" + codeUnion(ev.Errors) + ";\n")
 	}
 	b.WriteString("}")
 	return b.String()

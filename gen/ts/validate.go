@@ -96,13 +96,12 @@ func sortedKeys(m map[string]bool) []string {
 //	  return s;
 //	}
 func (v *validateFile) genScalarReader(sc *model.Scalar) string {
-	t := *sc.Type
-	if t.Named != nil { // an alias of another named type: its reader does the checks
-		return v.genFunc(true, "read"+sc.GoName, v.typ(sc.GoName), readerDoc("read"+sc.GoName, sc.GoName),
-			nil, []string{"return read" + t.Named.GoName + "(v, path);"})
+	if sc.Type.Named != nil { // an alias of another named type: its reader does the checks
+		return v.genFunc(true, sc.TSReader, v.typ(sc.TSName), readerDoc(sc.TSReader, sc.TSName),
+			nil, []string{"return " + sc.Type.Named.TSReader + "(v, path);"})
 	}
-	consts, body := v.body(&t, sc.GoName)
-	return v.genFunc(true, "read"+sc.GoName, v.typ(sc.GoName), readerDoc("read"+sc.GoName, sc.GoName), consts, body)
+	consts, body := v.body(sc.Type)
+	return v.genFunc(true, sc.TSReader, v.typ(sc.TSName), readerDoc(sc.TSReader, sc.TSName), consts, body)
 }
 
 // genFunc renders a reader function with the constants it uses above it. The readers of
@@ -132,11 +131,11 @@ func readerDoc(fn, typ string) string {
 }
 
 // body renders the body of the reader of a value of type t, and the constants it
-// needs (patterns, enum values), named after name.
-func (v *validateFile) body(t *model.Type, name string) (consts, body []string) {
+// needs (patterns, enum values).
+func (v *validateFile) body(t *model.Type) (consts, body []string) {
 	switch t.Kind {
 	case model.String:
-		return v.stringChecks(t, name)
+		return v.stringChecks(t)
 	case model.Integer, model.Number, model.Timestamp:
 		read := map[model.Kind]string{model.Integer: "asInteger", model.Number: "asNumber", model.Timestamp: "asTimestamp"}[t.Kind]
 		if t.Min == nil && t.Max == nil {
@@ -153,7 +152,7 @@ func (v *validateFile) body(t *model.Type, name string) (consts, body []string) 
 	case model.Boolean:
 		return nil, []string{"return " + v.check("asBoolean") + "(v, path);"}
 	case model.Array:
-		read := "asArray(v, path, " + v.reader(t.Elem, name+"Item") + ")"
+		read := "asArray(v, path, " + v.reader(t.Elem) + ")"
 		v.check("asArray")
 		if t.MinItems == nil && t.MaxItems == nil {
 			return nil, []string{"return " + read + ";"}
@@ -167,16 +166,20 @@ func (v *validateFile) body(t *model.Type, name string) (consts, body []string) 
 		}
 		return nil, append(body, "return a;")
 	}
-	return nil, []string{"return " + v.reader(t, name) + "(v, path);"}
+	return nil, []string{"return " + v.reader(t) + "(v, path);"}
 }
 
 // stringChecks renders the checks of a string in the order the server runs them.
-func (v *validateFile) stringChecks(t *model.Type, name string) (consts, body []string) {
+func (v *validateFile) stringChecks(t *model.Type) (consts, body []string) {
 	read := "asString"
 	if t.Trim {
 		read = "asTrimmedString"
 	}
-	body = append(body, "const s = "+v.check(read)+"(v, path);")
+	normalize := ""
+	if t.Normalize != "" {
+		normalize = `.normalize("NFC")`
+	}
+	body = append(body, "const s = "+v.check(read)+"(v, path)"+normalize+";")
 	if t.MinLength != nil {
 		body = append(body, fmt.Sprintf("%s(s, %d, path);", v.check("minLength"), *t.MinLength))
 	}
@@ -184,8 +187,8 @@ func (v *validateFile) stringChecks(t *model.Type, name string) (consts, body []
 		body = append(body, fmt.Sprintf("%s(s, %d, path);", v.check("maxLength"), *t.MaxLength))
 	}
 	if t.Pattern != "" {
-		consts = append(consts, "const pattern"+name+" = "+regexLiteral(t.Pattern)+";")
-		body = append(body, v.check("matches")+"(s, pattern"+name+", path);")
+		consts = append(consts, "const "+t.TSPattern+" = "+regexLiteral(t.Pattern)+";")
+		body = append(body, v.check("matches")+"(s, "+t.TSPattern+", path);")
 	}
 	if t.Format == "image-data-url" {
 		body = append(body, v.check("imageDataURL")+"(s, path);")
@@ -195,28 +198,28 @@ func (v *validateFile) stringChecks(t *model.Type, name string) (consts, body []
 		for i, e := range t.Enum {
 			quoted[i] = str(e)
 		}
-		consts = append(consts, "const enum"+name+" = ["+strings.Join(quoted, ", ")+"] as const;")
-		return consts, append(body, "return "+v.check("oneOf")+"(s, enum"+name+", path);")
+		consts = append(consts, "const "+t.TSEnum+" = ["+strings.Join(quoted, ", ")+"] as const;")
+		return consts, append(body, "return "+v.check("oneOf")+"(s, "+t.TSEnum+", path);")
 	}
-	if len(body) == 1 {
+	if len(body) == 1 && normalize == "" {
 		return nil, []string{"return " + read + "(v, path);"}
 	}
 	return consts, append(body, "return s;")
 }
 
 // reader returns the name of the reader of a value of type t: a check of checks.ts for
-// plain values, the reader of a named type, or a reader rendered for this one
-// (named "read"+name) when t carries constraints of its own.
-func (v *validateFile) reader(t *model.Type, name string) string {
+// plain values, the reader of a named type, or the reader rendered for this one
+// (t.TSReader) when t carries constraints of its own.
+func (v *validateFile) reader(t *model.Type) string {
 	switch {
 	case t.Named != nil:
-		return "read" + t.Named.GoName
+		return t.Named.TSReader
 	case t.Kind == model.Object:
-		return "read" + t.Struct.TSName
-	case t.Kind == model.Array || t.HasChecks():
-		consts, body := v.body(t, name)
-		v.inline = append(v.inline, v.genFunc(false, "read"+name, v.typeOf(t), readerDoc("read"+name, tsType(t)), consts, body))
-		return "read" + name
+		return t.Struct.TSReader
+	case t.TSReader != "":
+		consts, body := v.body(t)
+		v.inline = append(v.inline, v.genFunc(false, t.TSReader, v.typeOf(t), readerDoc(t.TSReader, tsType(t)), consts, body))
+		return t.TSReader
 	case t.Kind == model.String && t.Trim:
 		return v.check("asTrimmedString")
 	}
@@ -228,7 +231,7 @@ func (v *validateFile) reader(t *model.Type, name string) string {
 func (v *validateFile) typeOf(t *model.Type) string {
 	switch {
 	case t.Named != nil:
-		v.typ(t.Named.GoName)
+		v.typ(t.Named.TSName)
 	case t.Kind == model.Object:
 		v.typ(t.Struct.TSName)
 	case t.Kind == model.Array:
@@ -266,14 +269,14 @@ func (v *validateFile) genStructReader(st *model.Struct) string {
 	default:
 		body = slices.Concat([]string{readObject}, objectLiteral("const x: "+name+" = ", required), optional, []string{"return x;"})
 	}
-	return v.genFunc(true, "read"+name, name, readerDoc("read"+name, name), nil, body)
+	return v.genFunc(true, st.TSReader, name, readerDoc(st.TSReader, name), nil, body)
 }
 
 // fieldReads renders the entries of the required fields, for an object literal, and
 // the statements that set the optional fields that are present.
 func (v *validateFile) fieldReads(st *model.Struct) (required, optional []string) {
 	for _, f := range st.Fields {
-		read := v.reader(f.Type, st.TSName+f.GoName)
+		read := v.reader(f.Type)
 		key := str(f.Name)
 		if !f.Optional {
 			required = append(required, fmt.Sprintf("%s: %s(o, %s, path, %s),", f.Name, v.check("required"), key, read))
@@ -315,9 +318,9 @@ func (v *validateFile) genServerReaders(events []*model.Event) string {
 	b.WriteString(doc("", "serverEvents holds the reader of every server event's payload: listeners check what arrives with it, as useSocketEvent does.", ""))
 	b.WriteString("export const serverEvents: ServerEventReaders = {\n")
 	for _, ev := range events {
-		read := v.check("readNothing")
-		if ev.HasPayload() {
-			read = "read" + ev.Payload.TSName
+		read := ev.Payload.TSReader
+		if !ev.HasPayload() {
+			read = v.check("readNothing")
 		}
 		b.WriteString("  " + str(ev.Name) + ": " + read + ",\n")
 	}
@@ -336,12 +339,15 @@ func (v *validateFile) genClientReaders(events []*model.Event) string {
 	b.WriteString(doc("", "clientEvents holds, for every client event, the readers of its payload (null: the event takes none) and of its reply: the API checks what it sends and what it gets back with them.", ""))
 	b.WriteString("export const clientEvents = {\n")
 	for _, ev := range events {
-		payload, reply := "null", v.check("readNothing")
+		payload := "null"
 		if ev.HasPayload() {
-			payload = "read" + ev.Payload.TSName
+			payload = ev.Payload.TSReader
 		}
+		var reply string
 		if ev.Reply != nil {
-			reply = "read" + ev.Reply.TSName
+			reply = ev.Reply.TSReader
+		} else {
+			reply = v.check("readNothing")
 		}
 		b.WriteString("  " + str(ev.Name) + ": { payload: " + payload + ", reply: " + reply + " },\n")
 	}

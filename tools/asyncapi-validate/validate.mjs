@@ -6,7 +6,7 @@
 //   node validate.mjs [FILE...]
 //
 // Without arguments it validates docs/asyncapi.yaml and the goldens of the docs
-// emitter (gen/docs/testdata/*/asyncapi.yaml), relative to the repository root.
+// emitter (gen/testdata/*/docs/asyncapi.yaml), relative to the repository root.
 import { readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function defaultFiles() {
   const files = [join(root, 'docs/asyncapi.yaml')];
-  const testdata = join(root, 'gen/docs/testdata');
+  const testdata = join(root, 'gen/testdata');
   for (const dir of readdirSync(testdata).sort()) {
-    const f = join(testdata, dir, 'asyncapi.yaml');
+    const f = join(testdata, dir, 'docs', 'asyncapi.yaml');
     if (existsSync(f)) files.push(f);
   }
   return files;

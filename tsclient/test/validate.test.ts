@@ -14,8 +14,8 @@ import {
   serverEvents,
   ValidationError,
 } from "../src/index";
-// The kitchen-sink golden of gen/ts: the constructs the KARL schema does not use.
-import * as sink from "../../gen/ts/testdata/kitchen-sink/validate";
+// The kitchen-sink golden (gen/testdata/kitchen-sink/ts): the constructs the KARL schema does not use.
+import * as sink from "../../gen/testdata/kitchen-sink/ts/validate";
 
 /** failure returns the ValidationError read throws (the kitchen-sink one is another class of the same name). */
 function failure(read: () => unknown): ValidationError {

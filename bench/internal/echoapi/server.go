@@ -14,6 +14,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// The schema declares no handshake error: a refusal reaches the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// Echo handles "echo": Answer with the payload received.

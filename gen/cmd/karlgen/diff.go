@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,14 +15,13 @@ import (
 	"github.com/karl-app/karl/schema"
 )
 
-func init() { commands["diff"] = diffCommand }
-
 const diffUsage = `usage: karlgen diff [--format text|markdown|github] OLD NEW
        karlgen diff [--format text|markdown|github] --against GIT-REF NEW
 
 Classifies every change from the schema OLD to the schema NEW by whom it breaks:
 old clients talking to the new server, new clients talking to old servers, or
-nobody. With --against, OLD is NEW as it is at GIT-REF (git show GIT-REF:NEW).
+nobody. With --against, OLD is NEW as it is at GIT-REF (git show GIT-REF:NEW);
+when NEW does not exist at GIT-REF, every event is reported as added.
 
 Exit status: 0 when nothing breaks, or when NEW raises the major version;
 1 when a change breaks someone without a major version bump; 2 on bad input.
@@ -31,21 +31,23 @@ flags:
 
 func diffCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("karlgen diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, diffUsage); fs.PrintDefaults() }
 	format := fs.String("format", "text", "output: text, markdown (a pull-request comment) or github (workflow annotations)")
 	against := fs.String("against", "", "compare NEW with its version at this git revision, e.g. origin/main")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	files, code, ok := parseFlags(fs, diffUsage, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if !slices.Contains(review.Formats, *format) {
 		fmt.Fprintf(stderr, "karlgen diff: unknown format %q (text, markdown or github)\n", *format)
 		return 2
 	}
-	oldSchema, newSchema, err := loadDiffInputs(files, *against)
+	oldSchema, newSchema, err := loadDiffInputs(files, *against, stderr)
 	if err != nil {
-		fs.Usage()
+		if errors.Is(err, errDiffArgs) {
+			fmt.Fprint(stderr, diffUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
 		printError(stderr, err)
 		return 2
 	}
@@ -60,13 +62,16 @@ func diffCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// errDiffArgs marks a wrong number of files: the usage is printed with it.
+var errDiffArgs = errors.New("karlgen diff: wrong arguments")
+
 // loadDiffInputs loads OLD and NEW, OLD from git when against names a revision.
-func loadDiffInputs(files []string, against string) (oldSchema, newSchema *schema.Schema, err error) {
+func loadDiffInputs(files []string, against string, stderr io.Writer) (oldSchema, newSchema *schema.Schema, err error) {
 	switch {
 	case against == "" && len(files) != 2:
-		return nil, nil, fmt.Errorf("karlgen diff: give OLD and NEW, or --against GIT-REF and NEW")
+		return nil, nil, fmt.Errorf("%w: give OLD and NEW, or --against GIT-REF and NEW", errDiffArgs)
 	case against != "" && len(files) != 1:
-		return nil, nil, fmt.Errorf("karlgen diff: with --against, give NEW only")
+		return nil, nil, fmt.Errorf("%w: with --against, give NEW only", errDiffArgs)
 	}
 	newFile := files[len(files)-1]
 	if newSchema, err = schema.Load(newFile); err != nil {
@@ -77,6 +82,10 @@ func loadDiffInputs(files []string, against string) (oldSchema, newSchema *schem
 		return oldSchema, newSchema, err
 	}
 	data, err := gitShow(against, newFile)
+	if errors.Is(err, errNotAtRevision) {
+		fmt.Fprintf(stderr, "karlgen diff: %s does not exist at %s: every event is new\n", newFile, against)
+		return withoutEvents(newSchema, against+":"+newFile), newSchema, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,33 +93,45 @@ func loadDiffInputs(files []string, against string) (oldSchema, newSchema *schem
 	return oldSchema, newSchema, err
 }
 
+// withoutEvents is the OLD side of a schema file that is new at this revision:
+// NEW without its events. Nobody was built from it, so its header, auth, types
+// and error codes are NEW's own (nothing to compare) and every event is added.
+func withoutEvents(s *schema.Schema, file string) *schema.Schema {
+	old := *s
+	old.File = file
+	old.Client, old.Server = nil, nil
+	return &old
+}
+
+// errNotAtRevision reports that a file does not exist at a git revision that does.
+var errNotAtRevision = errors.New("file not at revision")
+
 // gitShow returns the content of path at revision ref. It runs git in the file's
 // directory with a ./ path, which git resolves from there, so path may be relative
-// to the working directory or absolute.
+// to the working directory or absolute. When ref is a valid commit without that
+// file, the error is errNotAtRevision.
 func gitShow(ref, path string) ([]byte, error) {
-	cmd := exec.Command("git", "-C", filepath.Dir(path), "show", ref+":./"+filepath.Base(path))
+	dir, rel := filepath.Dir(path), "./"+filepath.Base(path)
+	out, err := git(dir, "show", ref+":"+rel)
+	if err == nil {
+		return out, nil
+	}
+	if _, revErr := git(dir, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); revErr == nil {
+		if _, existsErr := git(dir, "cat-file", "-e", ref+":"+rel); existsErr != nil {
+			return nil, fmt.Errorf("karlgen diff: %s at %s: %w", path, ref, errNotAtRevision)
+		}
+	}
+	return nil, fmt.Errorf("karlgen diff: git show %s:%s: %w", ref, path, err)
+}
+
+// git runs git in dir and returns its output; the error carries git's message.
+func git(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("karlgen diff: git show %s:%s: %v: %s", ref, path, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
-}
-
-// parseInterspersed parses flags written before, between or after the positional
-// arguments (flag.Parse stops at the first positional one) and returns those.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
 }

@@ -77,6 +77,7 @@ func TestDiffAgainst(t *testing.T) {
 	git("add", ".")
 	git("commit", "-q", "-m", "v1")
 	copyFile(t, diffCases+"/event-removed/new.yaml", filepath.Join(repo, "schema", "app.yaml"))
+	copyFile(t, diffCases+"/event-removed/new.yaml", filepath.Join(repo, "schema", "added.yaml"))
 
 	code, stdout, stderr := runKarlgen(t, "diff", "--against", "main", filepath.Join(repo, "schema", "app.yaml"))
 	if code != 1 || !strings.Contains(stdout, `client event "logout": removed (was main:`) {
@@ -92,6 +93,13 @@ func TestDiffAgainst(t *testing.T) {
 	code, _, stderr = runKarlgen(t, "diff", "--against", "no-such-ref", "schema/app.yaml")
 	if code != 2 || !strings.Contains(stderr, "git show no-such-ref:schema/app.yaml") {
 		t.Errorf("unknown revision: exit %d, want 2\nstderr:\n%s", code, stderr)
+	}
+
+	// A schema added since the revision: nobody was built from it, every event is new.
+	code, stdout, stderr = runKarlgen(t, "diff", "--against", "HEAD", "schema/added.yaml")
+	if code != 0 || strings.Contains(stderr, "usage:") || !strings.Contains(stderr, "schema/added.yaml does not exist at HEAD") ||
+		strings.Count(stdout, "[event-added]") != 2 || strings.Count(stdout, "\nschema/added.yaml:") != 2 {
+		t.Errorf("file not at the revision: exit %d, want 0 and every event added\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"github.com/karl-app/karl/gen/docs"
 )
 
-func init() { commands["docs"] = docsCommand }
-
 const docsUsage = `usage: karlgen docs [--schema schema/karl.yaml] [--out docs] [--check]
 
 Writes OUT/EVENTS.md (the reference of every event, for people) and
@@ -23,14 +21,12 @@ flags:
 
 func docsCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("karlgen docs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, docsUsage); fs.PrintDefaults() }
 	path := fs.String("schema", "schema/karl.yaml", "schema file")
 	out := fs.String("out", "docs", "directory of EVENTS.md and asyncapi.yaml")
 	checkOnly := fs.Bool("check", false, "exit 1 with a diff when a file is stale, write nothing")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	rest, code, ok := parseFlags(fs, docsUsage, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "karlgen docs: unexpected argument %q\n", rest[0])
@@ -72,5 +68,5 @@ func docsFiles(path, out string) ([]gen.File, error) {
 }
 
 func checkDocs(files []gen.File, path, out string, stdout, stderr io.Writer) int {
-	return reportStale(files, fmt.Sprintf("karlgen docs --schema %s --out %s", path, out), stdout, stderr)
+	return reportStale(files, shellJoin([]string{"karlgen", "docs", "--schema", path, "--out", out}), stdout, stderr)
 }

@@ -9,8 +9,6 @@ import (
 	"github.com/karl-app/karl/schema"
 )
 
-func init() { commands["lint"] = lintCommand }
-
 const lintUsage = `usage: karlgen lint [--schema schema/karl.yaml]
 
 Checks the conventions of a schema: kebab-case event names, camelCase fields,
@@ -24,12 +22,10 @@ flags:
 
 func lintCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("karlgen lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, lintUsage); fs.PrintDefaults() }
 	path := fs.String("schema", "schema/karl.yaml", "schema file")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	rest, code, ok := parseFlags(fs, lintUsage, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "karlgen lint: unexpected argument %q (give the schema with --schema)\n", rest[0])

@@ -75,23 +75,23 @@ export interface FakeSocket {
   listenerCount(event: string): number;
 }
 
-type Listener = (...args: unknown[]) => void;
+type FakeListener = (...args: unknown[]) => void;
 
 // Timers exist in browsers, Node and React Native; declared here so that this file
 // type-checks without the DOM's or Node's types.
-type Timer = { readonly __timer: unique symbol };
-declare function setTimeout(callback: () => void, ms: number): Timer;
-declare function clearTimeout(timer: Timer | undefined): void;
+type FakeTimer = { readonly __timer: unique symbol };
+declare function setTimeout(callback: () => void, ms: number): FakeTimer;
+declare function clearTimeout(timer: FakeTimer | undefined): void;
 
-/** Listeners is the small event registry of the fake socket and its manager. */
-class Listeners {
-  private readonly byEvent = new Map<string, Listener[]>();
+/** FakeListeners is the small event registry of the fake socket and its manager. */
+class FakeListeners {
+  private readonly byEvent = new Map<string, FakeListener[]>();
 
-  on(event: string, listener: Listener): void {
+  on(event: string, listener: FakeListener): void {
     this.byEvent.set(event, [...(this.byEvent.get(event) ?? []), listener]);
   }
 
-  off(event?: string, listener?: Listener): void {
+  off(event?: string, listener?: FakeListener): void {
     if (event === undefined) this.byEvent.clear();
     else if (listener === undefined) this.byEvent.delete(event);
     else this.byEvent.set(event, (this.byEvent.get(event) ?? []).filter((l) => l !== listener));
@@ -113,8 +113,8 @@ class Listeners {
  * active, io.on, io.off); other members of Socket are absent.
  */
 export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
-  const listeners = new Listeners();
-  const managerListeners = new Listeners();
+  const listeners = new FakeListeners();
+  const managerListeners = new FakeListeners();
   const calls: AnyFakeCall[] = [];
   const taken = new Map<string, number>(); // calls of each event that nextCall returned
   const waiting = new Map<string, ((call: AnyFakeCall) => void)[]>();
@@ -125,10 +125,10 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
   // record keeps one emit; ack is its callback, timeout set when sent with socket.timeout(ms).
   const record = (event: string, args: unknown[], timeout: number | undefined): void => {
     const last = args[args.length - 1];
-    const ack = typeof last === "function" ? (last as Listener) : null;
+    const ack = typeof last === "function" ? (last as FakeListener) : null;
     const payloadArgs = ack === null ? args : args.slice(0, -1);
     let answered = false;
-    let timer: Timer | undefined;
+    let timer: FakeTimer | undefined;
     if (ack !== null && timeout !== undefined) {
       timer = setTimeout(() => {
         answered = true;
@@ -179,19 +179,19 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     get disconnected() {
       return !connected;
     },
-    on(event: string, listener: Listener) {
+    on(event: string, listener: FakeListener) {
       listeners.on(event, listener);
       return socket;
     },
-    once(event: string, listener: Listener) {
-      const once: Listener = (...args) => {
+    once(event: string, listener: FakeListener) {
+      const once: FakeListener = (...args) => {
         listeners.off(event, once);
         listener(...args);
       };
       listeners.on(event, once);
       return socket;
     },
-    off(event?: string, listener?: Listener) {
+    off(event?: string, listener?: FakeListener) {
       listeners.off(event, listener);
       return socket;
     },
@@ -226,10 +226,10 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
       return socket.disconnect();
     },
     io: {
-      on(event: string, listener: Listener) {
+      on(event: string, listener: FakeListener) {
         managerListeners.on(event, listener);
       },
-      off(event?: string, listener?: Listener) {
+      off(event?: string, listener?: FakeListener) {
         managerListeners.off(event, listener);
       },
     },

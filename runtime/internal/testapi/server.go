@@ -15,6 +15,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// It may refuse with CodeNotAllowed; other codes reach the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// Echo handles "echo": Answer with the shape received.
@@ -57,6 +58,7 @@ func Register(rt *runtime.Server, h Handler) *Server {
 			}
 			return h.Connect(ctx, socketOf(rs), auth)
 		},
+		ConnectCodes: []runtime.Code{CodeNotAllowed},
 		Disconnect: func(rs *runtime.Socket, reason string) {
 			h.Disconnect(socketOf(rs), reason)
 		},
@@ -176,14 +178,6 @@ func (s *Socket) Disconnect() {
 	s.rt.Disconnect()
 }
 
-// EmitHello sends "hello" to this socket: A greeting.
-func (s *Socket) EmitHello(p Hello) error {
-	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
-	}
-	return s.rt.Emit("hello", p)
-}
-
 // Others addresses every other socket of the namespace or, with rooms, the other
 // sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO).
 func (s *Socket) Others(rooms ...string) Others {
@@ -193,17 +187,17 @@ func (s *Socket) Others(rooms ...string) Others {
 	}
 }
 
-// Server sends the events the schema lets the server broadcast.
-type Server struct {
-	rt *runtime.Server
-}
-
-// EmitHello sends "hello" to every socket: A greeting.
-func (srv *Server) EmitHello(p Hello) error {
+// EmitHello sends "hello" to this socket: A greeting.
+func (s *Socket) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
 		return runtime.InvalidEmit("hello", err)
 	}
-	return srv.rt.EmitAll(Namespace, "hello", p)
+	return s.rt.Emit("hello", p)
+}
+
+// Server sends the events the schema lets the server broadcast.
+type Server struct {
+	rt *runtime.Server
 }
 
 // ToRoom addresses the sockets in any of rooms.
@@ -212,6 +206,14 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 		rooms: rooms,
 		rt:    srv.rt,
 	}
+}
+
+// EmitHello sends "hello" to every socket: A greeting.
+func (srv *Server) EmitHello(p Hello) error {
+	if err := p.Validate(); err != nil {
+		return runtime.InvalidEmit("hello", err)
+	}
+	return srv.rt.EmitAll(Namespace, "hello", p)
 }
 
 // RoomEmitter sends the events the schema lets the server send to rooms.

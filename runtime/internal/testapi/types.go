@@ -14,32 +14,46 @@ import (
 const SchemaVersion = "0.1.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:7cf222eb7ea43b00a1adb869d57dd0e2d37cc47992cfb57f0dbc99bc0dde93dc"
+const SchemaHash = "sha256:8c669d92edc5c5b890742a9083d3f90b7115f957d59efb780a6f4bf865afc595"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_1_0
+const _ = runtime.IsAtLeastVersion0_2_0
 
 // Error codes declared by the schema.
 const (
 	// CodeNotAllowed is the "not-allowed" error: You may not do that.
 	CodeNotAllowed runtime.Code = "not-allowed"
+	// CodeTooLate is the "too-late" error: It is too late.
+	CodeTooLate runtime.Code = "too-late"
 )
 
 // Errors with the schema's message, for handlers to return.
 var (
 	// ErrNotAllowed answers a request with the "not-allowed" code and the schema's message.
 	ErrNotAllowed = runtime.NewError(CodeNotAllowed, "You may not do that.")
+	// ErrTooLate answers a request with the "too-late" code and the schema's message.
+	ErrTooLate = runtime.NewError(CodeTooLate, "It is too late.")
 )
 
-var enumColor = []string{"red", "green", "blue"}
+// Color is a color.
+type Color string
 
-// checkColor checks a value against the constraints of the Color type. Color is a color.
-func checkColor(v string) error {
-	if err := runtime.OneOf(v, enumColor); err != nil {
+// The values of Color.
+const (
+	ColorRed   Color = "red"
+	ColorGreen Color = "green"
+	ColorBlue  Color = "blue"
+)
+
+var enumColor = []string{string(ColorRed), string(ColorGreen), string(ColorBlue)}
+
+// checkColor checks a value against the constraints of the Color type.
+func checkColor(v Color) error {
+	if err := runtime.OneOf(string(v), enumColor); err != nil {
 		return err
 	}
 	return nil
@@ -118,7 +132,7 @@ func (x Point) MarshalJSON() ([]byte, error) {
 // Shape is everything at once.
 type Shape struct {
 	Name      string     `json:"name"`
-	Color     string     `json:"color"`
+	Color     Color      `json:"color"`
 	Tags      []string   `json:"tags,omitempty"`
 	Points    []Point    `json:"points"`
 	Weight    *float64   `json:"weight,omitempty"`
@@ -141,7 +155,7 @@ func decodeShape(v any) (Shape, error) {
 	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
 		return x, err
 	}
-	if x.Color, err = runtime.Required(m, "color", runtime.AsString); err != nil {
+	if x.Color, err = runtime.Required(m, "color", runtime.AsEnum[Color]); err != nil {
 		return x, err
 	}
 	if x.Tags, err = runtime.OptionalSlice(m, "tags", readShapeTags); err != nil {
@@ -225,7 +239,7 @@ func (x Shape) AppendJSON(b []byte) []byte {
 	b = append(b, `,"name":`...)
 	b = runtime.AppendString(b, x.Name)
 	b = append(b, `,"color":`...)
-	b = runtime.AppendString(b, x.Color)
+	b = runtime.AppendEnum[Color](b, x.Color)
 	if x.Tags != nil {
 		b = append(b, `,"tags":`...)
 		b = func(b []byte, v []string) []byte {
@@ -299,12 +313,14 @@ func (x ShapeMeta) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Auth is what the client sends in the handshake (socket.handshake.auth).
+// Auth is who connects; the flags make the server refuse the handshake.
 type Auth struct {
 	// Who connects.
 	Name *string `json:"name,omitempty"`
-	// Ask the server to refuse the handshake.
+	// Ask the server to refuse the handshake with not-allowed.
 	Reject *bool `json:"reject,omitempty"`
+	// Ask the server to refuse with a code the handshake does not declare.
+	Late *bool `json:"late,omitempty"`
 }
 
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
@@ -318,6 +334,9 @@ func decodeAuth(v any) (Auth, error) {
 		return x, err
 	}
 	if x.Reject, err = runtime.Optional(m, "reject", runtime.AsBool); err != nil {
+		return x, err
+	}
+	if x.Late, err = runtime.Optional(m, "late", runtime.AsBool); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -343,6 +362,10 @@ func (x Auth) AppendJSON(b []byte) []byte {
 	if x.Reject != nil {
 		b = append(b, `,"reject":`...)
 		b = runtime.AppendBool(b, *x.Reject)
+	}
+	if x.Late != nil {
+		b = append(b, `,"late":`...)
+		b = runtime.AppendBool(b, *x.Late)
 	}
 	return runtime.CloseObject(b, start)
 }

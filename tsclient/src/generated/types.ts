@@ -2,13 +2,13 @@
 // source: schema/karl.yaml
 
 /** SCHEMA_VERSION is the version of the "karl" schema this code was generated from. */
-export const SCHEMA_VERSION = "1.0.0";
+export const SCHEMA_VERSION = "1.1.0";
 
 /**
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:2f4c0366f718620d813573d4c78bcd1591242c20383486f263654169e292bdeb";
+export const SCHEMA_HASH = "sha256:e17a5f4cbbaeeb67f36c7c27c309c7236bb5d21f8afe295dc815443a56845dd1";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
@@ -127,6 +127,12 @@ export type SchemaErrorCode = "no-session" | "invalid-image" | "not-in-room";
 
 /** ErrorCode is any code the server may answer with. */
 export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;
+
+/**
+ * ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and
+ * those the schema declares for the handshake.
+ */
+export type ConnectErrorCode = RuntimeErrorCode;
 
 /**
  * EventErrorCodes maps each client event to the codes it may fail with: the runtime's and those the

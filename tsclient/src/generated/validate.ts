@@ -43,7 +43,7 @@ const patternUsername = /^[\p{L}\p{M}\p{N} _.\-]+$/u;
 
 /** readUsername reads a value of type Username (see Reader). */
 export function readUsername(v: unknown, path = ""): Username {
-  const s = asTrimmedString(v, path);
+  const s = asTrimmedString(v, path).normalize("NFC");
   minLength(s, 1, path);
   maxLength(s, 32, path);
   matches(s, patternUsername, path);
@@ -54,7 +54,7 @@ const patternRoomName = /^[\p{L}\p{M}\p{N} _.:\-]+$/u;
 
 /** readRoomName reads a value of type RoomName (see Reader). */
 export function readRoomName(v: unknown, path = ""): RoomName {
-  const s = asTrimmedString(v, path);
+  const s = asTrimmedString(v, path).normalize("NFC");
   minLength(s, 1, path);
   maxLength(s, 64, path);
   matches(s, patternRoomName, path);

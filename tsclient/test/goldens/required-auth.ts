@@ -1,4 +1,4 @@
-// The golden of a schema with a required auth field (gen/ts/testdata/required-auth):
+// The golden of a schema with a required auth field (gen/testdata/required-auth):
 // auth cannot be omitted from createSocket, useSocket or KarlProvider, and {} is not an
 // Auth. Type-checked by tsconfig.goldens.json (npm run typecheck); never run.
 import { createElement } from "react";
@@ -10,8 +10,8 @@ import {
   type Auth,
   type CreateSocketOptions,
   type UseSocketOptions,
-} from "../../../gen/ts/testdata/required-auth/index";
-import { createFakeSocket } from "../../../gen/ts/testdata/required-auth/testing";
+} from "../../../gen/testdata/required-auth/ts/index";
+import { createFakeSocket } from "../../../gen/testdata/required-auth/ts/testing";
 
 const url = "http://localhost:3000";
 

@@ -15,6 +15,7 @@ type Handler interface {
 	// Connect runs for each new connection, before the client is connected, with the
 	// handshake auth already checked. An error refuses the connection: the client gets
 	// connect_error with {code, message}. Emits made here reach the client once connected.
+	// The schema declares no handshake error: a refusal reaches the client as "internal".
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// Join handles "join": Join the game.
@@ -136,14 +137,6 @@ func (s *Socket) Disconnect() {
 	s.rt.Disconnect()
 }
 
-// EmitYouMoved sends "you-moved" to this socket
-func (s *Socket) EmitYouMoved(p YouMoved) error {
-	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("you-moved", err)
-	}
-	return s.rt.Emit("you-moved", p)
-}
-
 // Others addresses every other socket of the namespace or, with rooms, the other
 // sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO).
 func (s *Socket) Others(rooms ...string) Others {
@@ -153,17 +146,17 @@ func (s *Socket) Others(rooms ...string) Others {
 	}
 }
 
+// EmitYouMoved sends "you-moved" to this socket
+func (s *Socket) EmitYouMoved(p YouMoved) error {
+	if err := p.Validate(); err != nil {
+		return runtime.InvalidEmit("you-moved", err)
+	}
+	return s.rt.Emit("you-moved", p)
+}
+
 // Server sends the events the schema lets the server broadcast.
 type Server struct {
 	rt *runtime.Server
-}
-
-// EmitPlayerJoined sends "player-joined" to every socket: A player joined.
-func (srv *Server) EmitPlayerJoined(p Player) error {
-	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("player-joined", err)
-	}
-	return srv.rt.EmitAll(Namespace, "player-joined", p)
 }
 
 // ToRoom addresses the sockets in any of rooms.
@@ -172,6 +165,14 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 		rooms: rooms,
 		rt:    srv.rt,
 	}
+}
+
+// EmitPlayerJoined sends "player-joined" to every socket: A player joined.
+func (srv *Server) EmitPlayerJoined(p Player) error {
+	if err := p.Validate(); err != nil {
+		return runtime.InvalidEmit("player-joined", err)
+	}
+	return srv.rt.EmitAll(Namespace, "player-joined", p)
 }
 
 // RoomEmitter sends the events the schema lets the server send to rooms.

@@ -20,7 +20,7 @@ const Namespace = "/game"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_1_0
+const _ = runtime.IsAtLeastVersion0_2_0
 
 // Error codes declared by the schema.
 const (
@@ -38,6 +38,17 @@ var (
 	ErrTooLate = runtime.NewError(CodeTooLate, "You are too late.")
 )
 
+// Mood is the Mood type of the schema.
+type Mood string
+
+// The values of Mood.
+const (
+	MoodHappy Mood = "happy"
+	MoodSad   Mood = "sad"
+)
+
+var enumMood = []string{string(MoodHappy), string(MoodSad)}
+
 // checkLevel checks a value against the constraints of the Level type.
 func checkLevel(v int64) error {
 	if err := runtime.Min(float64(v), 1.0); err != nil {
@@ -49,11 +60,9 @@ func checkLevel(v int64) error {
 	return nil
 }
 
-var enumMood = []string{"happy", "sad"}
-
 // checkMood checks a value against the constraints of the Mood type.
-func checkMood(v string) error {
-	if err := runtime.OneOf(v, enumMood); err != nil {
+func checkMood(v Mood) error {
+	if err := runtime.OneOf(string(v), enumMood); err != nil {
 		return err
 	}
 	return nil
@@ -135,7 +144,7 @@ type Player struct {
 	// Display name.
 	Name     string         `json:"name"`
 	Level    int64          `json:"level"`
-	Mood     *string        `json:"mood,omitempty"`
+	Mood     *Mood          `json:"mood,omitempty"`
 	URLID    *string        `json:"url_id,omitempty"`
 	JoinedAt time.Time      `json:"joinedAt"`
 	Online   bool           `json:"online"`
@@ -156,7 +165,7 @@ func decodePlayer(v any) (Player, error) {
 	if x.Level, err = runtime.Required(m, "level", runtime.AsInt); err != nil {
 		return x, err
 	}
-	if x.Mood, err = runtime.Optional(m, "mood", runtime.AsString); err != nil {
+	if x.Mood, err = runtime.Optional(m, "mood", runtime.AsEnum[Mood]); err != nil {
 		return x, err
 	}
 	if x.URLID, err = runtime.Optional(m, "url_id", runtime.AsString); err != nil {
@@ -219,7 +228,7 @@ func (x Player) AppendJSON(b []byte) []byte {
 	b = runtime.AppendInt(b, x.Level)
 	if x.Mood != nil {
 		b = append(b, `,"mood":`...)
-		b = runtime.AppendString(b, *x.Mood)
+		b = runtime.AppendEnum[Mood](b, *x.Mood)
 	}
 	if x.URLID != nil {
 		b = append(b, `,"url_id":`...)

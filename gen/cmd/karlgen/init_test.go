@@ -1,0 +1,168 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/karl-app/karl/schema"
+)
+
+func TestInitWritesTheScaffold(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module \"example.com/team/chat\" // the chat\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runKarlgen(t, "init", "--dir", dir, "--ts-out", "web/src/generated")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, f := range scaffoldFiles {
+		if !strings.Contains(stdout, "wrote "+filepath.Join(dir, f.file)+"\n") {
+			t.Errorf("output does not list %s:\n%s", f.file, stdout)
+		}
+	}
+	if strings.Contains(stdout, "go mod init") {
+		t.Errorf("next steps say go mod init although go.mod exists:\n%s", stdout)
+	}
+	for file, want := range map[string]string{
+		"main.go":            `"example.com/team/chat/events"`,
+		"handler.go":         "var _ events.Handler = (*Handler)(nil)",
+		"schema.yaml":        "# yaml-language-server: $schema=" + schema.JSONSchemaID + "\n",
+		"events/generate.go": "//go:generate go tool karlgen generate --schema ../schema.yaml --go-out . --go-package events --ts-out ../web/src/generated\n",
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil || !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %q (%v):\n%s", file, want, err, data)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "main.go")); strings.Count(string(data), "\n") > 25 {
+		t.Errorf("main.go has %d lines, the README promises at most 25", strings.Count(string(data), "\n"))
+	}
+	code, stdout, _ = runKarlgen(t, "lint", "--schema", filepath.Join(dir, "schema.yaml"))
+	if code != 0 || !strings.Contains(stdout, "is clean") {
+		t.Errorf("the scaffolded schema is not lint-clean: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestInitRefusesToOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "events"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "events", "generate.go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runKarlgen(t, "init", "--dir", dir, "--module", "example.com/chat")
+	if code != 1 || stdout != "" ||
+		!strings.Contains(stderr, filepath.Join(dir, "main.go")) || !strings.Contains(stderr, filepath.Join(dir, "events", "generate.go")) {
+		t.Errorf("exit %d, want 1 listing main.go and events/generate.go\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"schema.yaml", "handler.go"} {
+		if fileExists(filepath.Join(dir, f)) {
+			t.Errorf("%s written although init refused", f)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "main.go")); string(data) != "package main\n" {
+		t.Errorf("main.go overwritten: %s", data)
+	}
+}
+
+func TestInitNeedsAModule(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runKarlgen(t, "init", "--dir", dir)
+	if code != 2 || !strings.Contains(stderr, "--module") {
+		t.Errorf("exit %d, want 2 asking for --module\n%s", code, stderr)
+	}
+	code, stdout, _ := runKarlgen(t, "init", "--dir", filepath.Join(dir, "new"), "--module", "example.com/chat")
+	if code != 0 || !strings.Contains(stdout, "go mod init example.com/chat\n") {
+		t.Errorf("without go.mod: exit %d, want 0 and go mod init in the next steps\n%s", code, stdout)
+	}
+}
+
+func TestSchemaName(t *testing.T) {
+	for module, want := range map[string]string{
+		"example.com/chat":        "chat",
+		"github.com/acme/My_Chat": "my-chat",
+		"example.com/chat/v2":     "chat",
+		"chat":                    "chat",
+		"example.com/42":          "app",
+		"example.com/...":         "app",
+	} {
+		if got := schemaName(module); got != want {
+			t.Errorf("schemaName(%q) = %q, want %q", module, got, want)
+		}
+	}
+}
+
+// TestInitScaffoldBuilds scaffolds a project in a module that uses this
+// repository as github.com/karl-app/karl, runs its go:generate line as a user
+// would (go tool karlgen), then builds and vets it: the scaffold compiles against
+// the code the generator writes today.
+func TestInitScaffoldBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module with the go command")
+	}
+	repo, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	goMod := "module example.com/chat\n\ngo 1.26\n\nrequire github.com/karl-app/karl v0.0.0\n\n" +
+		"replace github.com/karl-app/karl => " + repo + "\n\ntool github.com/karl-app/karl/gen/cmd/karlgen\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join(repo, "go.sum"), filepath.Join(dir, "go.sum"))
+	if code, stdout, stderr := runKarlgen(t, "init", "--dir", dir, "--ts-out", "web/generated"); code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, args := range [][]string{
+		{"mod", "tidy"},
+		{"generate", "./..."},
+		{"build", "./..."},
+		{"vet", "./..."},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for _, f := range []string{"events/server.go", "events/types.go"} {
+		if !fileExists(filepath.Join(dir, f)) {
+			t.Errorf("go generate did not write %s", f)
+		}
+	}
+	if ts, _ := filepath.Glob(filepath.Join(dir, "web", "generated", "*.ts")); len(ts) == 0 {
+		t.Errorf("go generate wrote no TypeScript under web/generated")
+	}
+}
+
+// TestReadmeMainMatchesInit keeps the README's main.go the one karlgen init writes,
+// which TestInitScaffoldBuilds compiles.
+func TestReadmeMainMatchesInit(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := renderScaffold(scaffoldData{Module: "example.com/chat", Name: "chat", GenerateFlags: generateFlags("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.name != "main.go" {
+			continue
+		}
+		_, body, _ := strings.Cut(string(f.data), "\n") // the README shows it without its doc comment
+		if !strings.Contains(string(readme), "```go\n"+body+"```\n") {
+			t.Errorf("README.md's main.go differs from what karlgen init writes:\n%s", body)
+		}
+	}
+}
