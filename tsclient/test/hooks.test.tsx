@@ -88,7 +88,7 @@ describe("useSocket", () => {
     const { result } = renderHook(() => useSocket({ url: url(), auth: { token: "t".repeat(300) } }));
     await waitFor(() => expect(result.current.status.state).toBe("failed"), wait);
     const error = result.current.status.error as Error & { data?: unknown };
-    expect(error.data).toEqual({ code: "invalid-payload", message: "longer than 256 characters" });
+    expect(error.data).toEqual({ code: "invalid-payload", message: "longer than 256 characters", path: "token" });
   });
 
   test("calls the auth provider on every connect, so the latest token is sent", async () => {
