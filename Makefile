@@ -8,7 +8,7 @@ TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/
 ECHOAPI_FLAGS := --schema bench/internal/echoapi/schema.yaml --go-out bench/internal/echoapi --go-package echoapi
 LOBBY_FLAGS := --schema examples/lobby/schema.yaml --go-out examples/lobby/events --go-package events --ts-out examples/lobby/client/generated
 
-.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-examples test-interop test-ts test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
+.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-examples test-interop test-ts test-rn test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -56,8 +56,8 @@ test-gen-long: tsclient/node_modules/.package-lock.json
 unit:
 	$(GO) test -short ./...
 
-## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, browser, databases
-test: check-generated lint-schema test-interop test-ts test-e2e test-docs test-schema-json test-go test-examples
+## test: every test: generated files fresh, Go with -race, Node interop, TypeScript, React Native, browser, the example app, databases
+test: check-generated lint-schema test-interop test-ts test-rn test-e2e test-docs test-schema-json test-examples test-go
 
 test-go: deps-db
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -83,6 +83,14 @@ bin/karl-server-test: FORCE
 
 test-ts: tsclient/node_modules/.package-lock.json
 	cd tsclient && npm test
+
+tsclient/consumers/node_modules/.package-lock.json: tsclient/consumers/package-lock.json
+	cd tsclient/consumers && npm ci --no-audit --no-fund
+
+## test-rn: Metro with React Native's preset over the source (and the old .js imports refused), then
+## the packed tarball installed in a fresh project and imported from Node ESM, tsc nodenext, Metro and Vite
+test-rn: tsclient/node_modules/.package-lock.json tsclient/consumers/node_modules/.package-lock.json
+	cd tsclient && npm run test:consumers
 
 test-e2e: deps-browser tsclient/demo/dist/index.html
 	cd tsclient && npm run test:e2e
@@ -113,6 +121,6 @@ bench-quick:
 	bench/run.sh --quick
 
 clean:
-	rm -rf bin tsclient/dist tsclient/demo/dist
+	rm -rf bin tsclient/dist tsclient/demo/dist tsclient/LICENSE
 
 FORCE:

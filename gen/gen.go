@@ -22,6 +22,9 @@ type Config struct {
 	GoOut     string // directory of the Go package; empty: no Go output
 	GoPackage string // Go package name
 	TSOut     string // directory of the TypeScript files; empty: no TypeScript output
+	// TSImportSuffix ends the imports between the TypeScript files: "" (extensionless,
+	// for Metro and bundlers) or ".js" (for tsc with nodenext resolution).
+	TSImportSuffix string
 }
 
 // Emitters returns the emitters the configuration asks for.
@@ -31,7 +34,7 @@ func (c Config) Emitters() []Emitter {
 		out = append(out, Go(c.GoOut, golang.Options{Package: c.GoPackage}))
 	}
 	if c.TSOut != "" {
-		out = append(out, TS(c.TSOut))
+		out = append(out, TS(c.TSOut, ts.Options{ImportSuffix: c.TSImportSuffix}))
 	}
 	return out
 }
@@ -74,9 +77,9 @@ func Go(dir string, opts golang.Options) Emitter {
 }
 
 // TS emits the TypeScript client into dir.
-func TS(dir string) Emitter {
+func TS(dir string, opts ts.Options) Emitter {
 	return Emitter{Name: "ts", Dir: dir, emit: func(m *model.Schema) ([]namedFile, error) {
-		return named(ts.Generate(m), nil)
+		return named(ts.Generate(m, opts), nil)
 	}}
 }
 

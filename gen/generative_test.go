@@ -14,6 +14,7 @@ import (
 
 	"github.com/karl-app/karl/gen"
 	"github.com/karl-app/karl/gen/golang"
+	"github.com/karl-app/karl/gen/ts"
 	"github.com/karl-app/karl/schema"
 )
 
@@ -93,7 +94,7 @@ func generate(path, dir string) (files []gen.File, err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	return gen.Run(path, gen.Go(filepath.Join(dir, "go"), golang.Options{Package: "out"}), gen.TS(filepath.Join(dir, "ts")))
+	return gen.Run(path, gen.Go(filepath.Join(dir, "go"), golang.Options{Package: "out"}), gen.TS(filepath.Join(dir, "ts"), ts.Options{}))
 }
 
 var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|line \d+`)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/karl-app/karl/gen"
 	"github.com/karl-app/karl/gen/golang"
+	"github.com/karl-app/karl/gen/ts"
 	"github.com/karl-app/karl/internal/golden"
 )
 
@@ -20,7 +21,7 @@ import (
 func emitters(dir string) []gen.Emitter {
 	return []gen.Emitter{
 		gen.Go(filepath.Join(dir, "go"), golang.Options{Package: "out"}),
-		gen.TS(filepath.Join(dir, "ts")),
+		gen.TS(filepath.Join(dir, "ts"), ts.Options{}),
 		gen.Docs(filepath.Join(dir, "docs")),
 	}
 }
@@ -96,7 +97,7 @@ func TestGoldenGoCompiles(t *testing.T) {
 
 // TestGeneratedHeader checks the first lines every generated file starts with.
 func TestGeneratedHeader(t *testing.T) {
-	files, err := gen.Run("testdata/minimal/schema.yaml", gen.Go("x", golang.Options{Package: "out"}), gen.TS("y"))
+	files, err := gen.Run("testdata/minimal/schema.yaml", gen.Go("x", golang.Options{Package: "out"}), gen.TS("y", ts.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

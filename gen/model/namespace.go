@@ -144,6 +144,13 @@ var TSModuleNames = []string{
 	"fromValidation", "imageDataURL", "imageDataURLShape", "initialStatus", "isKarlError", "leadingSpace", "matches",
 	"max", "maxItems", "maxLength", "min", "minItems", "minLength", "oneOf", "plural", "readAnswer", "readNothing",
 	"readRequestError", "request", "required", "trailingSpace", "useSocket", "useSocketEvent", "watchStatus",
+	// static/react.ts and socket.ts: the provider, the context hooks, the auth option
+	"AuthOption", "CreateSocketArgs", "GivenSocket", "KarlContext", "KarlContextValue", "KarlProvider",
+	"KarlProviderProps", "connectedStatus", "offline", "openSocket", "useApi", "useKarlContext", "useKarlSocket",
+	"useOwnSocket", "useSocketStatus", "useStatusOf",
+	// static/testing.ts: the fake socket
+	"AnyFakeCall", "CallAnswer", "CallPayload", "CallReply", "ClientEventName", "FakeCall", "FakeListener",
+	"FakeListeners", "FakeSocket", "FakeSocketOptions", "FakeTimer", "clearTimeout", "createFakeSocket", "setTimeout",
 	// globals the generated and static files use
 	"Array", "ArrayBuffer", "Awaited", "Boolean", "Date", "Error", "Exclude", "Extract", "Function", "JSON", "Map",
 	"Math", "NonNullable", "Number", "Object", "Omit", "Parameters", "Partial", "Pick", "Promise", "Readonly",

@@ -23,13 +23,13 @@ func (g *generator) genAPI() string {
 		}
 	}
 	if len(g.m.Client) == 0 { // nothing to send: the Api is empty
-		return join(`import type { KarlSocket } from "./socket.js";`, genAPIOptions(), g.genAPIInterface(), g.genCreateAPI())
+		return join("import type { KarlSocket } from "+str(g.module("socket"))+";", genAPIOptions(), g.genAPIInterface(), g.genCreateAPI())
 	}
-	imports := `import { request, type KarlSocket } from "./socket.js";` + "\n"
+	imports := "import { request, type KarlSocket } from " + str(g.module("socket")) + ";\n"
 	if len(types) > 0 {
-		imports += importLine(sortedKeys(types), "./types.js", true) + "\n"
+		imports += importLine(sortedKeys(types), g.module("types"), true) + "\n"
 	}
-	imports += `import { clientEvents } from "./validate.js";`
+	imports += "import { clientEvents } from " + str(g.module("validate")) + ";"
 	return join(imports, genAPIOptions(), g.genAPIInterface(), g.genCreateAPI())
 }
 

@@ -23,7 +23,7 @@ func generate(t *testing.T, path string) []File {
 	if err != nil {
 		t.Fatalf("model %s: %v", path, err)
 	}
-	return Generate(m)
+	return Generate(m, Options{})
 }
 
 // TestGenerateIsDeterministic renders the same schema twice and expects the same bytes.

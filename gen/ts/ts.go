@@ -1,15 +1,17 @@
 // Package ts emits the TypeScript client of a schema: the types and event maps that
 // type socket.io-client's Socket, readers that check payloads against the schema,
-// a typed request API and React hooks.
+// a typed request API, React hooks and a fake socket for tests.
 //
 // Generate renders types.ts, validate.ts, api.ts and index.ts from the model, and
-// copies checks.ts, socket.ts and react.ts from static/: the small runtime the
-// generated files call, shipped with them so that a client needs nothing but
-// socket.io-client and React.
+// copies checks.ts, socket.ts, react.ts and testing.ts from static/: the small runtime
+// the generated files call, shipped with them so that a client needs nothing but
+// socket.io-client and React. Files import each other extensionless unless
+// Options.ImportSuffix says otherwise.
 package ts
 
 import (
 	"embed"
+	"regexp"
 	"strings"
 
 	"github.com/karl-app/karl/gen/model"
@@ -24,22 +26,40 @@ type File struct {
 //go:embed static/*.ts
 var static embed.FS
 
+// Options configure Generate.
+type Options struct {
+	// ImportSuffix ends the specifier of every import between generated files.
+	// "" (the default) writes extensionless imports ("./types"), which every place
+	// users put this source resolves: Metro (it cannot map "./types.js" to types.ts,
+	// facebook/metro#886), Vite, webpack, esbuild and tsc's bundler resolution.
+	// ".js" suits code that tsc compiles for Node ESM with nodenext resolution.
+	ImportSuffix string
+}
+
 // Generate renders the TypeScript files of the model.
-func Generate(m *model.Schema) []File {
-	g := &generator{m: m}
+func Generate(m *model.Schema, opts Options) []File {
+	g := &generator{m: m, opts: opts}
 	return []File{
 		g.file("types.ts", g.genTypes()),
-		g.file("checks.ts", staticFile("checks.ts")),
+		g.file("checks.ts", g.static("checks.ts")),
 		g.file("validate.ts", g.genValidate()),
-		g.file("socket.ts", staticFile("socket.ts")),
+		g.file("socket.ts", g.static("socket.ts")),
 		g.file("api.ts", g.genAPI()),
-		g.file("react.ts", staticFile("react.ts")),
-		g.file("index.ts", genIndex()),
+		g.file("react.ts", g.static("react.ts")),
+		g.file("testing.ts", g.static("testing.ts")),
+		g.file("index.ts", g.genIndex()),
 	}
 }
 
 type generator struct {
-	m *model.Schema
+	m    *model.Schema
+	opts Options
+}
+
+// module is the specifier of the generated file name (without ".ts") seen from
+// another generated file, e.g. "./types" or "./types.js".
+func (g *generator) module(name string) string {
+	return "./" + name + g.opts.ImportSuffix
 }
 
 // file prefixes a file's body with the generated-code header.
@@ -48,33 +68,43 @@ func (g *generator) file(name, body string) File {
 	return File{Name: name, Data: []byte(header + strings.TrimLeft(body, "\n"))}
 }
 
-func staticFile(name string) string {
+// staticImport matches the relative imports of the static files, all extensionless:
+// `from "./types"`.
+var staticImport = regexp.MustCompile(`(from ")(\./[a-z]+)(")`)
+
+// static returns a file of static/, its imports given the import suffix.
+func (g *generator) static(name string) string {
 	b, err := static.ReadFile("static/" + name)
 	if err != nil {
 		panic(err) // embedded at build time: a missing file is a bug in this package
 	}
-	return string(b)
+	if g.opts.ImportSuffix == "" {
+		return string(b)
+	}
+	return staticImport.ReplaceAllString(string(b), "${1}${2}"+strings.ReplaceAll(g.opts.ImportSuffix, "$", "$$")+"${3}")
 }
 
 // genIndex renders index.ts, the package's entry point. The helpers of checks.ts and
-// request stay internal.
-func genIndex() string {
-	return `export * from "./types.js";
-export { ValidationError, type Reader } from "./checks.js";
-export * from "./validate.js";
+// request stay internal; testing.ts is an entry of its own, for tests only.
+func (g *generator) genIndex() string {
+	return `export * from "` + g.module("types") + `";
+export { ValidationError, type Reader } from "` + g.module("checks") + `";
+export * from "` + g.module("validate") + `";
 export {
   createSocket,
   isKarlError,
   KarlError,
   SOCKET_DEFAULTS,
   type ApiError,
+  type AuthOption,
   type AuthProvider,
+  type CreateSocketArgs,
   type CreateSocketOptions,
   type EventReaders,
   type KarlSocket,
   type LocalErrorCode,
-} from "./socket.js";
-export * from "./api.js";
-export * from "./react.js";
+} from "` + g.module("socket") + `";
+export * from "` + g.module("api") + `";
+export * from "` + g.module("react") + `";
 `
 }

@@ -23,7 +23,7 @@ func (g *generator) genValidate() string {
 		blocks = append(blocks, v.flush()...)
 	}
 	blocks = append(blocks, v.genServerReaders(g.m.Server), v.genClientReaders(g.m.Client))
-	return join(append([]string{v.imports()}, blocks...)...)
+	return join(append([]string{v.imports(g.module)}, blocks...)...)
 }
 
 // validateFile collects what validate.ts imports, and the readers of inline types
@@ -50,16 +50,17 @@ func (v *validateFile) flush() []string {
 	return out
 }
 
-func (v *validateFile) imports() string {
+// imports renders the imports of validate.ts; module names a sibling file's specifier.
+func (v *validateFile) imports(module func(name string) string) string {
 	checks := sortedKeys(v.checks)
 	for i, c := range checks {
 		if c == "Reader" {
 			checks[i] = "type Reader"
 		}
 	}
-	out := importLine(checks, "./checks.js", false)
+	out := importLine(checks, module("checks"), false)
 	if len(v.types) > 0 {
-		out += "\n" + importLine(sortedKeys(v.types), "./types.js", true)
+		out += "\n" + importLine(sortedKeys(v.types), module("types"), true)
 	}
 	return out
 }

@@ -1,10 +1,21 @@
 // The KARL session: the client flows of the seed (socketio-basics-karl.fr.md, "Cas
 // d'usage du projet KARL") on top of the generated hooks.
 
-import { useEffect, useMemo, useRef, useState } from "react";
+import {
+  createContext,
+  createElement,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactElement,
+  type ReactNode,
+} from "react";
 
 import {
   KarlError,
+  KarlProvider,
   readImageDataURL,
   useSocket,
   useSocketEvent,
@@ -14,8 +25,8 @@ import {
   type KarlSocket,
   type SocketStatus,
   type UseSocketOptions,
-} from "./generated/index.js";
-import type { KarlStorage } from "./storage.js";
+} from "./generated/index";
+import type { KarlStorage } from "./storage";
 
 /** TOKEN_KEY is the storage key of the reconnect token, as in the seed. */
 export const TOKEN_KEY = "reconnect_token";
@@ -139,6 +150,31 @@ export function useKarlSession(options: KarlSessionOptions): KarlSession {
   }, [api]);
 
   return { socket, api, status, ...profile, tokenExpired, lastError, ...calls };
+}
+
+const SessionContext = createContext<KarlSession | null>(null);
+
+/** KarlSessionProviderProps are useKarlSession's options and the components that share the session. */
+export type KarlSessionProviderProps = KarlSessionOptions & { children?: ReactNode };
+
+/**
+ * KarlSessionProvider runs one useKarlSession for the components below it: useSession
+ * reads the session, and useApi, useSocketStatus and useSocketEvent(event, handler) its
+ * socket, as under a KarlProvider. The screens of an app share one connection and one
+ * session instead of each opening its own.
+ */
+export function KarlSessionProvider(props: KarlSessionProviderProps): ReactElement {
+  const { children, ...options } = props;
+  const session = useKarlSession(options);
+  const shared = options.timeout === undefined ? { socket: session.socket } : { socket: session.socket, timeout: options.timeout };
+  return createElement(KarlProvider, shared, createElement(SessionContext.Provider, { value: session }, children));
+}
+
+/** useSession returns the session of the enclosing KarlSessionProvider. */
+export function useSession(): KarlSession {
+  const session = useContext(SessionContext);
+  if (session === null) throw new Error("karl: useSession() needs a <KarlSessionProvider> above it");
+  return session;
 }
 
 function forgetToken(storage: KarlStorage, report: (err: Error) => void): void {

@@ -13,9 +13,9 @@ import {
   readUsernameSaved,
   type Api,
   type KarlSocket,
-} from "../src/index.js";
-import { connect, nextEvent, open, sleep, uniqueName, untyped } from "./support/helpers.js";
-import { pngDataURL } from "./support/png.js";
+} from "../src/index";
+import { connect, nextEvent, open, sleep, uniqueName, untyped } from "./support/helpers";
+import { pngDataURL } from "./support/png";
 
 const url = () => inject("karlServerUrl");
 
@@ -244,9 +244,26 @@ describe("the wire contract", () => {
     expect(answer).toEqual({ ok: true });
   });
 
-  test("no answer in time: timeout", async () => {
-    // Nothing listens on port 9: emits wait in the buffer until the timeout.
+  test("a call while not connected: not-connected at once, and nothing is buffered to send later", async () => {
+    // Nothing listens on port 9. socket.io-client would buffer the emit and send it on a
+    // later connection, after the caller saw a timeout (and maybe retried): refused instead.
     const socket = createSocket("http://127.0.0.1:9", { reconnection: false });
+    try {
+      const started = Date.now();
+      const err = await rejection(createApi(socket, { timeout: 5000 }).getProfile());
+      expect(err).toMatchObject({ code: "not-connected", event: "get-profile" });
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(socket.sendBuffer).toHaveLength(0);
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  test("no answer in time: timeout", async () => {
+    const { socket } = await session();
+    // Stand in for a lost packet: the engine drops what the socket writes (pings go on).
+    const engine = socket.io.engine;
+    engine.write = () => engine;
     try {
       const err = await rejection(createApi(socket, { timeout: 200 }).getProfile());
       expect(err).toMatchObject({ code: "timeout", event: "get-profile" });

@@ -10,9 +10,9 @@ import {
   ValidationError,
   type KarlSocket,
   type NewUserConnected,
-} from "../src/index.js";
-import { connect, FAST_RECONNECT, open, uniqueName } from "./support/helpers.js";
-import { startServer, type RunningServer } from "./support/server.js";
+} from "../src/react";
+import { connect, FAST_RECONNECT, open, uniqueName } from "./support/helpers";
+import { startServer, type RunningServer } from "./support/server";
 
 const url = () => inject("karlServerUrl");
 const wait = { timeout: 8000 };
@@ -88,7 +88,7 @@ describe("useSocket", () => {
     const { result } = renderHook(() => useSocket({ url: url(), auth: { token: "t".repeat(300) } }));
     await waitFor(() => expect(result.current.status.state).toBe("failed"), wait);
     const error = result.current.status.error as Error & { data?: unknown };
-    expect(error.data).toEqual({ code: "invalid-payload", message: "longer than 256 characters" });
+    expect(error.data).toEqual({ code: "invalid-payload", message: "longer than 256 characters", path: "token" });
   });
 
   test("calls the auth provider on every connect, so the latest token is sent", async () => {

@@ -10,7 +10,7 @@ import {
   type AckResponse,
   type KarlSocket,
   type Profile,
-} from "../src/index.js";
+} from "../src/react";
 
 declare const socket: KarlSocket;
 const api = createApi(socket);

@@ -1,12 +1,25 @@
 // useKarlSession: the seed's client flows against a real karl-server.
 
 import { act, cleanup, renderHook, waitFor } from "@testing-library/react";
+import type { ReactNode } from "react";
 import { afterEach, describe, expect, inject, test } from "vitest";
 
-import { KarlError, memoryStorage, TOKEN_KEY, useKarlSession, type KarlStorage } from "../src/index.js";
-import { FAST_RECONNECT, nextEvent, sleep, uniqueName } from "./support/helpers.js";
-import { pngDataURL } from "./support/png.js";
-import { startServer, type RunningServer } from "./support/server.js";
+import {
+  KarlError,
+  KarlSessionProvider,
+  memoryStorage,
+  TOKEN_KEY,
+  useApi,
+  useKarlSession,
+  useKarlSocket,
+  useSession,
+  useSocketEvent,
+  useSocketStatus,
+  type KarlStorage,
+} from "../src/react";
+import { FAST_RECONNECT, nextEvent, sleep, uniqueName } from "./support/helpers";
+import { pngDataURL } from "./support/png";
+import { startServer, type RunningServer } from "./support/server";
 
 const wait = { timeout: 8000 };
 
@@ -134,5 +147,40 @@ describe("useKarlSession", () => {
     const { result } = renderHook(() => useKarlSession({ url: inject("karlServerUrl"), storage }));
     await waitFor(() => expect(result.current.tokenExpired).toBe(true), wait);
     expect(await storage.getItem(TOKEN_KEY)).toBeNull();
+  });
+});
+
+describe("KarlSessionProvider", () => {
+  test("screens share one session and its socket; a stored token restores the profile on the next visit", async () => {
+    const storage = memoryStorage();
+    const url = inject("karlServerUrl");
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <KarlSessionProvider url={url} storage={storage} {...FAST_RECONNECT}>
+        {children}
+      </KarlSessionProvider>
+    );
+    const saved: string[] = [];
+    const screens = () => {
+      const session = useSession(); // the profile screen
+      useSocketEvent("username-saved", ({ username }) => saved.push(username)); // another screen
+      return { session, socket: useKarlSocket(), status: useSocketStatus(), api: useApi() };
+    };
+    const first = renderHook(screens, { wrapper });
+    await waitFor(() => expect(first.result.current.status.state).toBe("connected"), wait);
+    expect(first.result.current.socket).toBe(first.result.current.session.socket);
+
+    const name = uniqueName("shared");
+    await act(() => first.result.current.session.setUsername(name));
+    expect(first.result.current.session.username).toBe(name);
+    expect(saved).toEqual([name]);
+    expect((await first.result.current.api.getProfile()).username).toBe(name);
+    first.unmount();
+
+    const second = renderHook(screens, { wrapper });
+    await waitFor(() => expect(second.result.current.session.username).toBe(name), wait);
+  });
+
+  test("useSession outside a provider says what is missing", () => {
+    expect(() => renderHook(() => useSession())).toThrow("useSession() needs a <KarlSessionProvider> above it");
   });
 });

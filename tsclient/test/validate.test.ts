@@ -13,9 +13,9 @@ import {
   readUsernameSaved,
   serverEvents,
   ValidationError,
-} from "../src/index.js";
-// The kitchen-sink golden of gen/ts: the constructs the KARL schema does not use.
-import * as sink from "../../gen/ts/testdata/kitchen-sink/validate.js";
+} from "../src/index";
+// The kitchen-sink golden (gen/testdata/kitchen-sink/ts): the constructs the KARL schema does not use.
+import * as sink from "../../gen/testdata/kitchen-sink/ts/validate";
 
 /** failure returns the ValidationError read throws (the kitchen-sink one is another class of the same name). */
 function failure(read: () => unknown): ValidationError {

@@ -1,7 +1,7 @@
 // Command karlgen generates typed Socket.IO code from a KARL schema and reviews
 // schema changes.
 //
-//	karlgen generate --schema schema/karl.yaml --go-out app/events --go-package events [--ts-out DIR]
+//	karlgen generate --schema schema/karl.yaml --go-out app/events --go-package events [--ts-out DIR [--ts-import-suffix .js]]
 //	karlgen check    (same flags)   exit 1 with a diff when a generated file is stale
 //	karlgen diff | lint | docs | init   see "karlgen help"
 //
@@ -170,12 +170,17 @@ func generate(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	fs.StringVar(&cfg.GoOut, "go-out", "", "directory of the generated Go package (empty: no Go)")
 	fs.StringVar(&cfg.GoPackage, "go-package", "events", "name of the generated Go package")
 	fs.StringVar(&cfg.TSOut, "ts-out", "", "directory of the generated TypeScript (empty: no TypeScript)")
+	fs.StringVar(&cfg.TSImportSuffix, "ts-import-suffix", "", `suffix of the imports between TypeScript files: "" (extensionless: Metro, bundlers) or ".js" (tsc nodenext)`)
 	rest, code, ok := parseFlags(fs, usage, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "karlgen %s: unexpected argument %q (give the schema with --schema)\n", name, rest[0])
+		return 2
+	}
+	if cfg.TSImportSuffix != "" && !strings.HasPrefix(cfg.TSImportSuffix, ".") {
+		fmt.Fprintf(stderr, "karlgen: --ts-import-suffix %q: want \"\" or an extension such as \".js\"\n", cfg.TSImportSuffix)
 		return 2
 	}
 	if cfg.GoOut == "" && cfg.TSOut == "" {

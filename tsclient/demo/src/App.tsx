@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 
-import { localStorageAdapter, useKarlSession, type ConnectionState } from "../../src/index.js";
-import { toJpegDataURL } from "./photo.js";
+import { localStorageAdapter, useKarlSession, type ConnectionState } from "../../src/react";
+import { toJpegDataURL } from "./photo";
 
 const storage = localStorageAdapter();
 

@@ -1,7 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
-import { App } from "./App.js";
+import { App } from "./App";
 import "./styles.css";
 
 // The page talks to the server that serves it, or to the one named by ?server=.

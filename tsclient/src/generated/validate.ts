@@ -15,7 +15,7 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
+} from "./checks";
 import type {
   Auth,
   ImageDataURL,
@@ -37,7 +37,7 @@ import type {
   Username,
   UsernameSaved,
   UserTyping,
-} from "./types.js";
+} from "./types";
 
 const patternUsername = /^[\p{L}\p{M}\p{N} _.\-]+$/u;
 

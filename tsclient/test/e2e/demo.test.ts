@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, inject, test } from "vitest";
 
-import { png } from "../support/png.js";
-import { startServer, type RunningServer } from "../support/server.js";
+import { png } from "../support/png";
+import { startServer, type RunningServer } from "../support/server";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demoDist = resolve(here, "../../demo/dist");

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 
 import type { TestProject } from "vitest/node";
 
-import { startServer } from "./server.js";
+import { startServer } from "./server";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 

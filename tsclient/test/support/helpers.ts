@@ -3,7 +3,7 @@
 import type { Socket } from "socket.io-client";
 import { afterEach } from "vitest";
 
-import { createSocket, type CreateSocketOptions, type KarlSocket, type ServerToClientEvents } from "../../src/index.js";
+import { createSocket, type CreateSocketOptions, type KarlSocket, type ServerToClientEvents } from "../../src/index";
 
 /** FAST_RECONNECT makes reconnection quick enough for tests. */
 export const FAST_RECONNECT = { reconnectionDelay: 100, reconnectionDelayMax: 300 } as const;

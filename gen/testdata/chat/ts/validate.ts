@@ -24,7 +24,7 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
+} from "./checks";
 import type {
   Attachment,
   Auth,
@@ -41,7 +41,7 @@ import type {
   RoomID,
   ServerToClientEvents,
   SetPresence,
-} from "./types.js";
+} from "./types";
 
 const patternRoomID = /^[a-z0-9-]{1,40}$/u;
 

@@ -11,8 +11,8 @@ import {
   type Reader,
   readRequestError,
   required,
-} from "./checks.js";
-import type { Auth, JoinReply, Player, ServerToClientEvents, Side, Team } from "./types.js";
+} from "./checks";
+import type { Auth, JoinReply, Player, ServerToClientEvents, Side, Team } from "./types";
 
 const enumTeam = ["red", "blue", "dark-blue"] as const;
 

@@ -22,7 +22,7 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
+} from "./checks";
 import type {
   Auth,
   Grid,
@@ -34,7 +34,7 @@ import type {
   ServerToClientEvents,
   SomeoneMoved,
   YouMoved,
-} from "./types.js";
+} from "./types";
 
 /** readLevel reads a value of type Level (see Reader). */
 export function readLevel(v: unknown, path = ""): Level {

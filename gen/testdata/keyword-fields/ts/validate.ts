@@ -12,8 +12,8 @@ import {
   type Reader,
   readRequestError,
   required,
-} from "./checks.js";
-import type { Auth, ServerToClientEvents, Shape, Thing } from "./types.js";
+} from "./checks";
+import type { Auth, ServerToClientEvents, Shape, Thing } from "./types";
 
 /** readShape reads a value of type Shape (see Reader). */
 export function readShape(v: unknown, path = ""): Shape {

@@ -22,7 +22,7 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
+} from "./checks";
 import type {
   Age,
   Auth,
@@ -41,7 +41,7 @@ import type {
   Slug,
   Tags,
   UserID,
-} from "./types.js";
+} from "./types";
 
 const enumColor = ["red", "green", "light-blue"] as const;
 

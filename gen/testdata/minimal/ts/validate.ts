@@ -8,8 +8,8 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
-import type { Auth, Ping, PingReply, ServerToClientEvents } from "./types.js";
+} from "./checks";
+import type { Auth, Ping, PingReply, ServerToClientEvents } from "./types";
 
 /** readAuth reads a value of type Auth (see Reader). */
 export function readAuth(v: unknown, path = ""): Auth {

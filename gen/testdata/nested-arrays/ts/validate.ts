@@ -14,8 +14,8 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
-import type { Auth, Order, ServerToClientEvents } from "./types.js";
+} from "./checks";
+import type { Auth, Order, ServerToClientEvents } from "./types";
 
 /** readOrder reads a value of type Order (see Reader). */
 export function readOrder(v: unknown, path = ""): Order {

@@ -13,8 +13,8 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
-import type { Auth, Nick, Rename, ServerToClientEvents } from "./types.js";
+} from "./checks";
+import type { Auth, Nick, Rename, ServerToClientEvents } from "./types";
 
 const patternNick = /^[\p{L}\p{M}\p{N} ]+$/u;
 
