@@ -39,6 +39,10 @@ export interface FakeCall<E extends ClientEventName = ClientEventName> {
 /** AnyFakeCall is a FakeCall of any client event, narrowed by its event. */
 export type AnyFakeCall = { [E in ClientEventName]: FakeCall<E> }[ClientEventName];
 
+// LooseCall is how the implementation reads a call: AnyFakeCall is never for a schema
+// without client events.
+type LooseCall = { readonly event: string; readonly payload: unknown };
+
 /** FakeSocketOptions configure createFakeSocket. */
 export interface FakeSocketOptions {
   /** Whether the socket starts connected [true]; otherwise call connect(). */
@@ -164,7 +168,7 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     const handler = answers.get(event);
     if (handler && ack !== null) {
       Promise.resolve()
-        .then(() => handler(call.payload as never))
+        .then(() => handler((call as LooseCall).payload as never))
         .then(respond);
     }
   };
@@ -239,13 +243,14 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     // A subset of Socket: the members the generated code uses (see above).
     socket: socket as unknown as KarlSocket,
     calls,
-    callsOf: <E extends ClientEventName>(event: E) => calls.filter((c) => c.event === event) as FakeCall<E>[],
+    callsOf: <E extends ClientEventName>(event: E) =>
+      (calls as readonly LooseCall[]).filter((c) => c.event === event) as unknown as FakeCall<E>[],
     nextCall: <E extends ClientEventName>(event: E) => {
       const n = taken.get(event) ?? 0;
-      const pending = calls.filter((c) => c.event === event)[n];
+      const pending = (calls as readonly LooseCall[]).filter((c) => c.event === event)[n];
       if (pending) {
         taken.set(event, n + 1);
-        return Promise.resolve(pending as FakeCall<E>);
+        return Promise.resolve(pending as unknown as FakeCall<E>);
       }
       return new Promise<FakeCall<E>>((resolve) => {
         waiting.set(event, [...(waiting.get(event) ?? []), resolve as (call: AnyFakeCall) => void]);

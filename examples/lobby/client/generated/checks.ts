@@ -7,7 +7,7 @@
 // (runtime/decode.go) rule for rule and message for message, so the client refuses
 // exactly what the server would.
 
-import type { ErrorCode, RequestError } from "./types.js";
+import type { ErrorCode, RequestError } from "./types";
 
 /** ValidationError reports the first value that does not match the schema. */
 export class ValidationError extends Error {

@@ -2,16 +2,28 @@
 // source: schema.yaml
 
 // React hooks over the typed socket. They use React only (no DOM), so they run in
-// React Native as in the browser.
+// React Native as in the browser. useSocket gives one component a socket of its own;
+// KarlProvider owns one socket for a whole app, and useApi, useSocketStatus and
+// useSocketEvent(event, handler) read it from the context, so screens share it.
 
-import { useEffect, useMemo, useRef, useState } from "react";
+import {
+  createContext,
+  createElement,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactElement,
+  type ReactNode,
+} from "react";
 import type { Socket } from "socket.io-client";
 
-import { createApi, type Api } from "./api.js";
-import { ValidationError, type Reader } from "./checks.js";
-import { createSocket, type CreateSocketOptions, type KarlSocket } from "./socket.js";
-import type { ServerToClientEvents } from "./types.js";
-import { serverEvents } from "./validate.js";
+import { createApi, type Api } from "./api";
+import { ValidationError, type Reader } from "./checks";
+import { openSocket, type CreateSocketOptions, type KarlSocket } from "./socket";
+import type { ServerToClientEvents } from "./types";
+import { serverEvents } from "./validate";
 
 /**
  * ConnectionState is where a socket stands: "connecting" for the first time,
@@ -34,14 +46,15 @@ export interface SocketStatus {
 declare const console: { warn(message: string): void };
 
 const initialStatus: SocketStatus = { state: "connecting", attempt: 0, error: null };
+const connectedStatus: SocketStatus = { state: "connected", attempt: 0, error: null };
 
 /** UseSocketOptions are createSocket's options, the server's url and the API's default timeout. */
-export interface UseSocketOptions extends CreateSocketOptions {
+export type UseSocketOptions = CreateSocketOptions & {
   /** The server's origin, e.g. "https://karl.example". A new url opens a new socket. */
   url: string;
   /** How long an API call waits for its answer when the schema sets no timeout, in ms. */
   timeout?: number;
-}
+};
 
 /** UseSocketResult is what useSocket gives its owner; socket and api are null until the socket exists. */
 export interface UseSocketResult {
@@ -58,23 +71,26 @@ export interface UseSocketResult {
  * connect and reconnect, from the latest render.
  */
 export function useSocket(options: UseSocketOptions): UseSocketResult {
+  return useOwnSocket(options);
+}
+
+/** useOwnSocket is useSocket; with null options it opens nothing (KarlProvider given a socket). */
+function useOwnSocket(options: UseSocketOptions | null): UseSocketResult {
   const latest = useRef(options);
   useEffect(() => {
     latest.current = options;
   });
   const [socket, setSocket] = useState<KarlSocket | null>(null);
   const [status, setStatus] = useState<SocketStatus>(initialStatus);
-  const { url, timeout } = options;
+  const url = options === null ? null : options.url;
+  const timeout = options?.timeout;
 
   useEffect(() => {
+    if (url === null || latest.current === null) return;
     const { url: _url, timeout: _timeout, auth: _auth, ...socketOptions } = latest.current;
-    const s = createSocket(url, {
-      ...socketOptions,
-      autoConnect: false,
-      auth: () => {
-        const auth = latest.current.auth;
-        return typeof auth === "function" ? auth() : (auth ?? {});
-      },
+    const s = openSocket(url, { ...socketOptions, autoConnect: false }, () => {
+      const auth = latest.current?.auth;
+      return typeof auth === "function" ? auth() : auth;
     });
     const stopWatching = watchStatus(s, setStatus);
     setStatus(initialStatus);
@@ -97,9 +113,20 @@ export function useSocket(options: UseSocketOptions): UseSocketResult {
   return { socket, api, status };
 }
 
+/** useStatusOf follows the status of a socket the component does not own (null: none). */
+function useStatusOf(socket: KarlSocket | null): SocketStatus {
+  const [status, setStatus] = useState<SocketStatus>(initialStatus);
+  useEffect(() => {
+    if (socket === null) return;
+    setStatus(socket.connected ? connectedStatus : initialStatus);
+    return watchStatus(socket, setStatus);
+  }, [socket]);
+  return status;
+}
+
 /** watchStatus reports the connection events of s to update; it returns the function that stops it. */
 function watchStatus(s: KarlSocket, update: (next: (prev: SocketStatus) => SocketStatus) => void): () => void {
-  const onConnect = () => update(() => ({ state: "connected", attempt: 0, error: null }));
+  const onConnect = () => update(() => connectedStatus);
   const onDisconnect = () =>
     update((prev) => ({ ...prev, state: s.active ? "reconnecting" : "disconnected" }));
   // While the socket is active the manager tries again; otherwise the server refused the handshake.
@@ -134,13 +161,30 @@ export interface SocketEventOptions {
  * useSocketEvent calls handler with each payload of a server event that passes the
  * schema's checks. It subscribes once per socket and event, always calls the latest
  * handler, and removes exactly its own listener on unmount or when the socket changes.
+ * Without a socket argument it listens on the socket of the enclosing KarlProvider.
  */
+export function useSocketEvent<E extends keyof ServerToClientEvents>(
+  event: E,
+  handler: ServerToClientEvents[E],
+  options?: SocketEventOptions,
+): void;
 export function useSocketEvent<E extends keyof ServerToClientEvents>(
   socket: KarlSocket | null | undefined,
   event: E,
   handler: ServerToClientEvents[E],
-  options: SocketEventOptions = {},
-): void {
+  options?: SocketEventOptions,
+): void;
+export function useSocketEvent(...args: unknown[]): void {
+  const context = useContext(KarlContext);
+  const fromContext = typeof args[0] === "string";
+  if (fromContext && context === null) throw new Error("karl: useSocketEvent(event, handler) needs a <KarlProvider> above it");
+  // The overloads above type the arguments.
+  const [socket, event, handler, options = {}] = (fromContext ? [context?.socket, ...args] : args) as [
+    KarlSocket | null | undefined,
+    keyof ServerToClientEvents,
+    (payload: unknown) => void,
+    SocketEventOptions | undefined,
+  ];
   const latest = useRef({ handler, onInvalid: options.onInvalid });
   useEffect(() => {
     latest.current = { handler, onInvalid: options.onInvalid };
@@ -160,7 +204,7 @@ export function useSocketEvent<E extends keyof ServerToClientEvents>(
         else console.warn(`karl: dropped an invalid "${event}" payload: ${err.message}`);
         return;
       }
-      (latest.current.handler as (payload: unknown) => void)(value);
+      latest.current.handler(value);
     };
     // The listener checks the payload against the schema itself.
     const untyped = socket as unknown as Socket;
@@ -170,4 +214,77 @@ export function useSocketEvent<E extends keyof ServerToClientEvents>(
       untyped.off(name, listener);
     };
   }, [socket, event]);
+}
+
+/** KarlContextValue is what KarlProvider shares with the hooks below it. */
+interface KarlContextValue {
+  readonly socket: KarlSocket | null;
+  readonly api: Api;
+  readonly status: SocketStatus;
+}
+
+const KarlContext = createContext<KarlContextValue | null>(null);
+
+/**
+ * KarlProviderProps are useSocket's options, for a socket the provider opens and closes,
+ * or a socket made elsewhere (createFakeSocket().socket in tests, useSocket's socket, null
+ * until it exists), which it leaves open. Choose one form for the provider's lifetime.
+ */
+export type KarlProviderProps = (UseSocketOptions | GivenSocket) & { children?: ReactNode };
+
+/** GivenSocket is the socket a KarlProvider shares without owning it, and its API's default timeout. */
+export interface GivenSocket {
+  socket: KarlSocket | null;
+  /** How long an API call waits for its answer when the schema sets no timeout, in ms. */
+  timeout?: number;
+}
+
+/**
+ * KarlProvider owns one socket for the components below it: useApi, useSocketStatus and
+ * useSocketEvent(event, handler) read it, so every screen shares one connection. Its api
+ * exists from the first render: a call made while the socket is not connected rejects at
+ * once with KarlError "not-connected" (see request).
+ */
+export function KarlProvider(props: KarlProviderProps): ReactElement {
+  const { children, ...rest } = props;
+  const given = "socket" in rest ? rest : null;
+  const own = useOwnSocket(given === null ? (rest as UseSocketOptions) : null);
+  const givenStatus = useStatusOf(given?.socket ?? null);
+  const socket = given === null ? own.socket : given.socket;
+  const status = given === null ? own.status : givenStatus;
+  const timeout = rest.timeout;
+  const api = useMemo(() => createApi(socket ?? offline, timeout === undefined ? {} : { timeout }), [socket, timeout]);
+  const value = useMemo<KarlContextValue>(() => ({ socket, status, api }), [socket, status, api]);
+  return createElement(KarlContext.Provider, { value }, children);
+}
+
+/**
+ * offline stands for the socket before it exists: request reads only its connected
+ * property, so every call rejects with "not-connected".
+ */
+const offline = { connected: false } as KarlSocket;
+
+/** useKarlContext returns the context of the enclosing KarlProvider, or throws naming hook. */
+function useKarlContext(hook: string): KarlContextValue {
+  const context = useContext(KarlContext);
+  if (context === null) throw new Error(`karl: ${hook}() needs a <KarlProvider> above it`);
+  return context;
+}
+
+/**
+ * useApi returns the Api of the enclosing KarlProvider's socket. It is never null: calls
+ * made before the socket is connected reject with "not-connected".
+ */
+export function useApi(): Api {
+  return useKarlContext("useApi").api;
+}
+
+/** useSocketStatus returns the status of the enclosing KarlProvider's socket. */
+export function useSocketStatus(): SocketStatus {
+  return useKarlContext("useSocketStatus").status;
+}
+
+/** useKarlSocket returns the enclosing KarlProvider's socket; null until it exists. */
+export function useKarlSocket(): KarlSocket | null {
+  return useKarlContext("useKarlSocket").socket;
 }

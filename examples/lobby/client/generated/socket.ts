@@ -5,9 +5,9 @@
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
-import { asObject, asString, at, fail, required, ValidationError, type Reader } from "./checks.js";
-import type { Auth, ClientToServerEvents, ErrorCode, EventErrorCodes, ServerToClientEvents } from "./types.js";
-import { NAMESPACE } from "./types.js";
+import { asObject, asString, at, fail, required, ValidationError, type Reader } from "./checks";
+import type { Auth, ClientToServerEvents, ErrorCode, EventErrorCodes, ServerToClientEvents } from "./types";
+import { NAMESPACE } from "./types";
 
 /** KarlSocket is a socket.io-client socket typed with the schema's events. */
 export type KarlSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -29,31 +29,51 @@ export const SOCKET_DEFAULTS = {
 /** AuthProvider returns the handshake auth; it is called on every connect and reconnect. */
 export type AuthProvider = () => Auth | Promise<Auth>;
 
+/**
+ * AuthOption is the handshake auth, or a function that returns it: called on every
+ * connect and reconnect, so a token saved a moment ago is the one sent. A function that
+ * throws or rejects connects without auth. It may be omitted only when every field of
+ * Auth is optional: a required auth field makes it required at compile time.
+ */
+export type AuthOption = {} extends Auth ? { auth?: Auth | AuthProvider } : { auth: Auth | AuthProvider };
+
 /** CreateSocketOptions are socket.io-client's options, with a typed auth. */
-export interface CreateSocketOptions extends Partial<Omit<ManagerOptions & SocketOptions, "auth">> {
-  /**
-   * The handshake auth, or a function that returns it: called on every connect and
-   * reconnect, so a token saved a moment ago is the one sent. A function that throws
-   * or rejects connects without auth.
-   */
-  auth?: Auth | AuthProvider;
-}
+export type CreateSocketOptions = Partial<Omit<ManagerOptions & SocketOptions, "auth">> & AuthOption;
+
+/** CreateSocketArgs are createSocket's options: optional unless Auth has a required field. */
+export type CreateSocketArgs = {} extends Auth ? [options?: CreateSocketOptions] : [options: CreateSocketOptions];
 
 /**
  * createSocket opens a socket to the server at url (its origin, e.g.
  * "https://karl.example"; the schema's namespace is added) with SOCKET_DEFAULTS
  * under options.
  */
-export function createSocket(url: string, options: CreateSocketOptions = {}): KarlSocket {
-  const { auth, ...rest } = options;
+export function createSocket(url: string, ...[options]: CreateSocketArgs): KarlSocket {
+  const { auth, ...rest }: Partial<CreateSocketOptions> = options ?? {};
+  return openSocket(url, rest, () => (typeof auth === "function" ? auth() : auth));
+}
+
+/**
+ * openSocket opens the socket of createSocket with auth read from readAuth on every
+ * connect and reconnect. Without an auth (undefined, or a provider that fails) the
+ * handshake carries an empty object: that is what socket.io-client sends, not an Auth.
+ */
+export function openSocket(
+  url: string,
+  options: Partial<Omit<ManagerOptions & SocketOptions, "auth">>,
+  readAuth: () => Auth | Promise<Auth> | undefined,
+): KarlSocket {
   const target = NAMESPACE === "/" ? url : url.replace(/\/+$/, "") + NAMESPACE;
   return io(target, {
     ...SOCKET_DEFAULTS,
-    ...rest,
+    ...options,
     auth: (send: (data: object) => void) => {
       Promise.resolve()
-        .then(() => (typeof auth === "function" ? auth() : (auth ?? {})))
-        .then(send, () => send({}));
+        .then(readAuth)
+        .then(
+          (auth) => send(auth ?? {}),
+          () => send({}),
+        );
     },
   });
 }
@@ -61,7 +81,7 @@ export function createSocket(url: string, options: CreateSocketOptions = {}): Ka
 /**
  * LocalErrorCode is a code the client gives a failed call itself: "timeout" when no
  * answer came in time, "invalid-response" when the answer does not match the schema,
- * "not-connected" when there is no socket to send on (before useSocket's effect ran).
+ * "not-connected" when the socket is not connected (or not there yet) as the call is made.
  */
 export type LocalErrorCode = "timeout" | "invalid-response" | "not-connected";
 
@@ -103,7 +123,11 @@ export interface EventReaders<P, R> {
 
 /**
  * request sends event with an ack and settles with the answer. The payload is checked
- * first: a refused payload rejects with "invalid-payload" and nothing is sent.
+ * first: a refused payload rejects with "invalid-payload" and nothing is sent. A call made
+ * while the socket is not connected rejects at once with "not-connected", nothing sent:
+ * socket.io-client would buffer the packet and send it on the next connection, after the
+ * call may have timed out and been retried (the server would then handle it twice), and a
+ * call that waits for a connection that never comes would hang a screen.
  */
 export function request<P, R>(
   socket: KarlSocket,
@@ -121,6 +145,10 @@ export function request<P, R>(
         reject(fromValidation(event, "invalid-payload", err));
         return;
       }
+    }
+    if (!socket.connected) {
+      reject(new KarlError(event, "not-connected", `not connected to the server: "${event}" was not sent`));
+      return;
     }
     // The event and its payload were checked against the schema above.
     const untyped = socket as unknown as Socket;

@@ -18,7 +18,7 @@ import {
   readNothing,
   readRequestError,
   required,
-} from "./checks.js";
+} from "./checks";
 import type {
   Auth,
   Chat,
@@ -40,7 +40,7 @@ import type {
   Team,
   TeamPicked,
   TeamRoster,
-} from "./types.js";
+} from "./types";
 
 const patternPlayerName = /^[\p{L}\p{N} _\-]+$/u;
 
