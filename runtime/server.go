@@ -184,6 +184,11 @@ func (s *Server) Handler() http.Handler {
 		}
 		if r.Header.Get("Upgrade") != "" {
 			w = &detachingWriter{w: w}
+		} else if r.Method == http.MethodGet {
+			// A long-polling GET is held until the server has something to send
+			// (a ping at the latest): the server's read timeout, meant for slow
+			// request bodies, must not cancel it.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		}
 		s.handler.ServeHTTP(w, r)
 	})

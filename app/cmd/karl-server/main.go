@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -34,6 +33,8 @@ type flags struct {
 	addr, tlsCert, tlsKey, logLevel, logFormat, origins string
 	redis                                               string
 	shutdownTimeout                                     time.Duration
+	maxConnsPerIP                                       int
+	httpTimeouts                                        server.HTTPTimeouts
 	eventRate, uploadRate, handshakeRate                float64
 	eventBurst, uploadBurst, handshakeBurst             int
 	cfg                                                 server.Config
@@ -60,6 +61,9 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.IntVar(&f.uploadBurst, "upload-burst", 5, "burst of photo uploads per socket")
 	fs.Float64Var(&f.handshakeRate, "handshake-rate", 5, "new connections per second per client IP")
 	fs.IntVar(&f.handshakeBurst, "handshake-burst", 20, "burst of new connections per client IP")
+	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 1024, "open TCP connections per client IP, over it new ones are closed at once (0: no limit)")
+	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt)")
+	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long running handlers get on SIGTERM")
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
@@ -140,7 +144,8 @@ func run(args []string) error {
 		_ = srv.Shutdown(context.Background())
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ln = server.LimitConnsPerIP(ln, f.maxConnsPerIP, log)
+	httpSrv := server.NewHTTPServer(srv.Handler(), f.httpTimeouts, log)
 	scheme := "http"
 	if f.tlsCert != "" {
 		scheme = "https"

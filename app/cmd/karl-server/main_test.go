@@ -9,7 +9,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -213,4 +216,185 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// serverBinary builds karl-server once per test, or uses KARL_SERVER_BIN (to
+// measure another build, e.g. the one before a fix).
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("KARL_SERVER_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "karl-server")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startLimited runs the binary with at most nofile file descriptors and the
+// given KARL_* environment (the old binary ignores variables it does not know,
+// so the same test measures it), and returns its address and its stderr.
+func startLimited(t *testing.T, nofile int, env ...string) (addr string, stderr *lockedBuffer) {
+	t.Helper()
+	bin := serverBinary(t)
+	addr = freeAddr(t)
+	cmd := exec.Command("prlimit", fmt.Sprintf("--nofile=%d", nofile), "--", bin,
+		"--addr", addr, "--db", filepath.Join(t.TempDir(), "karl.db"))
+	cmd.Env = append(os.Environ(), env...)
+	stderr = &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	waitHealthy(t, "http://"+addr)
+	return addr, stderr
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// dialFrom opens a TCP connection to addr from the loopback address local.
+func dialFrom(local, addr string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 3 * time.Second}
+	return d.Dial("tcp", addr)
+}
+
+// openCount reports how many of conns the server has not closed: a read that
+// times out means the connection is still held.
+func openCount(conns []net.Conn) int {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	n := 0
+	for _, c := range conns {
+		wg.Go(func() {
+			_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			buf := make([]byte, 4096)
+			for {
+				_, err := c.Read(buf)
+				if err == nil {
+					continue // the /healthz answer
+				}
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+				return
+			}
+		})
+	}
+	wg.Wait()
+	return n
+}
+
+// TestOneIPCannotExhaustConnections reproduces finding 1: one address opens
+// far more connections than the per-IP cap, each sends one GET /healthz and
+// then idles. The server (limited to 512 descriptors here) must keep serving
+// /healthz and a new Socket.IO client from other loopback addresses, close the
+// idle connections after the idle timeout, and cut a polling POST whose body
+// dribbles in after the read timeout.
+func TestOneIPCannotExhaustConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary, opens 1,000 connections")
+	}
+	const attack = 1000
+	addr, stderr := startLimited(t, 512, "KARL_MAX_CONNS_PER_IP=100", "KARL_IDLE_TIMEOUT=2s", "KARL_READ_TIMEOUT=2s",
+		"KARL_HANDSHAKE_RATE=1000", "KARL_HANDSHAKE_BURST=1000")
+
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range attack {
+		c, err := dialFrom("127.0.0.1", addr)
+		if err != nil {
+			break // the backlog is full: the server stopped accepting
+		}
+		conns = append(conns, c)
+		_, _ = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: " + addr + "\r\n\r\n"))
+	}
+	held := openCount(conns)
+	t.Logf("connections from one IP: %d opened, %d held by the server", len(conns), held)
+
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
+	res, err := client.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz from another address during the attack: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz during the attack: %d", res.StatusCode)
+	}
+	c, err := sioclient.Dial("http://"+addr, sioclient.Options{LocalAddr: "127.0.0.3"})
+	if err != nil {
+		t.Fatalf("a new Socket.IO client from another address during the attack: %v", err)
+	}
+	defer c.Close()
+	if raw, err := c.EmitAck("set-username", map[string]any{"username": "Bystander"}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+		t.Fatalf("set-username during the attack: %s %v", raw, err)
+	}
+	if held > 100 {
+		t.Errorf("%d connections from one IP held, the cap is 100", held)
+	}
+	time.Sleep(3 * time.Second) // past the idle timeout
+	if n := openCount(conns); n > 0 {
+		t.Errorf("%d idle connections still held after the 2 s idle timeout", n)
+	}
+
+	// A polling POST announcing 300 KB and sending a byte every 500 ms.
+	res, err = client.Get("http://" + addr + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var hs struct{ SID string }
+	if len(open) < 2 || json.Unmarshal(open[1:], &hs) != nil || hs.SID == "" {
+		t.Fatalf("polling handshake: %q", open)
+	}
+	slow, err := dialFrom("127.0.0.4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fmt.Fprintf(slow, "POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: 300000\r\n\r\n", hs.SID, addr)
+	start := time.Now()
+	cut := false
+	for time.Since(start) < 8*time.Second {
+		if _, err := slow.Write([]byte("4")); err != nil {
+			cut = true
+			break
+		}
+		_ = slow.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, err := slow.Read(make([]byte, 512)); err != nil {
+			if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+				cut = true
+				break
+			}
+		}
+	}
+	t.Logf("dribbled polling POST: cut=%v after %v", cut, time.Since(start).Round(100*time.Millisecond))
+	if !cut {
+		t.Error("a polling POST dribbling its body was held 8 s; the read timeout is 2 s")
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(line, "http: ") || strings.Contains(line, "Accept error") && !strings.Contains(line, "level=") {
+			t.Errorf("a net/http line outside the slog log: %q", line)
+		}
+	}
 }
