@@ -45,7 +45,10 @@ type Options struct {
 	EventTimeout time.Duration    // deadline of one handler when the schema sets none [5s]
 	EventLimit   Limit            // events per socket [20/s, burst 40]
 	EventLimits  map[string]Limit // stricter limits for some events, on top of EventLimit
-	// HandshakeLimit bounds new connections per client IP [5/s, burst 20].
+	// HandshakeLimit bounds new connections per client IP [5/s, burst 20], and,
+	// separately, namespace CONNECTs (which run Connect, e.g. a token lookup) per
+	// client IP and per Engine.IO connection: a client cannot reconnect to the
+	// namespace over and over on one connection to get around it.
 	HandshakeLimit Limit
 
 	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
@@ -89,7 +92,10 @@ type Server struct {
 	cancel     context.CancelFunc
 	active     atomic.Int64 // handlers running
 	closing    atomic.Bool
-	handshakes *ipLimiter
+	handshakes *ipLimiter // Engine.IO handshakes per client IP
+	connects   *ipLimiter // namespace CONNECTs per client IP (each may look a token up)
+	connectsBy *ipLimiter // namespace CONNECTs per Engine.IO connection
+	sampled    *logSampler
 	gate       *connectGate
 	work       chan func() // handlers for the workers; see runOnWorker
 }
@@ -111,7 +117,8 @@ func NewServer(opts Options) *Server {
 		so.SetAdapter(opts.Adapter)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit)}
+	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit),
+		connects: newIPLimiter(opts.HandshakeLimit), connectsBy: newIPLimiter(opts.HandshakeLimit), sampled: newLogSampler(time.Second)}
 	s.io = socket.NewServer(nil, so)
 	s.handler = s.io.ServeHandler(so)
 	s.gate = newConnectGate(opts.ConnectTimeout)
@@ -280,6 +287,12 @@ func (s *Server) Serve(svc Service) {
 // error refuses the connection with connect_error {code, message}.
 func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedError {
 	rs := newSocket(s, svc, sock)
+	ip := hostOf(sock.Handshake().Address)
+	if !s.connects.allow(ip) || !s.connectsBy.allow(sock.Conn().Id()) {
+		s.sampled.log(s.log, slog.LevelWarn, "connect:"+ip, "connect rate limited", "remote", ip)
+		e := &Error{Code: CodeRateLimited, Message: "too many connections, slow down"}
+		return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
+	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.EventTimeout)
 	defer cancel()
@@ -412,10 +425,13 @@ func (l *ipLimiter) allow(ip string) bool {
 	return lim.AllowN(now, 1)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+func clientIP(r *http.Request) string { return hostOf(r.RemoteAddr) }
+
+// hostOf returns the IP of an "ip:port" address.
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return r.RemoteAddr
+		return addr
 	}
 	return strings.TrimPrefix(host, "::ffff:")
 }

@@ -1,0 +1,134 @@
+package karl_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/internal/sioclient"
+	"github.com/karl-app/karl/runtime"
+)
+
+// countingStore counts token lookups, the work the handshake limit protects.
+type countingStore struct {
+	store.Store
+	lookups atomic.Int64
+}
+
+func (c *countingStore) SessionByToken(ctx context.Context, h store.TokenHash, now time.Time) (store.Session, time.Time, error) {
+	c.lookups.Add(1)
+	return c.Store.SessionByToken(ctx, h, now)
+}
+
+// TestNamespaceReconnectsAreRateLimited reproduces finding 4: on one Engine.IO
+// connection, a client repeats 41 (leave the namespace) and 40{"token":...}
+// (join again with a token). With the documented 5/s per IP (burst 20) it must
+// not get more token lookups than that, whatever the connection.
+func TestNamespaceReconnectsAreRateLimited(t *testing.T) {
+	counter := &countingStore{}
+	e := startWith(t, runtime.Options{HandshakeLimit: runtime.Limit{Rate: 5, Burst: 20}},
+		func(st store.Store) store.Store { counter.Store = st; return counter })
+	c := e.dial(t, map[string]any{"token": "not-a-token"})
+	c.Close()
+	counter.lookups.Store(0)
+	ws, err := dialRaw(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	const d = 2 * time.Second
+	start := time.Now()
+	sent, refused := 0, 0
+	for time.Since(start) < d {
+		// As the attack did: join with a token, wait for the answer, leave, again.
+		answer, err := ws.roundTrip(`40{"token":"not-a-token"}`)
+		if err != nil {
+			t.Fatalf("after %d CONNECTs: %v", sent, err)
+		}
+		sent++
+		if strings.HasPrefix(answer, "44") {
+			refused++
+			if !strings.Contains(answer, `"code":"rate-limited"`) {
+				t.Fatalf("CONNECT refused with %s, want rate-limited", answer)
+			}
+			continue
+		}
+		if err := ws.send("41"); err != nil {
+			t.Fatal(err)
+		}
+		// The library removes the socket on its own queue: a CONNECT read
+		// before that closes the connection.
+		time.Sleep(3 * time.Millisecond)
+	}
+	n := counter.lookups.Load()
+	t.Logf("%d CONNECTs in %v on one connection (%d refused): %d token lookups (%.0f/s)", sent, d, refused, n, float64(n)/d.Seconds())
+	if max := int64(20 + 5*d.Seconds() + 2); n > max {
+		t.Errorf("%d token lookups in %v, the limit allows %d", n, d, max)
+	}
+	// Another connection from the same IP shares the IP's bucket.
+	other, err := sioclient.Dial(e.url, sioclient.Options{Auth: map[string]any{"token": "not-a-token"}})
+	if err == nil {
+		other.Close()
+		t.Fatal("a new connection from the same IP joined the namespace right after the flood")
+	}
+	var ce *sioclient.ConnectError
+	if !errors.As(err, &ce) || !strings.Contains(string(ce.Data), `"code":"rate-limited"`) {
+		t.Errorf("refused with %v, want connect_error with code rate-limited", err)
+	}
+}
+
+// rawConn speaks Engine.IO packets over a WebSocket, for tests that send what
+// sioclient would not.
+type rawConn struct{ *websocket.Conn }
+
+func dialRaw(base string) (*rawConn, error) {
+	u := strings.Replace(base, "http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &rawConn{ws}
+	if _, err := c.read(); err != nil { // the Engine.IO open packet
+		ws.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *rawConn) send(s string) error { return c.WriteMessage(websocket.TextMessage, []byte(s)) }
+
+// read returns the next packet other than a ping (which it answers).
+func (c *rawConn) read() (string, error) {
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, msg, err := c.ReadMessage()
+		if err != nil {
+			return "", err
+		}
+		if string(msg) == "2" {
+			_ = c.send("3")
+			continue
+		}
+		return string(msg), nil
+	}
+}
+
+// roundTrip sends a CONNECT packet and returns the answer (40... or 44...),
+// skipping the events that follow a successful one.
+func (c *rawConn) roundTrip(connect string) (string, error) {
+	if err := c.send(connect); err != nil {
+		return "", err
+	}
+	for {
+		p, err := c.read()
+		if err != nil || strings.HasPrefix(p, "40") || strings.HasPrefix(p, "44") {
+			return p, err
+		}
+	}
+}
