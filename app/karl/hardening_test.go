@@ -132,3 +132,72 @@ func (c *rawConn) roundTrip(connect string) (string, error) {
 		}
 	}
 }
+
+// TestLogoutEndsTheSessionOnEverySocket reproduces finding 3: after logout on
+// one socket, another socket on the same token could still read the profile,
+// upload and rename, and set-username even sent the revoked token back.
+func TestLogoutEndsTheSessionOnEverySocket(t *testing.T) {
+	e := start(t)
+	s := e.newUser(t, "Alice")
+	auth := map[string]any{"token": s.Token}
+	leaving, staying := e.dial(t, auth), e.dial(t, auth)
+	for _, c := range []*sioclient.Client{leaving, staying} {
+		if _, err := c.Wait("reconnected", 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if raw, err := leaving.EmitAck("logout", nil, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+		t.Fatalf("logout: %s %v", raw, err)
+	}
+	if _, err := staying.Wait("token-expired", 5*time.Second); err != nil {
+		t.Errorf("the other socket of the session was not told: %v", err)
+	}
+	wantNoSession(t, staying, "get-profile", nil)
+	wantNoSession(t, staying, "upload-profile-image", map[string]any{"imageBase64": pngDataURL})
+	assertNewToken(t, staying, s.Token)
+}
+
+// TestRevokedElsewhereIsRefusedOnNextUse covers a logout on another node whose
+// relay this node missed: the next use of the session checks the token.
+func TestRevokedElsewhereIsRefusedOnNextUse(t *testing.T) {
+	e := start(t)
+	s := e.newUser(t, "Bob")
+	c := e.dial(t, map[string]any{"token": s.Token})
+	if _, err := c.Wait("reconnected", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.RevokeToken(context.Background(), store.HashToken(s.Token), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	wantNoSession(t, c, "get-profile", nil)
+	if _, err := c.Wait("token-expired", 5*time.Second); err != nil {
+		t.Errorf("no token-expired: %v", err)
+	}
+	assertNewToken(t, c, s.Token)
+}
+
+const pngDataURL = "data:image/png;base64," +
+	"iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGP4z8DwnwGMgRQAH+4D/dJQfRoAAAAASUVORK5CYII="
+
+func wantNoSession(t *testing.T, c *sioclient.Client, event string, payload any) {
+	t.Helper()
+	raw, err := c.EmitAck(event, payload, 5*time.Second)
+	if err != nil || !strings.Contains(string(raw), `"code":"no-session"`) {
+		t.Errorf("%s after logout: %s %v, want no-session", event, raw, err)
+	}
+}
+
+// assertNewToken renames and checks the socket was given a new token, not revoked.
+func assertNewToken(t *testing.T, c *sioclient.Client, revoked string) {
+	t.Helper()
+	if raw, err := c.EmitAck("set-username", map[string]any{"username": "Again"}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+		t.Fatalf("set-username after logout: %s %v", raw, err)
+	}
+	ev, err := c.Wait("username-saved", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(ev.Args[0]), revoked) {
+		t.Errorf("username-saved sent the revoked token: %s", ev.Args[0])
+	}
+}
