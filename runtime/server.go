@@ -174,7 +174,7 @@ func (s *Server) IO() *socket.Server { return s.io }
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r.Host) {
-			s.log.Warn("origin refused", "origin", origin, "remote", r.RemoteAddr)
+			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", shortName(origin), "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}
@@ -184,7 +184,7 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 			if !s.handshakes.allow(clientIP(r)) {
-				s.log.Warn("handshake rate limited", "remote", r.RemoteAddr)
+				s.sampled.log(s.log, slog.LevelWarn, "handshake:"+clientIP(r), "handshake rate limited", "remote", r.RemoteAddr)
 				http.Error(w, "too many connections", http.StatusTooManyRequests)
 				return
 			}
