@@ -1,12 +1,16 @@
 package runtime_test
 
 import (
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
 )
 
@@ -59,5 +63,55 @@ func TestHugeUnknownEventNamesAreNotEchoed(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "outcome=unknown-event") {
 		t.Errorf("the bad events were not logged at all:\n%s", logs.String())
+	}
+}
+
+// TestOriginAndHostChecks reproduces finding 9: an https:// Origin passed on
+// plain HTTP (host:port only was compared), Host and Origin both set to a
+// rebinding name passed, and "*" let Origin null in (reflected with credentials).
+func TestOriginAndHostChecks(t *testing.T) {
+	ts, _ := startServer(t, runtime.Options{AllowedHosts: []string{"karl.example"}})
+	any, _ := startServer(t, runtime.Options{AllowedOrigins: []string{"*"}})
+	port := ts.Listener.Addr().(*net.TCPAddr).Port
+	hostport := func(name string) string { return fmt.Sprintf("%s:%d", name, port) }
+	for _, tc := range []struct {
+		name         string
+		url          string
+		host, origin string
+		want         int
+	}{
+		{"https origin on plain http", ts.URL, "", "https://" + hostport("127.0.0.1"), http.StatusForbidden},
+		{"same origin", ts.URL, "", "http://" + hostport("127.0.0.1"), http.StatusOK},
+		{"no origin (native app)", ts.URL, "", "", http.StatusOK},
+		{"rebinding: Host and Origin on a foreign name", ts.URL, hostport("evil.example"), "http://" + hostport("evil.example"), http.StatusForbidden},
+		{"rebinding without Origin (same-origin GET)", ts.URL, hostport("evil.example"), "", http.StatusForbidden},
+		{"a listed host", ts.URL, hostport("KARL.example"), "http://" + hostport("karl.example"), http.StatusOK},
+		{"localhost", ts.URL, hostport("localhost"), "http://" + hostport("localhost"), http.StatusOK},
+		{"null with *", any.URL, "", "null", http.StatusForbidden},
+		{"any origin with *", any.URL, "", "https://elsewhere.example", http.StatusOK},
+	} {
+		req, _ := http.NewRequest("GET", tc.url+"/socket.io/?EIO=4&transport=polling", nil)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s: HTTP %d, want %d", tc.name, res.StatusCode, tc.want)
+		}
+		if acao := res.Header.Get("Access-Control-Allow-Origin"); acao == "null" {
+			t.Errorf("%s: Access-Control-Allow-Origin: null", tc.name)
+		}
+	}
+	// WebSocket upgrades go through the same checks.
+	_, err := sioclient.Dial(ts.URL, sioclient.Options{Header: http.Header{"Origin": {"https://" + hostport("127.0.0.1")}}})
+	if err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("https origin over ws: err = %v, want HTTP 403", err)
 	}
 }

@@ -38,6 +38,12 @@ type Options struct {
 	// protect WebSockets). Requests without an Origin header (native apps, servers)
 	// are always allowed: origins protect browsers' users, not the server.
 	AllowedOrigins []string
+	// AllowedHosts lists the Host header values (names, without port) the server
+	// answers to besides IP literals and localhost; "*" allows every name. A
+	// request for another name gets 403: a page on a rebinding domain
+	// (evil.example resolving to this server) is same-origin with itself, so
+	// only the Host tells it apart. Behind a proxy, list the public name(s).
+	AllowedHosts   []string
 	PingInterval   time.Duration // [25s]
 	PingTimeout    time.Duration // [20s]
 	ConnectTimeout time.Duration // time a client has to join the namespace after the handshake [10s]
@@ -173,7 +179,12 @@ func (s *Server) IO() *socket.Server { return s.io }
 // Handler serves Socket.IO on /socket.io/ with the origin and handshake checks.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r.Host) {
+		if !s.hostAllowed(r.Host) {
+			s.sampled.log(s.log, slog.LevelWarn, "host:"+clientIP(r), "host refused", "host", shortName(r.Host), "remote", r.RemoteAddr)
+			http.Error(w, "host not allowed", http.StatusForbidden)
+			return
+		}
+		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r) {
 			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", shortName(origin), "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
@@ -201,13 +212,44 @@ func (s *Server) Handler() http.Handler {
 	})
 }
 
-// originAllowed reports whether a request from origin may connect to host.
-func (s *Server) originAllowed(origin, host string) bool {
-	if origin == "" || slices.Contains(s.opts.AllowedOrigins, origin) || slices.Contains(s.opts.AllowedOrigins, "*") {
+// originAllowed reports whether a request from origin may connect: a listed
+// origin, or the server's own (scheme, host and port). "null" (sandboxed
+// frames, file: pages) is never allowed, "*" included: the engine would
+// reflect it with credentials.
+func (s *Server) originAllowed(origin string, r *http.Request) bool {
+	switch {
+	case origin == "":
+		return true
+	case origin == "null":
+		return false
+	case slices.Contains(s.opts.AllowedOrigins, origin) || slices.Contains(s.opts.AllowedOrigins, "*"):
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && u.Host == host // same origin
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return err == nil && u.Scheme == scheme && strings.EqualFold(u.Host, r.Host) && u.Path == "" // same origin
+}
+
+// hostAllowed reports whether the server answers to the Host header host: IP
+// literals and localhost always, other names when listed in AllowedHosts.
+func (s *Server) hostAllowed(host string) bool {
+	name, _, err := net.SplitHostPort(host)
+	if err != nil {
+		name = host
+	}
+	name = strings.ToLower(strings.TrimSuffix(strings.Trim(name, "[]"), "."))
+	if net.ParseIP(name) != nil || name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return true
+	}
+	for _, h := range s.opts.AllowedHosts {
+		if h == "*" || strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops new connections, waits for running handlers (until ctx ends, then

@@ -30,7 +30,8 @@ type Config struct {
 	CleanupInterval time.Duration
 	MaxImageBytes   int
 	AllowedOrigins  []string
-	Static          string // directory served at /, e.g. the demo page; empty: none
+	AllowedHosts    []string // Host names answered besides IP literals and localhost (runtime.Options.AllowedHosts)
+	Static          string   // directory served at /, e.g. the demo page; empty: none
 
 	EventLimit     runtime.Limit // per socket
 	UploadLimit    runtime.Limit // upload-profile-image, on top of EventLimit
@@ -68,6 +69,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		// The largest message is a photo: its base64 text plus the packet's few framing bytes.
 		MaxHTTPBufferSize: int64(imagecheck.MaxEncodedLen(limits)) + 4<<10,
 		AllowedOrigins:    cfg.AllowedOrigins,
+		AllowedHosts:      cfg.AllowedHosts,
 		EventLimit:        cfg.EventLimit,
 		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
 		HandshakeLimit:    cfg.HandshakeLimit,

@@ -31,7 +31,7 @@ import (
 
 type flags struct {
 	addr, tlsCert, tlsKey, logLevel, logFormat, origins string
-	redis                                               string
+	redis, hosts                                        string
 	shutdownTimeout                                     time.Duration
 	maxConnsPerIP                                       int
 	httpTimeouts                                        server.HTTPTimeouts
@@ -49,7 +49,8 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.DurationVar(&f.cfg.TokenTTL, "token-ttl", karl.DefaultTokenTTL, "lifetime of a reconnect token")
 	fs.DurationVar(&f.cfg.CleanupInterval, "cleanup-interval", time.Hour, "how often expired tokens are deleted")
 	fs.IntVar(&f.cfg.MaxImageBytes, "max-image-bytes", 256<<10, "largest profile photo, decoded, in bytes")
-	fs.StringVar(&f.origins, "allowed-origins", "", "comma-separated Origin values allowed to connect (empty: any)")
+	fs.StringVar(&f.origins, "allowed-origins", "", "comma-separated browser origins allowed to connect besides the server's own (empty: same origin only; * for any)")
+	fs.StringVar(&f.hosts, "allowed-hosts", "", "comma-separated host names the server answers to besides IP addresses and localhost, e.g. the public name behind a proxy (* for any)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (serves HTTPS/WSS with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&f.cfg.Static, "static", "", "directory served at / (the demo page)")
@@ -84,6 +85,7 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	f.cfg.AllowedOrigins = server.SplitList(f.origins)
+	f.cfg.AllowedHosts = server.SplitList(f.hosts)
 	f.cfg.EventLimit = runtime.Limit{Rate: rate.Limit(f.eventRate), Burst: f.eventBurst}
 	f.cfg.UploadLimit = runtime.Limit{Rate: rate.Limit(f.uploadRate), Burst: f.uploadBurst}
 	f.cfg.HandshakeLimit = runtime.Limit{Rate: rate.Limit(f.handshakeRate), Burst: f.handshakeBurst}
