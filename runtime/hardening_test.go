@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
 )
@@ -113,5 +115,47 @@ func TestOriginAndHostChecks(t *testing.T) {
 	_, err := sioclient.Dial(ts.URL, sioclient.Options{Header: http.Header{"Origin": {"https://" + hostport("127.0.0.1")}}})
 	if err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("https origin over ws: err = %v, want HTTP 403", err)
+	}
+}
+
+// TestOutOfRangeNumbersAreInvalidPayload reproduces finding 10: a number
+// float64 cannot hold (1e400) made the library's parser fail and close the
+// connection without an answer, in an event or in the handshake auth.
+func TestOutOfRangeNumbersAreInvalidPayload(t *testing.T) {
+	ts, _ := startServer(t, runtime.Options{})
+	c := dial(t, ts.URL, nil)
+	for _, tc := range []struct{ packet, path string }{
+		{`42["echo",{"name":1e400}]`, "name"},
+		{`42["echo",{"name":"n","color":"red","points":[{"x":-1e400,"y":1}],"visible":true,"createdAt":1}]`, "points[0].x"},
+	} {
+		if err := c.WriteRaw(tc.packet); err != nil {
+			t.Fatal(err)
+		}
+		got := waitRequestError(t, c)
+		if got.Code != "invalid-payload" || got.Path != tc.path {
+			t.Errorf("%s: request-error %+v, want invalid-payload at %s", tc.packet, got, tc.path)
+		}
+	}
+	raw, err := c.EmitAck("echo", validShape(), 5*time.Second)
+	if err != nil || !strings.Contains(string(raw), `"ok":true`) {
+		t.Errorf("the connection did not survive: %s %v", raw, err)
+	}
+	// In the handshake: connect_error invalid-payload with the path.
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(ts.URL, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := ws.ReadMessage(); err != nil { // open
+		t.Fatal(err)
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`40{"name":1e400}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, msg, err := ws.ReadMessage()
+	if err != nil || !strings.HasPrefix(string(msg), "44") || !strings.Contains(string(msg), `"code":"invalid-payload"`) ||
+		!strings.Contains(string(msg), `"path":"name"`) {
+		t.Errorf("CONNECT with 1e400: %q %v, want connect_error invalid-payload at name", msg, err)
 	}
 }

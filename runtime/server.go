@@ -345,8 +345,12 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 		return nil
 	}
 	e := s.clientError(err, "connect", rs.ID(), nil)
-	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "duration", time.Since(start))
-	return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
+	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "path", e.Path, "duration", time.Since(start))
+	data := map[string]any{"code": string(e.Code), "message": e.Message}
+	if e.Path != "" { // an auth field at fault, as in the ack envelope
+		data["path"] = e.Path
+	}
+	return socket.NewExtendedError(e.Message, data)
 }
 
 func (s *Server) disconnect(svc *Service, rs *Socket, reason string) {

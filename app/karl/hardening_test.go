@@ -208,3 +208,28 @@ func assertNewToken(t *testing.T, c *sioclient.Client, revoked string) {
 		t.Errorf("username-saved sent the revoked token: %s", ev.Args[0])
 	}
 }
+
+// TestHugeNumbersAnswerInvalidPayload: {"username": 1e400} and
+// 40{"token":1e400} closed the connection without an answer (finding 10).
+func TestHugeNumbersAnswerInvalidPayload(t *testing.T) {
+	e := start(t)
+	ws, err := dialRaw(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	answer, err := ws.roundTrip(`40{"token":1e400}`)
+	if err != nil || !strings.HasPrefix(answer, "44") || !strings.Contains(answer, `"code":"invalid-payload"`) || !strings.Contains(answer, `"path":"token"`) {
+		t.Fatalf("CONNECT with token 1e400: %q %v", answer, err)
+	}
+	if answer, err = ws.roundTrip(`40`); err != nil || !strings.HasPrefix(answer, "40") {
+		t.Fatalf("CONNECT after: %q %v", answer, err)
+	}
+	if err := ws.send(`421["set-username",{"username":1e400}]`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ws.read()
+	if err != nil || !strings.HasPrefix(got, "431") || !strings.Contains(got, `"code":"invalid-payload"`) || !strings.Contains(got, `"path":"username"`) {
+		t.Errorf("set-username with 1e400: %q %v", got, err)
+	}
+}
