@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -51,6 +52,8 @@ type Server struct {
 	rt      *runtime.Server
 	handler http.Handler
 	log     *slog.Logger
+	// unhealthy: the last health check failed (logged once per outage).
+	unhealthy atomic.Bool
 }
 
 // New opens the store (applying migrations) and builds the server.
@@ -116,9 +119,14 @@ func (s *Server) routes(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
-			s.log.Error("health check failed", "err", err)
+			if s.unhealthy.CompareAndSwap(false, true) { // once per outage: balancers poll every second
+				s.log.Error("health check failed", "err", err)
+			}
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
+		}
+		if s.unhealthy.CompareAndSwap(true, false) {
+			s.log.Info("health check passes again")
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
