@@ -3,6 +3,7 @@ package karl_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -231,5 +232,46 @@ func TestHugeNumbersAnswerInvalidPayload(t *testing.T) {
 	got, err := ws.read()
 	if err != nil || !strings.HasPrefix(got, "431") || !strings.Contains(got, `"code":"invalid-payload"`) || !strings.Contains(got, `"path":"username"`) {
 		t.Errorf("set-username with 1e400: %q %v", got, err)
+	}
+}
+
+// TestRoomNamedAfterASocketID reproduces finding 7: Socket.IO puts each
+// socket in a room named by its id, so joining a room named after another
+// socket's id delivered new-message and user-typing to that socket.
+func TestRoomNamedAfterASocketID(t *testing.T) {
+	e := start(t)
+	victim := e.dial(t, nil)
+	attacker := e.dial(t, nil)
+	for i, c := range []*sioclient.Client{victim, attacker} {
+		if raw, err := c.EmitAck("set-username", map[string]any{"username": fmt.Sprint("user", i)}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+			t.Fatalf("set-username: %s %v", raw, err)
+		}
+	}
+	room := map[string]any{"room": victim.SID}
+	for _, call := range []struct {
+		event   string
+		payload map[string]any
+	}{
+		{"join-room", room},
+		{"send-message", map[string]any{"room": victim.SID, "text": "hello from outside"}},
+		{"typing", room},
+	} {
+		if raw, err := attacker.EmitAck(call.event, call.payload, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+			t.Fatalf("%s: %s %v", call.event, raw, err)
+		}
+	}
+	if _, err := attacker.Wait("new-message", 5*time.Second); err != nil {
+		t.Fatalf("the sender did not get its own message: %v", err)
+	}
+	deadline := time.After(300 * time.Millisecond)
+	for {
+		select {
+		case ev := <-victim.Events():
+			if ev.Name == "new-message" || ev.Name == "user-typing" {
+				t.Fatalf("the socket whose id names the room got %s: %s", ev.Name, ev.Args)
+			}
+		case <-deadline:
+			return
+		}
 	}
 }

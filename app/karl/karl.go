@@ -355,16 +355,16 @@ func (a *App) JoinRoom(ctx context.Context, s *events.Socket, in events.JoinRoom
 	if sessionOf(s) == nil {
 		return events.ErrNoSession
 	}
-	s.Join(in.Room)
+	s.Join(roomKey(in.Room))
 	return nil
 }
 
 // LeaveRoom removes the socket from a room.
 func (a *App) LeaveRoom(ctx context.Context, s *events.Socket, in events.LeaveRoom) error {
-	if !s.InRoom(in.Room) {
+	if !s.InRoom(roomKey(in.Room)) {
 		return events.ErrNotInRoom
 	}
-	s.Leave(in.Room)
+	s.Leave(roomKey(in.Room))
 	return nil
 }
 
@@ -375,7 +375,7 @@ func (a *App) SendMessage(ctx context.Context, s *events.Socket, in events.SendM
 		return err
 	}
 	msg := events.NewMessage{Room: in.Room, Username: sess.username, Text: in.Text, SentAt: a.cfg.Now()}
-	return a.srv.ToRoom(in.Room).EmitNewMessage(msg)
+	return a.srv.ToRoom(roomKey(in.Room)).EmitNewMessage(msg)
 }
 
 // Typing tells the other members of the room that the user is typing.
@@ -384,7 +384,7 @@ func (a *App) Typing(ctx context.Context, s *events.Socket, in events.Typing) er
 	if err != nil {
 		return err
 	}
-	return s.Others(in.Room).EmitUserTyping(events.UserTyping{Room: in.Room, Username: sess.username})
+	return s.Others(roomKey(in.Room)).EmitUserTyping(events.UserTyping{Room: in.Room, Username: sess.username})
 }
 
 func (a *App) member(s *events.Socket, room string) (*session, error) {
@@ -392,11 +392,17 @@ func (a *App) member(s *events.Socket, room string) (*session, error) {
 	if sess == nil {
 		return nil, events.ErrNoSession
 	}
-	if !s.InRoom(room) {
+	if !s.InRoom(roomKey(room)) {
 		return nil, events.ErrNotInRoom
 	}
 	return sess, nil
 }
+
+// roomKey is the Socket.IO room of the app's room name. Socket.IO puts every
+// socket in a room named by its id; a client naming a room after another
+// socket's id would otherwise receive, and send, that socket's messages. Ids
+// are URL-safe base64, which has no ':': no app room can be one.
+func roomKey(name string) string { return "room:" + name }
 
 // Disconnect forgets the socket; the session lives in the store.
 func (a *App) Disconnect(s *events.Socket, reason string) { a.detach(s, sessionOf(s)) }
