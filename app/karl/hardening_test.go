@@ -275,3 +275,21 @@ func TestRoomNamedAfterASocketID(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesNeedAVisibleLetterOrDigit: the schema's pattern admits names that
+// render as nothing or as punctuation only (the app-side part of finding 8).
+func TestNamesNeedAVisibleLetterOrDigit(t *testing.T) {
+	e := start(t)
+	c := e.dial(t, nil)
+	for _, name := range []string{"\u3164", "\u3164\u3164", "\u0301\u0302", "._-", "_ _", "\u115F\u1160"} {
+		raw, err := c.EmitAck("set-username", map[string]any{"username": name}, 5*time.Second)
+		if err != nil || !strings.Contains(string(raw), `"code":"invalid-payload"`) || !strings.Contains(string(raw), `"path":"username"`) {
+			t.Errorf("set-username %q: %s %v, want invalid-payload at username", name, raw, err)
+		}
+	}
+	for _, name := range []string{"Zoë", "李", "a.b", "R2", "e\u0301"} {
+		if raw, err := c.EmitAck("set-username", map[string]any{"username": name}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+			t.Errorf("set-username %q: %s %v", name, raw, err)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
@@ -228,6 +229,9 @@ func photo(sess store.Session) *string {
 
 // SetUsername creates the session, or renames the socket's session keeping its token.
 func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUsername) error {
+	if !visibleName(in.Username) {
+		return runtime.Invalid("needs a visible letter or digit").WithPath("username")
+	}
 	now := a.cfg.Now()
 	sess := sessionOf(s)
 	if sess != nil {
@@ -269,6 +273,24 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 		return err
 	}
 	return a.srv.EmitNewUserConnected(events.NewUserConnected{Username: in.Username})
+}
+
+// visibleName reports whether name has a letter or digit one can see. The
+// schema's pattern admits names made only of combining marks, punctuation
+// ("._-") or the Hangul fillers, which are letters that render as nothing;
+// other users could not tell such names apart. (Unicode normalization, so
+// that look-alike spellings compare equal, belongs to the schema language.)
+func visibleName(name string) bool {
+	for _, r := range name {
+		switch r {
+		case '\u115F', '\u1160', '\u3164', '\uFFA0': // Hangul fillers: category Lo, but blank
+			continue
+		}
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // UploadProfileImage checks the photo and stores it with the session.
