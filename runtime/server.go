@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"golang.org/x/time/rate"
@@ -57,6 +58,11 @@ type Options struct {
 	// namespace over and over on one connection to get around it.
 	HandshakeLimit Limit
 
+	// MaxQueuedBytes bounds the outgoing bytes one connection may have waiting
+	// in memory (a client that stops reading); over it the socket is
+	// disconnected [1 MiB]. Negative: no bound.
+	MaxQueuedBytes int64
+
 	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
 	Adapter socket.AdapterConstructor
 }
@@ -83,6 +89,9 @@ func (o *Options) defaults() {
 	if o.EventLimit == (Limit{}) {
 		o.EventLimit = Limit{Rate: 20, Burst: 40}
 	}
+	if o.MaxQueuedBytes == 0 {
+		o.MaxQueuedBytes = 1 << 20
+	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{Rate: 5, Burst: 20}
 	}
@@ -102,6 +111,7 @@ type Server struct {
 	connects   *ipLimiter // namespace CONNECTs per client IP (each may look a token up)
 	connectsBy *ipLimiter // namespace CONNECTs per Engine.IO connection
 	sampled    *logSampler
+	byConn     sync.Map // Engine.IO connection id -> *Socket, for the queue bound
 	gate       *connectGate
 	work       chan func() // handlers for the workers; see runOnWorker
 }
@@ -129,6 +139,11 @@ func NewServer(opts Options) *Server {
 	s.handler = s.io.ServeHandler(so)
 	s.gate = newConnectGate(opts.ConnectTimeout)
 	s.gate.install(s.io.Engine())
+	_ = s.io.Engine().On("connection", func(args ...any) {
+		if conn, ok := args[0].(engine.Socket); ok {
+			s.boundQueue(conn)
+		}
+	})
 	s.work = make(chan func())
 	for range 4 * goruntime.GOMAXPROCS(0) {
 		go s.worker()
@@ -316,9 +331,12 @@ func (s *Server) Serve(svc Service) {
 			return
 		}
 		sock.Use(rs.onEvent)
-		s.gate.release(sock.Conn().Id())
+		connID := sock.Conn().Id()
+		s.gate.release(connID)
+		s.byConn.Store(connID, rs)
 		_ = sock.On("disconnect", func(args ...any) {
 			reason, _ := args[0].(string)
+			s.byConn.CompareAndDelete(connID, rs)
 			s.disconnect(&svc, rs, reason)
 		})
 		rs.markConnected()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -290,6 +292,98 @@ func TestNamesNeedAVisibleLetterOrDigit(t *testing.T) {
 	for _, name := range []string{"Zoë", "李", "a.b", "R2", "e\u0301"} {
 		if raw, err := c.EmitAck("set-username", map[string]any{"username": name}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
 			t.Errorf("set-username %q: %s %v", name, raw, err)
+		}
+	}
+}
+
+// TestSlowReaderSeesTheDisconnectReason: a socket over its outgoing queue
+// bound (finding 2) is disconnected with the Socket.IO disconnect packet
+// queued behind its backlog, so a client that reads again learns why ("io
+// server disconnect") instead of seeing the connection vanish.
+func TestSlowReaderSeesTheDisconnectReason(t *testing.T) {
+	e := startWith(t, runtime.Options{MaxQueuedBytes: 256 << 10,
+		EventLimit: runtime.Limit{Rate: 10000, Burst: 10000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, nil)
+	d := websocket.Dialer{NetDialContext: (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}).DialContext}
+	ws, _, err := d.Dial(strings.Replace(e.url, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := &rawConn{ws}
+	defer paused.Close()
+	if _, err := paused.read(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ send, want string }{
+		{"40", "40"}, {`420["set-username",{"username":"Paused"}]`, "430"}, {`421["join-room",{"room":"r"}]`, "431"},
+	} {
+		if err := paused.send(step.send); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			p, err := paused.read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(p, step.want) {
+				break
+			}
+		}
+	}
+	sender := e.dial(t, nil)
+	for _, call := range [][2]string{{"set-username", "Sender"}, {"join-room", "r"}} {
+		key := map[string]string{"set-username": "username", "join-room": "room"}[call[0]]
+		if raw, err := sender.EmitAck(call[0], map[string]any{key: call[1]}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+			t.Fatalf("%s: %s %v", call[0], raw, err)
+		}
+	}
+	go func() {
+		for range sender.Events() { // the sender reads
+		}
+	}()
+	text := strings.Repeat("y", 2000)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(e.logs.String(), "does not read") {
+		if time.Now().After(deadline) {
+			t.Fatal("the paused socket was never disconnected")
+		}
+		for range 20 {
+			if err := sender.Emit("send-message", map[string]any{"room": "r", "text": text}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The client reads again: its backlog, then the reason.
+	last := ""
+	n, t0 := 0, time.Now()
+	for {
+		_ = paused.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, msg, err := paused.ReadMessage()
+		if err != nil {
+			t.Logf("after %d packets in %v: %v", n, time.Since(t0), err)
+			break
+		}
+		n++ // the backlog: new-message after new-message
+		last = string(msg)
+		if last == "41" {
+			break
+		}
+	}
+	if last != "41" {
+		t.Fatalf("last packet before the close: %.40q, want 41 (io server disconnect)", last)
+	}
+	// A client that keeps the connection open anyway is cut after the grace.
+	_ = paused.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	for {
+		if _, _, err := paused.ReadMessage(); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Error("the connection was still open 10 s after the disconnect")
+			}
+			t.Logf("connection closed %v after the disconnect packet", time.Since(start).Round(100*time.Millisecond))
+			return
 		}
 	}
 }

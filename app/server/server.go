@@ -32,6 +32,7 @@ type Config struct {
 	MaxImageBytes   int
 	AllowedOrigins  []string
 	AllowedHosts    []string // Host names answered besides IP literals and localhost (runtime.Options.AllowedHosts)
+	MaxQueuedBytes  int64    // outgoing bytes waiting per connection (runtime.Options.MaxQueuedBytes)
 	Static          string   // directory served at /, e.g. the demo page; empty: none
 
 	EventLimit     runtime.Limit // per socket
@@ -73,6 +74,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		MaxHTTPBufferSize: int64(imagecheck.MaxEncodedLen(limits)) + 4<<10,
 		AllowedOrigins:    cfg.AllowedOrigins,
 		AllowedHosts:      cfg.AllowedHosts,
+		MaxQueuedBytes:    cfg.MaxQueuedBytes,
 		EventLimit:        cfg.EventLimit,
 		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
 		HandshakeLimit:    cfg.HandshakeLimit,

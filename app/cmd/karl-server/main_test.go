@@ -20,9 +20,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/karl-app/karl/internal/sioclient"
 )
@@ -236,6 +239,11 @@ func serverBinary(t *testing.T) string {
 // given KARL_* environment (the old binary ignores variables it does not know,
 // so the same test measures it), and returns its address and its stderr.
 func startLimited(t *testing.T, nofile int, env ...string) (addr string, stderr *lockedBuffer) {
+	addr, stderr, _ = startProcess(t, nofile, env...)
+	return addr, stderr
+}
+
+func startProcess(t *testing.T, nofile int, env ...string) (addr string, stderr *lockedBuffer, pid int) {
 	t.Helper()
 	bin := serverBinary(t)
 	addr = freeAddr(t)
@@ -249,7 +257,7 @@ func startLimited(t *testing.T, nofile int, env ...string) (addr string, stderr 
 	}
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
 	waitHealthy(t, "http://"+addr)
-	return addr, stderr
+	return addr, stderr, cmd.Process.Pid // prlimit execs the server in its own process
 }
 
 type lockedBuffer struct {
@@ -396,5 +404,164 @@ func TestOneIPCannotExhaustConnections(t *testing.T) {
 		if strings.HasPrefix(line, "http: ") || strings.Contains(line, "Accept error") && !strings.Contains(line, "level=") {
 			t.Errorf("a net/http line outside the slog log: %q", line)
 		}
+	}
+}
+
+// rssMiB is the resident memory of process pid.
+func rssMiB(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
+			return kb / 1024
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// pausedReader joins room and then never reads again, with a small receive
+// buffer so the kernel holds little for it: a phone in a tunnel, or an attacker.
+func pausedReader(t *testing.T, addr, name, room string) *websocket.Conn {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, NetDialContext: (&net.Dialer{
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}}).DialContext}
+	ws, _, err := d.Dial("ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	until := func(prefix string) {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: waiting for %s: %v", name, prefix, err)
+			}
+			if strings.HasPrefix(string(msg), prefix) {
+				return
+			}
+		}
+	}
+	send := func(s string) {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	until("0")
+	send("40")
+	until("40")
+	send(`420["set-username",{"username":"` + name + `"}]`)
+	until("430")
+	send(`421["join-room",{"room":"` + room + `"}]`)
+	until("431")
+	return ws
+}
+
+// TestSlowReadersAreBounded reproduces finding 2: 20 sockets in a room stop
+// reading while 20 senders post 2,000-character messages within the rate
+// limit; every message to a paused socket stayed queued in the server (RSS
+// 45 -> 803 MB in 30 s). The server's memory must stay bounded and every
+// reading member must receive every message.
+func TestSlowReadersAreBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary for 15 s")
+	}
+	const (
+		paused, senders = 20, 20
+		perSecond       = 19 // per sender, under the default 20 events/s
+		duration        = 15 * time.Second
+		boundMiB        = 150
+	)
+	addr, stderr, pid := startProcess(t, 4096, "KARL_HANDSHAKE_RATE=1000", "KARL_HANDSHAKE_BURST=1000")
+	for i := range paused {
+		pausedReader(t, addr, fmt.Sprint("paused", i), "r")
+	}
+	type member struct {
+		c   *sioclient.Client
+		got atomic.Int64
+	}
+	members := make([]*member, senders)
+	for i := range members {
+		c, err := sioclient.Dial("http://"+addr, sioclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		for _, call := range []struct {
+			event   string
+			payload map[string]any
+		}{{"set-username", map[string]any{"username": fmt.Sprint("sender", i)}}, {"join-room", map[string]any{"room": "r"}}} {
+			if raw, err := c.EmitAck(call.event, call.payload, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+				t.Fatalf("%s: %s %v", call.event, raw, err)
+			}
+		}
+		m := &member{c: c}
+		go func() {
+			for ev := range c.Events() {
+				if ev.Name == "new-message" {
+					m.got.Add(1)
+				}
+			}
+		}()
+		members[i] = m
+	}
+	base := rssMiB(t, pid)
+	text := strings.Repeat("x", 2000)
+	stop := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	sent := make([]int, senders)
+	for i, m := range members {
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second / perSecond)
+			defer tick.Stop()
+			for time.Now().Before(stop) {
+				<-tick.C
+				if err := m.c.Emit("send-message", map[string]any{"room": "r", "text": text}); err != nil {
+					t.Errorf("sender %d: %v", i, err)
+					return
+				}
+				sent[i]++
+			}
+		})
+	}
+	peak := base
+	for time.Now().Before(stop.Add(2 * time.Second)) {
+		peak = max(peak, rssMiB(t, pid))
+		time.Sleep(250 * time.Millisecond)
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range sent {
+		total += n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, m := range members {
+		for m.got.Load() < int64(total) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	short := 0
+	for _, m := range members {
+		if m.got.Load() != int64(total) {
+			short++
+		}
+	}
+	t.Logf("%d paused readers, %d senders, %d messages of 2,000 characters in %v: RSS %.0f MiB before, peak %.0f MiB; %d of %d reading members got all %d",
+		paused, senders, total, duration, base, peak, senders-short, senders, total)
+	if short > 0 {
+		t.Errorf("%d reading members missed messages", short)
+	}
+	if peak > boundMiB {
+		t.Errorf("peak RSS %.0f MiB, want under %d MiB", peak, boundMiB)
+	}
+	if n := strings.Count(stderr.String(), "does not read"); n < paused {
+		t.Errorf("%d paused readers disconnected (logged), want %d", n, paused)
 	}
 }
