@@ -364,11 +364,8 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 	}
 	e := s.clientError(err, "connect", rs.ID(), nil)
 	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "path", e.Path, "duration", time.Since(start))
-	data := map[string]any{"code": string(e.Code), "message": e.Message}
-	if e.Path != "" { // an auth field at fault, as in the ack envelope
-		data["path"] = e.Path
-	}
-	return socket.NewExtendedError(e.Message, data)
+	// data is {code, message} only, as the wire contract pins; the path is logged.
+	return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
 }
 
 func (s *Server) disconnect(svc *Service, rs *Socket, reason string) {
