@@ -187,3 +187,32 @@ func TestFullDiskFailsTheHealthCheck(t *testing.T) {
 		t.Errorf("set-username with space again: %s", got)
 	}
 }
+
+// TestHTTPErrorsGoThroughSlogRateLimited: net/http printed "http: Accept
+// error: too many open files" with the standard logger, outside the slog log,
+// once per retry (finding 1).
+func TestHTTPErrorsGoThroughSlogRateLimited(t *testing.T) {
+	logs := &logBuffer{}
+	srv := server.NewHTTPServer(http.NotFoundHandler(), server.HTTPTimeouts{Read: time.Second, Idle: time.Second},
+		slog.New(slog.NewJSONHandler(logs, nil)))
+	if srv.ReadTimeout != time.Second || srv.IdleTimeout != time.Second || srv.ReadHeaderTimeout == 0 {
+		t.Errorf("timeouts not set: read %v idle %v header %v", srv.ReadTimeout, srv.IdleTimeout, srv.ReadHeaderTimeout)
+	}
+	for range 100 {
+		srv.ErrorLog.Printf("http: Accept error: accept tcp [::]:3000: accept4: too many open files; retrying in 5ms")
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) > 6 {
+		t.Errorf("%d lines for 100 accept errors in a burst, want at most 6", len(lines))
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `{"time":`) || !strings.Contains(l, `"level":"ERROR"`) || !strings.Contains(l, "too many open files") {
+			t.Errorf("not a slog error line: %s", l)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond)
+	srv.ErrorLog.Printf("http: Accept error: again")
+	if !strings.Contains(logs.String(), `"suppressed":`) {
+		t.Errorf("the dropped lines were not counted:\n%s", logs.String())
+	}
+}
