@@ -131,13 +131,12 @@ func sessionOf(s *events.Socket) *session {
 
 // attach makes sess the socket's session and lists it for revocations.
 func (a *App) attach(s *events.Socket, sess *session) {
+	prev, _ := s.Data().(*session)
 	s.SetData(sess)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for other, old := range a.live {
-		if _, ok := old[s]; ok && other != sess.id {
-			delete(old, s)
-		}
+	if prev != nil && prev.id != sess.id {
+		a.forget(s, prev.id)
 	}
 	m := a.live[sess.id]
 	if m == nil {
@@ -155,10 +154,15 @@ func (a *App) detach(s *events.Socket, sess *session) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if m := a.live[sess.id]; m != nil {
+	a.forget(s, sess.id)
+}
+
+// forget removes s from the sockets of session id; a.mu is held.
+func (a *App) forget(s *events.Socket, id store.SessionID) {
+	if m := a.live[id]; m != nil {
 		delete(m, s)
 		if len(m) == 0 {
-			delete(a.live, sess.id)
+			delete(a.live, id)
 		}
 	}
 }
