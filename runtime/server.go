@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"golang.org/x/time/rate"
@@ -38,6 +39,12 @@ type Options struct {
 	// protect WebSockets). Requests without an Origin header (native apps, servers)
 	// are always allowed: origins protect browsers' users, not the server.
 	AllowedOrigins []string
+	// AllowedHosts lists the Host header values (names, without port) the server
+	// answers to besides IP literals and localhost; "*" allows every name. A
+	// request for another name gets 403: a page on a rebinding domain
+	// (evil.example resolving to this server) is same-origin with itself, so
+	// only the Host tells it apart. Behind a proxy, list the public name(s).
+	AllowedHosts   []string
 	PingInterval   time.Duration // [25s]
 	PingTimeout    time.Duration // [20s]
 	ConnectTimeout time.Duration // time a client has to join the namespace after the handshake [10s]
@@ -45,8 +52,16 @@ type Options struct {
 	EventTimeout time.Duration    // deadline of one handler when the schema sets none [5s]
 	EventLimit   Limit            // events per socket [20/s, burst 40]
 	EventLimits  map[string]Limit // stricter limits for some events, on top of EventLimit
-	// HandshakeLimit bounds new connections per client IP [5/s, burst 20].
+	// HandshakeLimit bounds new connections per client IP [5/s, burst 20], and,
+	// separately, namespace CONNECTs (which run Connect, e.g. a token lookup) per
+	// client IP and per Engine.IO connection: a client cannot reconnect to the
+	// namespace over and over on one connection to get around it.
 	HandshakeLimit Limit
+
+	// MaxQueuedBytes bounds the outgoing bytes one connection may have waiting
+	// in memory (a client that stops reading); over it the socket is
+	// disconnected [1 MiB]. Negative: no bound.
+	MaxQueuedBytes int64
 
 	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
 	Adapter socket.AdapterConstructor
@@ -74,6 +89,9 @@ func (o *Options) defaults() {
 	if o.EventLimit == (Limit{}) {
 		o.EventLimit = Limit{Rate: 20, Burst: 40}
 	}
+	if o.MaxQueuedBytes == 0 {
+		o.MaxQueuedBytes = 1 << 20
+	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{Rate: 5, Burst: 20}
 	}
@@ -89,7 +107,11 @@ type Server struct {
 	cancel     context.CancelFunc
 	active     atomic.Int64 // handlers running
 	closing    atomic.Bool
-	handshakes *ipLimiter
+	handshakes *ipLimiter // Engine.IO handshakes per client IP
+	connects   *ipLimiter // namespace CONNECTs per client IP (each may look a token up)
+	connectsBy *ipLimiter // namespace CONNECTs per Engine.IO connection
+	sampled    *logSampler
+	byConn     sync.Map // Engine.IO connection id -> *Socket, for the queue bound
 	gate       *connectGate
 	work       chan func() // handlers for the workers; see runOnWorker
 }
@@ -111,11 +133,17 @@ func NewServer(opts Options) *Server {
 		so.SetAdapter(opts.Adapter)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit)}
+	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit),
+		connects: newIPLimiter(opts.HandshakeLimit), connectsBy: newIPLimiter(opts.HandshakeLimit), sampled: newLogSampler(time.Second)}
 	s.io = socket.NewServer(nil, so)
 	s.handler = s.io.ServeHandler(so)
 	s.gate = newConnectGate(opts.ConnectTimeout)
 	s.gate.install(s.io.Engine())
+	_ = s.io.Engine().On("connection", func(args ...any) {
+		if conn, ok := args[0].(engine.Socket); ok {
+			s.boundQueue(conn)
+		}
+	})
 	s.work = make(chan func())
 	for range 4 * goruntime.GOMAXPROCS(0) {
 		go s.worker()
@@ -166,8 +194,13 @@ func (s *Server) IO() *socket.Server { return s.io }
 // Handler serves Socket.IO on /socket.io/ with the origin and handshake checks.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r.Host) {
-			s.log.Warn("origin refused", "origin", origin, "remote", r.RemoteAddr)
+		if !s.hostAllowed(r.Host) {
+			s.sampled.log(s.log, slog.LevelWarn, "host:"+clientIP(r), "host refused", "host", shortName(r.Host), "remote", r.RemoteAddr)
+			http.Error(w, "host not allowed", http.StatusForbidden)
+			return
+		}
+		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r) {
+			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", shortName(origin), "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}
@@ -177,25 +210,61 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 			if !s.handshakes.allow(clientIP(r)) {
-				s.log.Warn("handshake rate limited", "remote", r.RemoteAddr)
+				s.sampled.log(s.log, slog.LevelWarn, "handshake:"+clientIP(r), "handshake rate limited", "remote", r.RemoteAddr)
 				http.Error(w, "too many connections", http.StatusTooManyRequests)
 				return
 			}
 		}
 		if r.Header.Get("Upgrade") != "" {
 			w = &detachingWriter{w: w}
+		} else if r.Method == http.MethodGet {
+			// A long-polling GET is held until the server has something to send
+			// (a ping at the latest): the server's read timeout, meant for slow
+			// request bodies, must not cancel it.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		}
 		s.handler.ServeHTTP(w, r)
 	})
 }
 
-// originAllowed reports whether a request from origin may connect to host.
-func (s *Server) originAllowed(origin, host string) bool {
-	if origin == "" || slices.Contains(s.opts.AllowedOrigins, origin) || slices.Contains(s.opts.AllowedOrigins, "*") {
+// originAllowed reports whether a request from origin may connect: a listed
+// origin, or the server's own (scheme, host and port). "null" (sandboxed
+// frames, file: pages) is never allowed, "*" included: the engine would
+// reflect it with credentials.
+func (s *Server) originAllowed(origin string, r *http.Request) bool {
+	switch {
+	case origin == "":
+		return true
+	case origin == "null":
+		return false
+	case slices.Contains(s.opts.AllowedOrigins, origin) || slices.Contains(s.opts.AllowedOrigins, "*"):
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && u.Host == host // same origin
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return err == nil && u.Scheme == scheme && strings.EqualFold(u.Host, r.Host) && u.Path == "" // same origin
+}
+
+// hostAllowed reports whether the server answers to the Host header host: IP
+// literals and localhost always, other names when listed in AllowedHosts.
+func (s *Server) hostAllowed(host string) bool {
+	name, _, err := net.SplitHostPort(host)
+	if err != nil {
+		name = host
+	}
+	name = strings.ToLower(strings.TrimSuffix(strings.Trim(name, "[]"), "."))
+	if net.ParseIP(name) != nil || name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return true
+	}
+	for _, h := range s.opts.AllowedHosts {
+		if h == "*" || strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops new connections, waits for running handlers (until ctx ends, then
@@ -276,9 +345,12 @@ func (s *Server) Serve(svc Service) {
 			return
 		}
 		sock.Use(rs.onEvent)
-		s.gate.release(sock.Conn().Id())
+		connID := sock.Conn().Id()
+		s.gate.release(connID)
+		s.byConn.Store(connID, rs)
 		_ = sock.On("disconnect", func(args ...any) {
 			reason, _ := args[0].(string)
+			s.byConn.CompareAndDelete(connID, rs)
 			s.disconnect(&svc, rs, reason)
 		})
 		rs.markConnected()
@@ -289,6 +361,12 @@ func (s *Server) Serve(svc Service) {
 // error refuses the connection with connect_error {code, message}.
 func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedError {
 	rs := newSocket(s, svc, sock)
+	ip := hostOf(sock.Handshake().Address)
+	if !s.connects.allow(ip) || !s.connectsBy.allow(sock.Conn().Id()) {
+		s.sampled.log(s.log, slog.LevelWarn, "connect:"+ip, "connect rate limited", "remote", ip)
+		e := &Error{Code: CodeRateLimited, Message: "too many connections, slow down"}
+		return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
+	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.EventTimeout)
 	defer cancel()
@@ -299,9 +377,9 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 		return nil
 	}
 	e := s.clientError(err, "connect", rs.ID(), svc.ConnectCodes)
-	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "duration", time.Since(start))
+	s.log.Info("connect refused", "socket", rs.ID(), "code", e.Code, "path", e.Path, "duration", time.Since(start))
 	data := map[string]any{"code": string(e.Code), "message": e.Message}
-	if e.Path != "" {
+	if e.Path != "" { // the auth field at fault, as an ack's error names the payload field
 		data["path"] = e.Path
 	}
 	return socket.NewExtendedError(e.Message, data)
@@ -425,10 +503,13 @@ func (l *ipLimiter) allow(ip string) bool {
 	return lim.AllowN(now, 1)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+func clientIP(r *http.Request) string { return hostOf(r.RemoteAddr) }
+
+// hostOf returns the IP of an "ip:port" address.
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return r.RemoteAddr
+		return addr
 	}
 	return strings.TrimPrefix(host, "::ffff:")
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"golang.org/x/time/rate"
@@ -143,7 +144,7 @@ func (s *Socket) onEvent(args []any, _ func(error)) {
 func (s *Socket) handle(name string, args []any) (reply Message, err error, declared []Code) {
 	ev, ok := s.svc.Events[name]
 	if !ok {
-		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(name)}, nil
+		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil
 	}
 	if !s.allow(name) {
 		return nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes
@@ -221,13 +222,37 @@ func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, 
 		}
 		return
 	}
+	name = shortName(name) // the client chose it: echo and log a bounded prefix
 	e := s.srv.clientError(err, name, s.ID(), declared)
 	if ack != nil {
 		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
 	} else {
 		_ = s.sock.Emit(RequestErrorEvent, json.RawMessage(appendRequestError(nil, name, e)))
 	}
-	log.Info("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(e.Code), "path", e.Path)
+	args := []any{"event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(e.Code), "path", e.Path}
+	switch e.Code {
+	case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited: // the client's doing: one line a second per socket and code
+		s.srv.sampled.log(log, slog.LevelInfo, s.ID()+"\x00"+string(e.Code), "event", args...)
+	default:
+		log.Info("event", args...)
+	}
+}
+
+// maxEchoedName bounds the event names the runtime repeats in answers and
+// logs: schema event names are short, a client's invented ones may be huge.
+const maxEchoedName = 64
+
+// shortName returns name cut to maxEchoedName bytes, on a rune boundary, with
+// "..." marking the cut.
+func shortName(name string) string {
+	if len(name) <= maxEchoedName {
+		return name
+	}
+	cut := maxEchoedName
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "..."
 }
 
 // appendErrorEnvelope renders {"ok":false,"error":{"code","message","path"}}.

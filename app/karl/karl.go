@@ -13,7 +13,14 @@ import (
 	"fmt"
 	"log/slog"
 	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/karl-app/karl/app/events"
 	"github.com/karl-app/karl/app/imagecheck"
@@ -38,10 +45,19 @@ type App struct {
 	cfg   Config
 	log   *slog.Logger
 	srv   *events.Server
+	nsp   socket.Namespace // for the server-side revocation event between nodes
 	// checks bounds the photo checks running at once: one costs up to ~0.2 s of
 	// CPU and ~32 MiB, so a burst of uploads must queue rather than exhaust memory.
 	checks chan struct{}
+	// live holds this node's sockets by session, so that a logout tells every
+	// other socket of the session (revokedEvent carries it to the other nodes).
+	mu   sync.Mutex
+	live map[store.SessionID]map[*events.Socket]*session
 }
+
+// revokedEvent is the server-side event (between nodes, never to clients) that
+// carries the id of a session whose token was revoked.
+const revokedEvent = "karl:session-revoked"
 
 var _ events.Handler = (*App)(nil)
 
@@ -56,11 +72,40 @@ func New(st store.Store, cfg Config, log *slog.Logger) *App {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &App{store: st, cfg: cfg, log: log, checks: make(chan struct{}, 2*goruntime.GOMAXPROCS(0))}
+	return &App{store: st, cfg: cfg, log: log, checks: make(chan struct{}, 2*goruntime.GOMAXPROCS(0)),
+		live: map[store.SessionID]map[*events.Socket]*session{}}
 }
 
 // Register serves the app on rt.
-func (a *App) Register(rt *runtime.Server) { a.srv = events.Register(rt, a) }
+func (a *App) Register(rt *runtime.Server) {
+	a.srv = events.Register(rt, a)
+	a.nsp = rt.IO().Of(events.Namespace, nil)
+	_ = a.nsp.On(revokedEvent, func(args ...any) { // from another node's logout
+		if len(args) > 0 {
+			if id, ok := toSessionID(args[0]); ok {
+				a.revoked(id, nil)
+			}
+		}
+	})
+}
+
+// toSessionID reads a session id relayed by the adapter (JSON or msgpack number).
+func toSessionID(v any) (store.SessionID, bool) {
+	switch n := v.(type) {
+	case float64:
+		return store.SessionID(n), true
+	case int64:
+		return store.SessionID(n), true
+	case uint64:
+		return store.SessionID(n), true
+	case int:
+		return store.SessionID(n), true
+	case int8, int16, int32, uint8, uint16, uint32:
+		i, err := strconv.ParseInt(fmt.Sprint(n), 10, 64)
+		return store.SessionID(i), err == nil
+	}
+	return 0, false
+}
 
 // session is what a socket knows about its user. Only the socket's own handlers
 // touch it, one at a time (the runtime runs a socket's events in order).
@@ -70,11 +115,93 @@ type session struct {
 	token     string // kept in memory to answer a rename with the same token; never stored or logged
 	hash      store.TokenHash
 	expiresAt time.Time
+	revoked   atomic.Bool // set by a logout on another socket; the socket then continues as a new user
 }
 
+// sessionOf returns the socket's session, nil when it has none or when its
+// token was revoked by a logout elsewhere.
 func sessionOf(s *events.Socket) *session {
 	sess, _ := s.Data().(*session)
+	if sess != nil && sess.revoked.Load() {
+		s.SetData(nil)
+		return nil
+	}
 	return sess
+}
+
+// attach makes sess the socket's session and lists it for revocations.
+func (a *App) attach(s *events.Socket, sess *session) {
+	prev, _ := s.Data().(*session)
+	s.SetData(sess)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if prev != nil && prev.id != sess.id {
+		a.forget(s, prev.id)
+	}
+	m := a.live[sess.id]
+	if m == nil {
+		m = map[*events.Socket]*session{}
+		a.live[sess.id] = m
+	}
+	m[s] = sess
+}
+
+// detach forgets the socket's session.
+func (a *App) detach(s *events.Socket, sess *session) {
+	s.SetData(nil)
+	if sess == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.forget(s, sess.id)
+}
+
+// forget removes s from the sockets of session id; a.mu is held.
+func (a *App) forget(s *events.Socket, id store.SessionID) {
+	if m := a.live[id]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(a.live, id)
+		}
+	}
+}
+
+// revoked tells this node's sockets of session id, but except, that their
+// token is gone: they get token-expired and continue as new users.
+func (a *App) revoked(id store.SessionID, except *events.Socket) {
+	a.mu.Lock()
+	m := a.live[id]
+	delete(a.live, id)
+	a.mu.Unlock()
+	for s, sess := range m {
+		sess.revoked.Store(true)
+		if s == except {
+			continue
+		}
+		if err := s.EmitTokenExpired(); err != nil {
+			a.log.Warn("token-expired after logout not sent", "socket", s.ID(), "err", err)
+		}
+		a.log.Info("session revoked by a logout elsewhere", "socket", s.ID(), "session", id)
+	}
+}
+
+// checkToken confirms the socket's token is still valid in the store (a
+// logout on another node, or its expiry, may have ended it). When it is not,
+// the socket is told token-expired and continues as a new user: the result is
+// nil with no error.
+func (a *App) checkToken(ctx context.Context, s *events.Socket, sess *session) (*store.Session, error) {
+	saved, _, err := a.store.SessionByToken(ctx, sess.hash, a.cfg.Now())
+	switch {
+	case errors.Is(err, store.ErrRevoked), errors.Is(err, store.ErrExpired), errors.Is(err, store.ErrNotFound):
+		sess.revoked.Store(true)
+		a.detach(s, sess)
+		a.log.Info("session ended elsewhere", "socket", s.ID(), "session", sess.id, "reason", err)
+		return nil, s.EmitTokenExpired()
+	case err != nil:
+		return nil, fmt.Errorf("check token: %w", err)
+	}
+	return &saved, nil
 }
 
 // Connect restores the session of a returning user from the handshake token.
@@ -91,7 +218,7 @@ func (a *App) Connect(ctx context.Context, s *events.Socket, auth events.Auth) e
 	case err != nil:
 		return fmt.Errorf("restore session: %w", err)
 	}
-	s.SetData(&session{id: sess.ID, username: sess.Username, token: *auth.Token, hash: hash, expiresAt: expiresAt})
+	a.attach(s, &session{id: sess.ID, username: sess.Username, token: *auth.Token, hash: hash, expiresAt: expiresAt})
 	a.log.Info("session restored", "socket", s.ID(), "session", sess.ID)
 	return s.EmitReconnected(events.Reconnected{Username: sess.Username, ProfileImage: photo(sess)})
 }
@@ -106,13 +233,23 @@ func photo(sess store.Session) *string {
 
 // SetUsername creates the session, or renames the socket's session keeping its token.
 func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUsername) error {
+	if !visibleName(in.Username) {
+		return runtime.Invalid("needs a visible letter or digit").WithPath("username")
+	}
 	now := a.cfg.Now()
 	sess := sessionOf(s)
 	if sess != nil {
-		if err := a.store.RenameSession(ctx, sess.id, in.Username, now); err != nil {
+		saved, err := a.checkToken(ctx, s, sess) // never send a revoked token again
+		if err != nil {
+			return err
+		}
+		if saved == nil {
+			sess = nil // logged out elsewhere: a new user
+		} else if err := a.store.RenameSession(ctx, sess.id, in.Username, now); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("rename session: %w", err)
 			}
+			a.detach(s, sess)
 			sess = nil // deleted by the cleanup job meanwhile: start a new one
 		}
 	}
@@ -131,17 +268,44 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 		a.log.Info("session created", "socket", s.ID(), "session", id)
 	}
 	sess.username = in.Username
-	s.SetData(sess)
+	a.attach(s, sess)
+	if sess.revoked.Load() { // a logout on this node between the check and now
+		a.detach(s, sess)
+		return s.EmitTokenExpired()
+	}
 	if err := s.EmitUsernameSaved(events.UsernameSaved{Token: sess.token, Username: in.Username, ExpiresAt: sess.expiresAt}); err != nil {
 		return err
 	}
 	return a.srv.EmitNewUserConnected(events.NewUserConnected{Username: in.Username})
 }
 
+// visibleName reports whether name has a letter or digit one can see. The
+// schema's pattern admits names made only of combining marks, punctuation
+// ("._-") or the Hangul fillers, which are letters that render as nothing;
+// other users could not tell such names apart. (Unicode normalization, so
+// that look-alike spellings compare equal, belongs to the schema language.)
+func visibleName(name string) bool {
+	for _, r := range name {
+		switch r {
+		case '\u115F', '\u1160', '\u3164', '\uFFA0': // Hangul fillers: category Lo, but blank
+			continue
+		}
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			return true
+		}
+	}
+	return false
+}
+
 // UploadProfileImage checks the photo and stores it with the session.
 func (a *App) UploadProfileImage(ctx context.Context, s *events.Socket, in events.UploadProfileImage) error {
 	sess := sessionOf(s)
 	if sess == nil {
+		return events.ErrNoSession
+	}
+	if saved, err := a.checkToken(ctx, s, sess); err != nil {
+		return err
+	} else if saved == nil {
 		return events.ErrNoSession
 	}
 	select {
@@ -170,14 +334,19 @@ func (a *App) GetProfile(ctx context.Context, s *events.Socket) (events.Profile,
 	if sess == nil {
 		return events.Profile{}, events.ErrNoSession
 	}
-	saved, err := a.store.Session(ctx, sess.id)
+	saved, err := a.checkToken(ctx, s, sess) // loads the session through its token
 	if err != nil {
-		return events.Profile{}, a.lostSession(s, fmt.Errorf("load session: %w", err))
+		return events.Profile{}, err
 	}
-	return events.Profile{Username: saved.Username, ProfileImage: photo(saved)}, nil
+	if saved == nil {
+		return events.Profile{}, events.ErrNoSession
+	}
+	return events.Profile{Username: saved.Username, ProfileImage: photo(*saved)}, nil
 }
 
-// Logout revokes the session's token; the socket continues as a new user.
+// Logout revokes the session's token; the socket continues as a new user, and
+// so does every other socket of the session, on every node, after being told
+// token-expired.
 func (a *App) Logout(ctx context.Context, s *events.Socket) error {
 	sess := sessionOf(s)
 	if sess == nil {
@@ -186,7 +355,14 @@ func (a *App) Logout(ctx context.Context, s *events.Socket) error {
 	if err := a.store.RevokeToken(ctx, sess.hash, a.cfg.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	s.SetData(nil)
+	a.detach(s, sess)
+	a.revoked(sess.id, s)
+	// Other nodes learn it through the adapter (the in-memory one has no other
+	// node and says so with an error). A node that misses it still refuses the
+	// token on the session's next use: every use checks it in the store.
+	if err := a.nsp.ServerSideEmit(revokedEvent, int64(sess.id)); err != nil && !strings.Contains(err.Error(), "does not support") {
+		a.log.Warn("logout not relayed to the other nodes", "session", sess.id, "err", err)
+	}
 	return nil
 }
 
@@ -194,7 +370,7 @@ func (a *App) Logout(ctx context.Context, s *events.Socket) error {
 // no-session and forgets it; other errors pass through.
 func (a *App) lostSession(s *events.Socket, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		s.SetData(nil)
+		a.detach(s, sessionOf(s))
 		return events.ErrNoSession
 	}
 	return err
@@ -205,16 +381,16 @@ func (a *App) JoinRoom(ctx context.Context, s *events.Socket, in events.JoinRoom
 	if sessionOf(s) == nil {
 		return events.ErrNoSession
 	}
-	s.Join(in.Room)
+	s.Join(roomKey(in.Room))
 	return nil
 }
 
 // LeaveRoom removes the socket from a room.
 func (a *App) LeaveRoom(ctx context.Context, s *events.Socket, in events.LeaveRoom) error {
-	if !s.InRoom(in.Room) {
+	if !s.InRoom(roomKey(in.Room)) {
 		return events.ErrNotInRoom
 	}
-	s.Leave(in.Room)
+	s.Leave(roomKey(in.Room))
 	return nil
 }
 
@@ -225,7 +401,7 @@ func (a *App) SendMessage(ctx context.Context, s *events.Socket, in events.SendM
 		return err
 	}
 	msg := events.NewMessage{Room: in.Room, Username: sess.username, Text: in.Text, SentAt: a.cfg.Now()}
-	return a.srv.ToRoom(in.Room).EmitNewMessage(msg)
+	return a.srv.ToRoom(roomKey(in.Room)).EmitNewMessage(msg)
 }
 
 // Typing tells the other members of the room that the user is typing.
@@ -234,7 +410,7 @@ func (a *App) Typing(ctx context.Context, s *events.Socket, in events.Typing) er
 	if err != nil {
 		return err
 	}
-	return s.Others(in.Room).EmitUserTyping(events.UserTyping{Room: in.Room, Username: sess.username})
+	return s.Others(roomKey(in.Room)).EmitUserTyping(events.UserTyping{Room: in.Room, Username: sess.username})
 }
 
 func (a *App) member(s *events.Socket, room string) (*session, error) {
@@ -242,14 +418,20 @@ func (a *App) member(s *events.Socket, room string) (*session, error) {
 	if sess == nil {
 		return nil, events.ErrNoSession
 	}
-	if !s.InRoom(room) {
+	if !s.InRoom(roomKey(room)) {
 		return nil, events.ErrNotInRoom
 	}
 	return sess, nil
 }
 
-// Disconnect has nothing to clean: the session lives in the store.
-func (a *App) Disconnect(s *events.Socket, reason string) {}
+// roomKey is the Socket.IO room of the app's room name. Socket.IO puts every
+// socket in a room named by its id; a client naming a room after another
+// socket's id would otherwise receive, and send, that socket's messages. Ids
+// are URL-safe base64, which has no ':': no app room can be one.
+func roomKey(name string) string { return "room:" + name }
+
+// Disconnect forgets the socket; the session lives in the store.
+func (a *App) Disconnect(s *events.Socket, reason string) { a.detach(s, sessionOf(s)) }
 
 // RunCleanup deletes expired tokens every CleanupInterval until ctx ends.
 func (a *App) RunCleanup(ctx context.Context) {

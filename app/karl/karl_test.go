@@ -53,16 +53,28 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 func start(t *testing.T) *env {
 	t.Helper()
+	return startWith(t, runtime.Options{
+		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, nil)
+}
+
+// startWith starts the app with opts (Logger set here) and, when wrap is not
+// nil, the store wrap returns around the SQLite one.
+func startWith(t *testing.T, opts runtime.Options, wrap func(store.Store) store.Store) *env {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs), nil))
 	db := filepath.Join(t.TempDir(), "karl.db")
+	var st store.Store
 	st, err := sqlite.Open(context.Background(), db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if wrap != nil {
+		st = wrap(st)
+	}
 	clk := &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	rt := runtime.NewServer(runtime.Options{Logger: log,
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}})
+	opts.Logger = log
+	rt := runtime.NewServer(opts)
 	app := karl.New(st, karl.Config{Now: clk.Now}, log)
 	app.Register(rt)
 	ts := httptest.NewServer(rt.Handler())

@@ -143,6 +143,33 @@ func TestTokenFromOneNodeRestoresOnTheOther(t *testing.T) {
 	}
 }
 
+// TestLogoutReachesTheOtherNode: a logout on node A tells the socket of the
+// same session on node B token-expired at once (finding 3), through the
+// adapter's server-side emit.
+func TestLogoutReachesTheOtherNode(t *testing.T) {
+	a, b, _ := cluster(t)
+	c := dial(t, a, nil)
+	wantAck(t, c, "set-username", map[string]any{"username": "Ann"})
+	saved, err := c.Wait("username-saved", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token struct{ Token string }
+	mustNil(t, json.Unmarshal(saved.Args[0], &token))
+	onB := dial(t, b, map[string]any{"token": token.Token})
+	if _, err := onB.Wait("reconnected", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	wantAck(t, c, "logout", nil)
+	if _, err := onB.Wait("token-expired", 5*time.Second); err != nil {
+		t.Errorf("the socket on node B was not told of the logout on A: %v", err)
+	}
+	raw, err := onB.EmitAck("get-profile", nil, 5*time.Second)
+	if err != nil || !strings.Contains(string(raw), `"no-session"`) {
+		t.Errorf("get-profile on B after the logout on A: %s %v", raw, err)
+	}
+}
+
 // TestRedisOutage kills Redis under two nodes and starts it again. While it
 // is down each node keeps serving its own sockets, a broadcast costs the
 // handler little, and the nodes do not spin on reconnecting; once it is

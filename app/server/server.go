@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -30,7 +31,9 @@ type Config struct {
 	CleanupInterval time.Duration
 	MaxImageBytes   int
 	AllowedOrigins  []string
-	Static          string // directory served at /, e.g. the demo page; empty: none
+	AllowedHosts    []string // Host names answered besides IP literals and localhost (runtime.Options.AllowedHosts)
+	MaxQueuedBytes  int64    // outgoing bytes waiting per connection (runtime.Options.MaxQueuedBytes)
+	Static          string   // directory served at /, e.g. the demo page; empty: none
 
 	EventLimit     runtime.Limit // per socket
 	UploadLimit    runtime.Limit // upload-profile-image, on top of EventLimit
@@ -50,6 +53,8 @@ type Server struct {
 	rt      *runtime.Server
 	handler http.Handler
 	log     *slog.Logger
+	// unhealthy: the last health check failed (logged once per outage).
+	unhealthy atomic.Bool
 }
 
 // New opens the store (applying migrations) and builds the server.
@@ -68,6 +73,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		// The largest message is a photo: its base64 text plus the packet's few framing bytes.
 		MaxHTTPBufferSize: int64(imagecheck.MaxEncodedLen(limits)) + 4<<10,
 		AllowedOrigins:    cfg.AllowedOrigins,
+		AllowedHosts:      cfg.AllowedHosts,
+		MaxQueuedBytes:    cfg.MaxQueuedBytes,
 		EventLimit:        cfg.EventLimit,
 		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
 		HandshakeLimit:    cfg.HandshakeLimit,
@@ -114,9 +121,14 @@ func (s *Server) routes(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
-			s.log.Error("health check failed", "err", err)
+			if s.unhealthy.CompareAndSwap(false, true) { // once per outage: balancers poll every second
+				s.log.Error("health check failed", "err", err)
+			}
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
+		}
+		if s.unhealthy.CompareAndSwap(true, false) {
+			s.log.Info("health check passes again")
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

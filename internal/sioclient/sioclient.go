@@ -56,6 +56,9 @@ type Options struct {
 	Auth   any         // sent in the CONNECT packet; nil sends none
 	Header http.Header // e.g. Origin
 	TLS    *tls.Config // for https:// URLs (wss); nil uses the system roots
+	// LocalAddr is the client's own IP, e.g. "127.0.0.2" to connect from another
+	// loopback address than other clients; empty lets the system choose.
+	LocalAddr string
 	// Events is the buffer of received events; 0 means 1024. When it is full the
 	// reader blocks, as a slow real client would.
 	Events int
@@ -75,6 +78,10 @@ func Dial(base string, opts Options) (*Client, error) {
 	u.Path = "/socket.io/"
 	u.RawQuery = "EIO=4&transport=websocket"
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: opts.TLS, NetDialContext: opts.NetDial}
+	if opts.LocalAddr != "" && opts.NetDial == nil {
+		nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(opts.LocalAddr)}}
+		d.NetDialContext = nd.DialContext
+	}
 	conn, resp, err := d.Dial(u.String(), opts.Header)
 	if err != nil {
 		if resp != nil {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -32,8 +31,10 @@ import (
 
 type flags struct {
 	addr, tlsCert, tlsKey, logLevel, logFormat, origins string
-	redis                                               string
+	redis, hosts                                        string
 	shutdownTimeout                                     time.Duration
+	maxConnsPerIP                                       int
+	httpTimeouts                                        server.HTTPTimeouts
 	eventRate, uploadRate, handshakeRate                float64
 	eventBurst, uploadBurst, handshakeBurst             int
 	cfg                                                 server.Config
@@ -48,7 +49,8 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.DurationVar(&f.cfg.TokenTTL, "token-ttl", karl.DefaultTokenTTL, "lifetime of a reconnect token")
 	fs.DurationVar(&f.cfg.CleanupInterval, "cleanup-interval", time.Hour, "how often expired tokens are deleted")
 	fs.IntVar(&f.cfg.MaxImageBytes, "max-image-bytes", 256<<10, "largest profile photo, decoded, in bytes")
-	fs.StringVar(&f.origins, "allowed-origins", "", "comma-separated Origin values allowed to connect (empty: any)")
+	fs.StringVar(&f.origins, "allowed-origins", "", "comma-separated browser origins allowed to connect besides the server's own (empty: same origin only; * for any)")
+	fs.StringVar(&f.hosts, "allowed-hosts", "", "comma-separated host names the server answers to besides IP addresses and localhost, e.g. the public name behind a proxy (* for any)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (serves HTTPS/WSS with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&f.cfg.Static, "static", "", "directory served at / (the demo page)")
@@ -60,6 +62,10 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.IntVar(&f.uploadBurst, "upload-burst", 5, "burst of photo uploads per socket")
 	fs.Float64Var(&f.handshakeRate, "handshake-rate", 5, "new connections per second per client IP")
 	fs.IntVar(&f.handshakeBurst, "handshake-burst", 20, "burst of new connections per client IP")
+	fs.Int64Var(&f.cfg.MaxQueuedBytes, "max-queued-bytes", 1<<20, "outgoing bytes a client that does not read may have waiting; over it its socket is disconnected (-1: no limit)")
+	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 1024, "open TCP connections per client IP, over it new ones are closed at once (0: no limit)")
+	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt)")
+	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long running handlers get on SIGTERM")
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
@@ -80,6 +86,7 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	f.cfg.AllowedOrigins = server.SplitList(f.origins)
+	f.cfg.AllowedHosts = server.SplitList(f.hosts)
 	f.cfg.EventLimit = runtime.Limit{Rate: rate.Limit(f.eventRate), Burst: f.eventBurst}
 	f.cfg.UploadLimit = runtime.Limit{Rate: rate.Limit(f.uploadRate), Burst: f.uploadBurst}
 	f.cfg.HandshakeLimit = runtime.Limit{Rate: rate.Limit(f.handshakeRate), Burst: f.handshakeBurst}
@@ -140,7 +147,8 @@ func run(args []string) error {
 		_ = srv.Shutdown(context.Background())
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ln = server.LimitConnsPerIP(ln, f.maxConnsPerIP, log)
+	httpSrv := server.NewHTTPServer(srv.Handler(), f.httpTimeouts, log)
 	scheme := "http"
 	if f.tlsCert != "" {
 		scheme = "https"

@@ -8,8 +8,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -17,9 +19,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/karl-app/karl/internal/sioclient"
 )
@@ -213,4 +219,349 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// serverBinary builds karl-server once per test, or uses KARL_SERVER_BIN (to
+// measure another build, e.g. the one before a fix).
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("KARL_SERVER_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "karl-server")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startLimited runs the binary with at most nofile file descriptors and the
+// given KARL_* environment (the old binary ignores variables it does not know,
+// so the same test measures it), and returns its address and its stderr.
+func startLimited(t *testing.T, nofile int, env ...string) (addr string, stderr *lockedBuffer) {
+	addr, stderr, _ = startProcess(t, nofile, env...)
+	return addr, stderr
+}
+
+func startProcess(t *testing.T, nofile int, env ...string) (addr string, stderr *lockedBuffer, pid int) {
+	t.Helper()
+	bin := serverBinary(t)
+	addr = freeAddr(t)
+	cmd := exec.Command("prlimit", fmt.Sprintf("--nofile=%d", nofile), "--", bin,
+		"--addr", addr, "--db", filepath.Join(t.TempDir(), "karl.db"))
+	cmd.Env = append(os.Environ(), env...)
+	stderr = &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	waitHealthy(t, "http://"+addr)
+	return addr, stderr, cmd.Process.Pid // prlimit execs the server in its own process
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// dialFrom opens a TCP connection to addr from the loopback address local.
+func dialFrom(local, addr string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 3 * time.Second}
+	return d.Dial("tcp", addr)
+}
+
+// openCount reports how many of conns the server has not closed: a read that
+// times out means the connection is still held.
+func openCount(conns []net.Conn) int {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	n := 0
+	for _, c := range conns {
+		wg.Go(func() {
+			_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			buf := make([]byte, 4096)
+			for {
+				_, err := c.Read(buf)
+				if err == nil {
+					continue // the /healthz answer
+				}
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+				return
+			}
+		})
+	}
+	wg.Wait()
+	return n
+}
+
+// TestOneIPCannotExhaustConnections reproduces finding 1: one address opens
+// far more connections than the per-IP cap, each sends one GET /healthz and
+// then idles. The server (limited to 512 descriptors here) must keep serving
+// /healthz and a new Socket.IO client from other loopback addresses, close the
+// idle connections after the idle timeout, and cut a polling POST whose body
+// dribbles in after the read timeout.
+func TestOneIPCannotExhaustConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary, opens 1,000 connections")
+	}
+	const attack = 1000
+	addr, stderr := startLimited(t, 512, "KARL_MAX_CONNS_PER_IP=100", "KARL_IDLE_TIMEOUT=2s", "KARL_READ_TIMEOUT=2s",
+		"KARL_HANDSHAKE_RATE=1000", "KARL_HANDSHAKE_BURST=1000")
+
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range attack {
+		c, err := dialFrom("127.0.0.1", addr)
+		if err != nil {
+			break // the backlog is full: the server stopped accepting
+		}
+		conns = append(conns, c)
+		_, _ = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: " + addr + "\r\n\r\n"))
+	}
+	held := openCount(conns)
+	t.Logf("connections from one IP: %d opened, %d held by the server", len(conns), held)
+
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
+	res, err := client.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz from another address during the attack: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz during the attack: %d", res.StatusCode)
+	}
+	c, err := sioclient.Dial("http://"+addr, sioclient.Options{LocalAddr: "127.0.0.3"})
+	if err != nil {
+		t.Fatalf("a new Socket.IO client from another address during the attack: %v", err)
+	}
+	defer c.Close()
+	if raw, err := c.EmitAck("set-username", map[string]any{"username": "Bystander"}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+		t.Fatalf("set-username during the attack: %s %v", raw, err)
+	}
+	if held > 100 {
+		t.Errorf("%d connections from one IP held, the cap is 100", held)
+	}
+	time.Sleep(3 * time.Second) // past the idle timeout
+	if n := openCount(conns); n > 0 {
+		t.Errorf("%d idle connections still held after the 2 s idle timeout", n)
+	}
+
+	// A polling POST announcing 300 KB and sending a byte every 500 ms.
+	res, err = client.Get("http://" + addr + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var hs struct{ SID string }
+	if len(open) < 2 || json.Unmarshal(open[1:], &hs) != nil || hs.SID == "" {
+		t.Fatalf("polling handshake: %q", open)
+	}
+	slow, err := dialFrom("127.0.0.4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fmt.Fprintf(slow, "POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: 300000\r\n\r\n", hs.SID, addr)
+	start := time.Now()
+	cut := false
+	for time.Since(start) < 8*time.Second {
+		if _, err := slow.Write([]byte("4")); err != nil {
+			cut = true
+			break
+		}
+		_ = slow.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, err := slow.Read(make([]byte, 512)); err != nil {
+			if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+				cut = true
+				break
+			}
+		}
+	}
+	t.Logf("dribbled polling POST: cut=%v after %v", cut, time.Since(start).Round(100*time.Millisecond))
+	if !cut {
+		t.Error("a polling POST dribbling its body was held 8 s; the read timeout is 2 s")
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(line, "http: ") || strings.Contains(line, "Accept error") && !strings.Contains(line, "level=") {
+			t.Errorf("a net/http line outside the slog log: %q", line)
+		}
+	}
+}
+
+// rssMiB is the resident memory of process pid.
+func rssMiB(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
+			return kb / 1024
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// pausedReader joins room and then never reads again, with a small receive
+// buffer so the kernel holds little for it: a phone in a tunnel, or an attacker.
+func pausedReader(t *testing.T, addr, name, room string) *websocket.Conn {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, NetDialContext: (&net.Dialer{
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}}).DialContext}
+	ws, _, err := d.Dial("ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	until := func(prefix string) {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: waiting for %s: %v", name, prefix, err)
+			}
+			if strings.HasPrefix(string(msg), prefix) {
+				return
+			}
+		}
+	}
+	send := func(s string) {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	until("0")
+	send("40")
+	until("40")
+	send(`420["set-username",{"username":"` + name + `"}]`)
+	until("430")
+	send(`421["join-room",{"room":"` + room + `"}]`)
+	until("431")
+	return ws
+}
+
+// TestSlowReadersAreBounded reproduces finding 2: 20 sockets in a room stop
+// reading while 20 senders post 2,000-character messages within the rate
+// limit; every message to a paused socket stayed queued in the server (RSS
+// 45 -> 803 MB in 30 s). The server's memory must stay bounded and every
+// reading member must receive every message.
+func TestSlowReadersAreBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary for 15 s")
+	}
+	const (
+		paused, senders = 20, 20
+		perSecond       = 19 // per sender, under the default 20 events/s
+		duration        = 15 * time.Second
+		boundMiB        = 150
+	)
+	addr, stderr, pid := startProcess(t, 4096, "KARL_HANDSHAKE_RATE=1000", "KARL_HANDSHAKE_BURST=1000")
+	for i := range paused {
+		pausedReader(t, addr, fmt.Sprint("paused", i), "r")
+	}
+	type member struct {
+		c   *sioclient.Client
+		got atomic.Int64
+	}
+	members := make([]*member, senders)
+	for i := range members {
+		c, err := sioclient.Dial("http://"+addr, sioclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		for _, call := range []struct {
+			event   string
+			payload map[string]any
+		}{{"set-username", map[string]any{"username": fmt.Sprint("sender", i)}}, {"join-room", map[string]any{"room": "r"}}} {
+			if raw, err := c.EmitAck(call.event, call.payload, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+				t.Fatalf("%s: %s %v", call.event, raw, err)
+			}
+		}
+		m := &member{c: c}
+		go func() {
+			for ev := range c.Events() {
+				if ev.Name == "new-message" {
+					m.got.Add(1)
+				}
+			}
+		}()
+		members[i] = m
+	}
+	base := rssMiB(t, pid)
+	text := strings.Repeat("x", 2000)
+	stop := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	sent := make([]int, senders)
+	for i, m := range members {
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second / perSecond)
+			defer tick.Stop()
+			for time.Now().Before(stop) {
+				<-tick.C
+				if err := m.c.Emit("send-message", map[string]any{"room": "r", "text": text}); err != nil {
+					t.Errorf("sender %d: %v", i, err)
+					return
+				}
+				sent[i]++
+			}
+		})
+	}
+	peak := base
+	for time.Now().Before(stop.Add(2 * time.Second)) {
+		peak = max(peak, rssMiB(t, pid))
+		time.Sleep(250 * time.Millisecond)
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range sent {
+		total += n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, m := range members {
+		for m.got.Load() < int64(total) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	short := 0
+	for _, m := range members {
+		if m.got.Load() != int64(total) {
+			short++
+		}
+	}
+	t.Logf("%d paused readers, %d senders, %d messages of 2,000 characters in %v: RSS %.0f MiB before, peak %.0f MiB; %d of %d reading members got all %d",
+		paused, senders, total, duration, base, peak, senders-short, senders, total)
+	if short > 0 {
+		t.Errorf("%d reading members missed messages", short)
+	}
+	if peak > boundMiB {
+		t.Errorf("peak RSS %.0f MiB, want under %d MiB", peak, boundMiB)
+	}
+	if n := strings.Count(stderr.String(), "does not read"); n < paused {
+		t.Errorf("%d paused readers disconnected (logged), want %d", n, paused)
+	}
 }

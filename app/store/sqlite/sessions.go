@@ -170,7 +170,13 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 // a context that can end, modernc.org/sqlite starts a goroutine per statement
 // (BEGIN, each statement, COMMIT) to interrupt it, which costs more than the
 // statements (see W2 in docs/BENCHMARKS.md).
+//
+// The database file is checked before and after: a write to a file deleted or
+// replaced under the server is never acknowledged (see Store.checkFile).
 func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	if err := s.checkFile(); err != nil {
+		return s.writeFailed(err)
+	}
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -179,16 +185,28 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) erro
 	ctx = context.WithoutCancel(ctx)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return s.fault(fmt.Errorf("begin: %w", err))
 	}
 	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback() // fn's error is the one to report; a cancelled ctx has rolled back already
-		return err
+		return s.fault(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return s.fault(fmt.Errorf("commit: %w", err))
 	}
+	if err := s.checkFile(); err != nil { // deleted while we wrote: the commit went nowhere
+		return s.writeFailed(err)
+	}
+	s.writeSucceeded()
 	return nil
+}
+
+// fault passes err on, recording it when the file or disk is at fault.
+func (s *Store) fault(err error) error {
+	if isFileFault(err) {
+		return s.writeFailed(err)
+	}
+	return err
 }
 
 // inRead runs fn on a reader connection taken within ctx, with ctx detached

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
@@ -45,6 +47,15 @@ const readConns = 4
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	log   *slog.Logger
+
+	// path and file identify the database file opened. SQLite keeps writing
+	// to its open descriptors when the file, or its directory, is deleted or
+	// replaced: every write would be acknowledged and lost at the next start.
+	// Each write transaction checks the file at path is still that one.
+	path    string
+	file    os.FileInfo
+	failing atomic.Bool // the last write failed for a reason of the file or disk; Ping reports it
 }
 
 // writerParams configures write connections. Pragmas go through _pragma only:
@@ -107,7 +118,72 @@ func open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("read pool: %w", err), write.Close())
 	}
-	return &Store{write: write, read: read}, nil
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(abs); err == nil {
+			return &Store{write: write, read: read, log: log, path: abs, file: fi}, nil
+		}
+	}
+	return nil, errors.Join(fmt.Errorf("stat database file: %w", err), read.Close(), write.Close())
+}
+
+// checkFile fails when the file at the store's path is not the one it opened.
+func (s *Store) checkFile() error {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("database file %q is gone (deleted under the running server?): %w", s.path, err)
+	}
+	if !os.SameFile(fi, s.file) {
+		return fmt.Errorf("database file %q was replaced under the running server", s.path)
+	}
+	return nil
+}
+
+// isFileFault reports whether a write error comes from the file or the disk
+// (full, I/O error, read-only, gone) rather than from the request.
+func isFileFault(err error) bool {
+	var e *sqlitedriver.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
+}
+
+// writeFailed records a write that failed because of the file or the disk,
+// logging the first of a series; Ping fails until a write succeeds again.
+func (s *Store) writeFailed(err error) error {
+	if s.failing.CompareAndSwap(false, true) {
+		s.log.Error("database writes fail: answering them with an error until one succeeds", "err", err)
+	}
+	return err
+}
+
+// probeDisk writes and syncs 64 KiB next to the database file, then removes
+// it: a commit that changes nothing can pass on a full disk (the WAL reuses
+// its frames), a photo cannot.
+func (s *Store) probeDisk() error {
+	f, err := os.CreateTemp(filepath.Dir(s.path), ".karl-probe-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, 64<<10))
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+func (s *Store) writeSucceeded() {
+	if s.failing.CompareAndSwap(true, false) {
+		s.log.Info("database writes succeed again")
+	}
 }
 
 // openPool opens a pool of at most conns connections and connects one of
@@ -178,8 +254,25 @@ func checkWAL(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Ping checks the database file can be read.
+// Ping checks the database file is the one opened and can be read, and,
+// after a write failed for a reason of the file or disk (full, I/O error),
+// that it can be written again: it probes with a write that changes nothing.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.checkFile(); err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	if s.failing.Load() {
+		if err := s.probeDisk(); err != nil {
+			return fmt.Errorf("ping store: writes fail: %w", err)
+		}
+		probe := func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE schema_migrations SET version = version WHERE version = (SELECT max(version) FROM schema_migrations)`)
+			return err
+		}
+		if err := s.inTx(ctx, probe); err != nil {
+			return fmt.Errorf("ping store: writes fail: %w", err)
+		}
+	}
 	var version int64
 	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
 		return fmt.Errorf("ping store: %w", err)

@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/karl-app/karl/app/server"
+	"github.com/karl-app/karl/internal/sioclient"
+	"github.com/karl-app/karl/runtime"
+)
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func health(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func setUsername(t *testing.T, c *sioclient.Client, name string) string {
+	t.Helper()
+	raw, err := c.EmitAck("set-username", map[string]any{"username": name}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// TestDatabaseFileGoneIsNotAcknowledged reproduces finding 5: with the SQLite
+// directory deleted under the running server, writes were acknowledged (and
+// lost at the next start), /healthz said 200 and nothing was logged. Writes
+// must answer internal, /healthz 503, one error logged; once the file is back
+// at its path, both recover.
+func TestDatabaseFileGoneIsNotAcknowledged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(dir, "karl.db"),
+		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
+	c, err := sioclient.Dial(ts.URL, sioclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := setUsername(t, c, "Before"); got != `{"ok":true}` {
+		t.Fatalf("set-username: %s", got)
+	}
+
+	moved := dir + ".moved" // as deleted, but we can put it back
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		other, err := sioclient.Dial(ts.URL, sioclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := setUsername(t, other, "Lost"); !strings.Contains(got, `"code":"internal"`) {
+			t.Errorf("write %d with the database directory gone: %s, want internal", i, got)
+		}
+		other.Close()
+	}
+	if got := health(t, ts.URL); got != http.StatusServiceUnavailable {
+		t.Errorf("/healthz with the database directory gone: %d, want 503", got)
+	}
+	health(t, ts.URL)
+	if n := strings.Count(logs.String(), "level=ERROR msg=\"database writes fail"); n != 1 {
+		t.Errorf("%d 'database writes fail' errors logged, want 1:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "health check failed"); n != 1 {
+		t.Errorf("%d 'health check failed' logged for two checks, want 1", n)
+	}
+
+	if err := os.Rename(moved, dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := health(t, ts.URL); got != http.StatusOK {
+		t.Errorf("/healthz with the file back: %d, want 200", got)
+	}
+	if got := setUsername(t, c, "After"); got != `{"ok":true}` {
+		t.Errorf("set-username with the file back: %s", got)
+	}
+	if !strings.Contains(logs.String(), "database writes succeed again") {
+		t.Error("the recovery was not logged")
+	}
+}
+
+// TestFullDiskFailsTheHealthCheck: on a full disk writes answered internal
+// but /healthz said 200 (finding 5). It needs a small file system of its own:
+// it mounts a 4 MiB tmpfs, so it runs as root only.
+func TestFullDiskFailsTheHealthCheck(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounts a tmpfs: root only")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	logs := &logBuffer{}
+	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(dir, "karl.db"),
+		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}},
+		slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
+	c, err := sioclient.Dial(ts.URL, sioclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := setUsername(t, c, "Before"); got != `{"ok":true}` {
+		t.Fatalf("set-username: %s", got)
+	}
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := f.Write(make([]byte, 64<<10)); err != nil {
+			break // ENOSPC
+		}
+	}
+	f.Close()
+	failed := false
+	for i := range 50 { // until SQLite needs a page it does not have
+		other, err := sioclient.Dial(ts.URL, sioclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := setUsername(t, other, fmt.Sprintf("Full%d", i))
+		other.Close()
+		if strings.Contains(got, `"code":"internal"`) {
+			failed = true
+			break
+		}
+	}
+	if !failed {
+		t.Fatal("no write failed on a full disk")
+	}
+	if got := health(t, ts.URL); got != http.StatusServiceUnavailable {
+		t.Errorf("/healthz on a full disk after a failed write: %d, want 503", got)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if got := health(t, ts.URL); got != http.StatusOK {
+		t.Errorf("/healthz with space again: %d, want 200", got)
+	}
+	if got := setUsername(t, c, "After"); got != `{"ok":true}` {
+		t.Errorf("set-username with space again: %s", got)
+	}
+}
+
+// TestHTTPErrorsGoThroughSlogRateLimited: net/http printed "http: Accept
+// error: too many open files" with the standard logger, outside the slog log,
+// once per retry (finding 1).
+func TestHTTPErrorsGoThroughSlogRateLimited(t *testing.T) {
+	logs := &logBuffer{}
+	srv := server.NewHTTPServer(http.NotFoundHandler(), server.HTTPTimeouts{Read: time.Second, Idle: time.Second},
+		slog.New(slog.NewJSONHandler(logs, nil)))
+	if srv.ReadTimeout != time.Second || srv.IdleTimeout != time.Second || srv.ReadHeaderTimeout == 0 {
+		t.Errorf("timeouts not set: read %v idle %v header %v", srv.ReadTimeout, srv.IdleTimeout, srv.ReadHeaderTimeout)
+	}
+	for range 100 {
+		srv.ErrorLog.Printf("http: Accept error: accept tcp [::]:3000: accept4: too many open files; retrying in 5ms")
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) > 6 {
+		t.Errorf("%d lines for 100 accept errors in a burst, want at most 6", len(lines))
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `{"time":`) || !strings.Contains(l, `"level":"ERROR"`) || !strings.Contains(l, "too many open files") {
+			t.Errorf("not a slog error line: %s", l)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond)
+	srv.ErrorLog.Printf("http: Accept error: again")
+	if !strings.Contains(logs.String(), `"suppressed":`) {
+		t.Errorf("the dropped lines were not counted:\n%s", logs.String())
+	}
+}
