@@ -56,7 +56,7 @@ func connect(t *testing.T, ts *events.TestServer, token string) *events.TestClie
 	return c
 }
 
-func pngDataURL(t *testing.T, c color.Color) string {
+func encodePNG(t *testing.T, c color.Color) string {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
 	for i := range img.Pix {
@@ -106,7 +106,7 @@ func TestPhotoAndTokenFlowWithTheTestClient(t *testing.T) {
 	ts, clk := startTest(t)
 	ctx := context.Background()
 	c := connect(t, ts, "")
-	if err := c.UploadProfileImage(ctx, events.UploadProfileImage{ImageBase64: pngDataURL(t, color.Black)}); !errors.Is(err, events.ErrNoSession) {
+	if err := c.UploadProfileImage(ctx, events.UploadProfileImage{ImageBase64: encodePNG(t, color.Black)}); !errors.Is(err, events.ErrNoSession) {
 		t.Fatalf("upload before a username: %v, want no-session", err)
 	}
 	if err := c.SetUsername(ctx, events.SetUsername{Username: "Bob"}); err != nil {
@@ -116,7 +116,7 @@ func TestPhotoAndTokenFlowWithTheTestClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photo := pngDataURL(t, color.RGBA{R: 200, A: 255})
+	photo := encodePNG(t, color.RGBA{R: 200, A: 255})
 	if err := c.UploadProfileImage(ctx, events.UploadProfileImage{ImageBase64: photo}); err != nil {
 		t.Fatal(err)
 	}
