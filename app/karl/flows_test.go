@@ -158,3 +158,36 @@ func TestPhotoAndTokenFlowWithTheTestClient(t *testing.T) {
 		t.Errorf("a token past 7 days: %v, want token-expired", err)
 	}
 }
+
+// TestRoomNamesAreNormalized: the schema normalizes RoomName to NFC (finding 8 of
+// the probe), so a member who joined "café" typed with a combining accent receives
+// what is sent to the precomposed "café"; a room name without a visible letter or
+// digit is refused.
+func TestRoomNamesAreNormalized(t *testing.T) {
+	ts, _ := startTest(t)
+	ctx := context.Background()
+	member, sender := connect(t, ts, ""), connect(t, ts, "")
+	for i, c := range []*events.TestClient{member, sender} {
+		if err := c.SetUsername(ctx, events.SetUsername{Username: []string{"Ann", "Ben"}[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nfd, nfc := "cafe\u0301", "caf\u00e9"
+	if err := member.JoinRoom(ctx, events.JoinRoom{Room: nfd}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.JoinRoom(ctx, events.JoinRoom{Room: nfc}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.SendMessage(ctx, events.SendMessage{Room: nfc, Text: "bonjour"}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := member.NextNewMessage(ctx)
+	if err != nil || msg.Text != "bonjour" || msg.Room != nfc {
+		t.Errorf("the NFD member got %+v, %v; want the message, in room %q", msg, err, nfc)
+	}
+	var re *runtime.Error
+	if err := member.JoinRoom(ctx, events.JoinRoom{Room: "\u3164\u3164"}); !errors.As(err, &re) || re.Code != runtime.CodeInvalidPayload || re.Path != "room" {
+		t.Errorf("a room of Hangul fillers: %v, want invalid-payload at room", err)
+	}
+}

@@ -378,6 +378,9 @@ func (a *App) lostSession(s *events.Socket, err error) error {
 
 // JoinRoom adds the socket to a room.
 func (a *App) JoinRoom(ctx context.Context, s *events.Socket, in events.JoinRoom) error {
+	if !visibleName(in.Room) {
+		return runtime.Invalid("needs a visible letter or digit").WithPath("room")
+	}
 	if sessionOf(s) == nil {
 		return events.ErrNoSession
 	}
