@@ -42,6 +42,8 @@ const (
 	CodeUnknownEvent   Code = "unknown-event"   // no such client event in the schema
 	CodeInternal       Code = "internal"        // the handler failed or panicked; details are logged only
 	CodeRateLimited    Code = "rate-limited"    // too many events from this socket
+	// CodeIdempotencyConflict: an idempotency key reused for another event or payload.
+	CodeIdempotencyConflict Code = "idempotency-conflict"
 )
 
 // RequestErrorEvent is the event that reports a failure to a client that passed no ack.

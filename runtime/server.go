@@ -65,11 +65,22 @@ type Options struct {
 
 	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
 	Adapter socket.AdapterConstructor
+
+	// Idempotency records the answers of idempotent events [in memory: one node,
+	// lost on restart]; IdempotencyWindow is how long an answer is kept [24h].
+	Idempotency       IdempotencyStore
+	IdempotencyWindow time.Duration
 }
 
 func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Idempotency == nil {
+		o.Idempotency = newMemIdempotency()
+	}
+	if o.IdempotencyWindow <= 0 {
+		o.IdempotencyWindow = 24 * time.Hour
 	}
 	if o.MaxHTTPBufferSize == 0 {
 		o.MaxHTTPBufferSize = 1 << 20
@@ -313,6 +324,9 @@ type Service struct {
 type Event struct {
 	Timeout time.Duration // 0: Options.EventTimeout
 	Codes   []Code        // error codes the schema declares for it
+	// Idempotent events are answered from Options.Idempotency when the request
+	// metadata carries a key seen before (see dispatchIdempotent).
+	Idempotent bool
 	// Handle decodes arg (nil when the client sent no payload) and runs the handler;
 	// reply is nil for events without a reply.
 	Handle func(ctx context.Context, s *Socket, arg any) (reply Message, err error)
@@ -417,7 +431,7 @@ func (s *Server) clientError(err error, event, socketID string, declared []Code)
 	var e *Error
 	if errors.As(err, &e) {
 		switch e.Code {
-		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited, CodeInternal:
+		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited, CodeInternal, CodeIdempotencyConflict:
 			return e
 		}
 		if slices.Contains(declared, e.Code) {
@@ -447,22 +461,41 @@ func (s *Server) broadcast(m Message) any {
 
 // EmitAll sends an event to every socket of a namespace, on every node.
 func (s *Server) EmitAll(namespace, event string, m Message) error {
-	if s.opts.Adapter == nil {
-		fanOut(s.io.Of(namespace, nil), nil, nil, event, m)
-		return nil
-	}
-	return s.io.Of(namespace, nil).Emit(event, s.broadcast(m))
+	return s.emitRooms(namespace, nil, event, m, false)
+}
+
+// EmitAllVolatile is EmitAll for a volatile event: sockets that cannot take it now miss it.
+func (s *Server) EmitAllVolatile(namespace, event string, m Message) error {
+	return s.emitRooms(namespace, nil, event, m, true)
 }
 
 // EmitRooms sends an event to the sockets in any of rooms, on every node.
 func (s *Server) EmitRooms(namespace string, rooms []string, event string, m Message) error {
-	if s.opts.Adapter == nil {
-		if len(rooms) > 0 { // no rooms would mean everyone
-			fanOut(s.io.Of(namespace, nil), rooms, nil, event, m)
-		}
+	if len(rooms) == 0 { // no rooms would mean everyone
 		return nil
 	}
-	return s.io.Of(namespace, nil).To(toRooms(rooms)...).Emit(event, s.broadcast(m))
+	return s.emitRooms(namespace, rooms, event, m, false)
+}
+
+// EmitRoomsVolatile is EmitRooms for a volatile event.
+func (s *Server) EmitRoomsVolatile(namespace string, rooms []string, event string, m Message) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	return s.emitRooms(namespace, rooms, event, m, true)
+}
+
+func (s *Server) emitRooms(namespace string, rooms []string, event string, m Message, volatile bool) error {
+	nsp := s.io.Of(namespace, nil)
+	if s.opts.Adapter == nil {
+		fanOut(nsp, rooms, nil, event, m, volatile)
+		return nil
+	}
+	op := nsp.To(toRooms(rooms)...)
+	if volatile {
+		op = op.Volatile()
+	}
+	return op.Emit(event, s.broadcast(m))
 }
 
 func toRooms(rooms []string) []socket.Room {

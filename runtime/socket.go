@@ -27,6 +27,7 @@ type Socket struct {
 	connected bool
 	pending   [][2]any // emits made before the client joined the namespace
 	data      any
+	rec       *recorder // set while an idempotent handler runs: its emits are recorded
 }
 
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
@@ -77,6 +78,9 @@ func (s *Socket) Disconnect() { s.sock.Disconnect(true) }
 // running (from Connect) are sent right after the client joined.
 func (s *Socket) Emit(event string, m Message) error {
 	raw := json.RawMessage(m.AppendJSON(nil))
+	if rec := s.recording(); rec != nil { // an idempotent handler: its answer replays this
+		rec.add(event, raw)
+	}
 	s.mu.Lock()
 	if !s.connected {
 		s.pending = append(s.pending, [2]any{event, raw})
@@ -87,18 +91,40 @@ func (s *Socket) Emit(event string, m Message) error {
 	return s.sock.Emit(event, raw)
 }
 
+// EmitVolatile is Emit for a volatile event: dropped when the client cannot take it
+// now (not connected yet, or its transport is busy writing).
+func (s *Socket) EmitVolatile(event string, m Message) error {
+	if !s.isConnected() {
+		return nil
+	}
+	return s.sock.Volatile().Emit(event, json.RawMessage(m.AppendJSON(nil)))
+}
+
 // Broadcast sends an event to every other socket of the namespace, or, with rooms,
 // to the other sockets in those rooms (socket.broadcast / socket.to(room) in Node).
 func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
+	return s.broadcast(event, m, rooms, false)
+}
+
+// BroadcastVolatile is Broadcast for a volatile event.
+func (s *Socket) BroadcastVolatile(event string, m Message, rooms ...string) error {
+	return s.broadcast(event, m, rooms, true)
+}
+
+func (s *Socket) broadcast(event string, m Message, rooms []string, volatile bool) error {
 	if s.srv.opts.Adapter == nil {
-		fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m)
+		fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m, volatile)
 		return nil
 	}
 	v := s.srv.broadcast(m)
-	if len(rooms) == 0 {
-		return s.sock.Broadcast().Emit(event, v)
+	op := s.sock.Broadcast()
+	if len(rooms) > 0 {
+		op = s.sock.To(toRooms(rooms)...)
 	}
-	return s.sock.To(toRooms(rooms)...).Emit(event, v)
+	if volatile {
+		op = op.Volatile()
+	}
+	return op.Emit(event, v)
 }
 
 // isConnected reports whether the client joined the namespace (after Connect).
@@ -136,32 +162,52 @@ func (s *Socket) onEvent(args []any, _ func(error)) {
 	}
 	s.srv.runOnWorker(func() {
 		start := time.Now()
-		reply, err, declared := s.handle(name, args)
-		s.respond(name, ack, reply, err, declared, start)
+		s.respond(name, ack, s.dispatch(name, args), start)
 	})
 }
 
-func (s *Socket) handle(name string, args []any) (reply Message, err error, declared []Code) {
-	ev, ok := s.svc.Events[name]
-	if !ok {
-		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil
-	}
-	if !s.allow(name) {
-		return nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes
-	}
-	var arg any
+// splitArgs reads a client event's arguments: its payload (nil when absent), then
+// optionally the request metadata object.
+func splitArgs(args []any) (payload any, meta requestMeta, err error) {
 	switch len(args) {
 	case 0:
+		return nil, meta, nil
 	case 1:
-		arg = args[0]
-	default:
-		return nil, Invalid("expected one payload argument, got %d", len(args)), ev.Codes
+		return args[0], meta, nil
+	case 2:
+		meta, err = readMeta(args[1])
+		return args[0], meta, err
 	}
+	return nil, meta, Invalid("expected a payload and request metadata, got %d arguments", len(args))
+}
+
+// dispatch runs a client event and returns its answer. An idempotent event with a
+// key is answered from the store when the key was seen before.
+func (s *Socket) dispatch(name string, args []any) answer {
+	ev, ok := s.svc.Events[name]
+	if !ok {
+		return s.answerOf(name, nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil)
+	}
+	if !s.allow(name) {
+		return s.answerOf(name, nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes)
+	}
+	payload, meta, err := splitArgs(args)
+	if err != nil {
+		return s.answerOf(name, nil, err, ev.Codes)
+	}
+	if ev.Idempotent && meta.idempotencyKey != "" {
+		return s.dispatchIdempotent(name, &ev, payload, meta.idempotencyKey)
+	}
+	reply, err := s.handle(name, &ev, payload)
+	return s.answerOf(name, reply, err, ev.Codes)
+}
+
+func (s *Socket) handle(name string, ev *Event, arg any) (reply Message, err error) {
 	srv := s.srv
 	srv.active.Add(1)
 	defer srv.active.Add(-1)
 	if srv.closing.Load() {
-		return nil, &Error{Code: CodeInternal, Message: "server shutting down"}, ev.Codes
+		return nil, &Error{Code: CodeInternal, Message: "server shutting down"}
 	}
 	timeout := ev.Timeout
 	if timeout == 0 {
@@ -182,7 +228,90 @@ func (s *Socket) handle(name string, args []any) (reply Message, err error, decl
 		}
 		return herr
 	})
-	return reply, err, ev.Codes
+	return reply, err
+}
+
+// dispatchIdempotent answers a repeated key with the recorded answer (replaying
+// the events the first run emitted to its socket), and otherwise runs the handler
+// while recording them, then keeps the answer for the idempotency window. A run
+// that ends in "internal" (a failure, a panic, a timeout) is not kept: the retry
+// runs the handler again.
+func (s *Socket) dispatchIdempotent(name string, ev *Event, payload any, key string) answer {
+	srv := s.srv
+	req, err := newIdemRequest(name, key, payload)
+	if err != nil {
+		return s.answerOf(name, nil, err, ev.Codes)
+	}
+	ctx := srv.ctx
+	timeout := ev.Timeout
+	if timeout == 0 {
+		timeout = srv.opts.EventTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		state, sealed, err := srv.opts.Idempotency.Claim(ctx, req.key, req.fingerprint, time.Now(), 2*timeout, srv.opts.IdempotencyWindow)
+		switch {
+		case err != nil:
+			srv.log.Error("idempotency store: claim failed", "event", name, "socket", s.ID(), "err", err)
+			return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, ev.Codes)
+		case state == ClaimConflict:
+			return s.answerOf(name, nil, &Error{Code: CodeIdempotencyConflict,
+				Message: "this idempotency key was used for another request"}, ev.Codes)
+		case state == ClaimDone:
+			return s.replay(name, req, sealed, ev.Codes)
+		case state == ClaimRunning && time.Now().Add(wait).Before(deadline):
+			time.Sleep(wait) // the first request is still running, maybe on another node
+			continue
+		case state == ClaimRunning:
+			return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, ev.Codes)
+		}
+		break
+	}
+	rec := &recorder{}
+	s.mu.Lock()
+	s.rec = rec
+	s.mu.Unlock()
+	reply, herr := s.handle(name, ev, payload)
+	s.mu.Lock()
+	s.rec = nil
+	s.mu.Unlock()
+	a := s.answerOf(name, reply, herr, ev.Codes)
+	if a.err != nil && a.err.Code == CodeInternal {
+		if err := srv.opts.Idempotency.Release(ctx, req.key); err != nil {
+			srv.log.Error("idempotency store: release failed", "event", name, "err", err)
+		}
+		return a
+	}
+	sealed, err := req.seal(recordedAnswer{Emits: rec.emits, Envelope: a.envelope, Request: a.requestError})
+	if err == nil {
+		err = srv.opts.Idempotency.Complete(ctx, req.key, sealed)
+	}
+	if err != nil { // the effect happened; the answer is not kept, a retry may run again
+		srv.log.Error("idempotency store: complete failed", "event", name, "socket", s.ID(), "err", err)
+	}
+	return a
+}
+
+// replay re-sends a recorded answer: the emits to the socket, then the answer.
+func (s *Socket) replay(name string, req *idemRequest, sealed []byte, declared []Code) answer {
+	rec, err := req.open(sealed)
+	if err != nil {
+		s.srv.log.Error("idempotency store: recorded answer unreadable", "event", name, "err", err)
+		return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, declared)
+	}
+	for _, e := range rec.Emits {
+		if err := s.sock.Emit(e.Event, e.Payload); err != nil {
+			s.srv.log.Warn("replay emit failed", "event", e.Event, "socket", s.ID(), "err", err)
+		}
+	}
+	return answer{envelope: rec.Envelope, requestError: rec.Request, replayed: true}
+}
+
+// recording returns the recorder of the idempotent handler running on s, if any.
+func (s *Socket) recording() *recorder {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rec
 }
 
 // allow applies the socket's event limit and the event's own, if it has one.
@@ -205,34 +334,56 @@ func (s *Socket) allow(name string) bool {
 
 var okEnvelope = json.RawMessage(`{"ok":true}`)
 
-// respond answers the ack, or reports a failure with request-error, and logs the outcome.
-func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, declared []Code, start time.Time) {
-	log := s.srv.log
+// answer is the answer to a client event as it goes on the wire: the ack envelope,
+// and the request-error payload for a failure sent without ack.
+type answer struct {
+	envelope     json.RawMessage
+	requestError json.RawMessage // nil on success
+	err          *Error          // what the client sees; nil on success
+	replayed     bool            // from the idempotency store
+}
+
+// answerOf renders the answer of a handler's reply or error: declared codes and
+// runtime codes pass; anything else is logged and becomes "internal".
+func (s *Socket) answerOf(name string, reply Message, err error, declared []Code) answer {
 	if err == nil {
-		if ack != nil {
-			out := okEnvelope
-			if reply != nil {
-				b := append(make([]byte, 0, 64), `{"ok":true,"data":`...)
-				out = append(reply.AppendJSON(b), '}')
-			}
-			ack([]any{out}, nil)
+		out := okEnvelope
+		if reply != nil {
+			b := append(make([]byte, 0, 64), `{"ok":true,"data":`...)
+			out = append(reply.AppendJSON(b), '}')
 		}
-		if log.Enabled(context.Background(), slog.LevelDebug) { // the arguments allocate even when nothing is logged
-			log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok")
-		}
-		return
+		return answer{envelope: out}
 	}
 	name = shortName(name) // the client chose it: echo and log a bounded prefix
 	e := s.srv.clientError(err, name, s.ID(), declared)
-	if ack != nil {
-		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
-	} else {
-		_ = s.sock.Emit(RequestErrorEvent, json.RawMessage(appendRequestError(nil, name, e)))
+	return answer{envelope: appendErrorEnvelope(nil, e), requestError: appendRequestError(nil, name, e), err: e}
+}
+
+// respond sends an answer with the ack, or a failure as request-error, and logs the outcome.
+func (s *Socket) respond(name string, ack socket.Ack, a answer, start time.Time) {
+	log := s.srv.log
+	failed := a.requestError != nil
+	switch {
+	case ack != nil:
+		ack([]any{a.envelope}, nil)
+	case failed:
+		_ = s.sock.Emit(RequestErrorEvent, a.requestError)
 	}
-	args := []any{"event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(e.Code), "path", e.Path}
-	switch e.Code {
+	if !failed {
+		if log.Enabled(context.Background(), slog.LevelDebug) { // the arguments allocate even when nothing is logged
+			log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok", "replayed", a.replayed)
+		}
+		return
+	}
+	name = shortName(name)
+	code, path := CodeInternal, ""
+	if a.err != nil {
+		code, path = a.err.Code, a.err.Path
+	}
+	args := []any{"event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(code), "path", path}
+	switch code {
 	case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited: // the client's doing: one line a second per socket and code
-		s.srv.sampled.log(log, slog.LevelInfo, s.ID()+"\x00"+string(e.Code), "event", args...)
+		s.srv.sampled.log(log, slog.LevelInfo, s.ID()+"\x00"+string(code), "event", args...)
 	default:
 		log.Info("event", args...)
 	}

@@ -74,7 +74,7 @@ func (e wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 // built from the shared frame, about 5 KB of garbage per recipient (see
 // docs/BENCHMARKS.md); writing the encoded packet through each socket's
 // client costs one copy. Only for the in-memory adapter: others relay packets.
-func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Message) {
+func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Message, volatile bool) {
 	b := []byte{'0' + byte(parser.EVENT)}
 	if name := nsp.Name(); name != "/" {
 		b = append(append(b, name...), ',')
@@ -82,7 +82,7 @@ func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Messag
 	b = append(AppendString(append(b, '['), event), ',')
 	b = append(m.AppendJSON(b), ']')
 	encoded := []types.BufferInterface{types.NewStringBuffer(b)}
-	opts := &socket.WriteOptions{}
+	opts := &socket.WriteOptions{Volatile: volatile} // volatile: skipped where the transport cannot write now
 	nsp.Adapter().FetchSockets(&socket.BroadcastOptions{
 		Rooms:  types.NewSet(toRooms(rooms)...),
 		Except: types.NewSet(toRooms(except)...),

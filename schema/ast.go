@@ -32,6 +32,17 @@ var Builtins = []string{String, Integer, Number, Boolean, Timestamp, Array, Obje
 // Formats lists the string formats the schema language knows.
 var Formats = []string{"image-data-url"}
 
+// OfflinePolicies lists what a generated client may do with a call made while
+// disconnected: send it once connected, drop it, or fail it at once.
+var OfflinePolicies = []string{OfflineQueue, OfflineDrop, OfflineFail}
+
+// The offline policies.
+const (
+	OfflineQueue = "queue"
+	OfflineDrop  = "drop"
+	OfflineFail  = "fail"
+)
+
 // Normalizations lists the Unicode normalization forms "normalize" takes: NFC, as
 // RFC 8265 (PRECIS) prescribes for usernames and the like.
 var Normalizations = []string{"nfc"}
@@ -148,6 +159,9 @@ type Event struct {
 	Errors     []ErrorRef
 	To         []string      // server events only
 	Timeout    time.Duration // client events: how long the handler may run (0: the runtime default)
+	Idempotent bool          // client events: a repeated idempotency key gets the recorded answer
+	Offline    string        // client events: one of OfflinePolicies; "" is the default for the event
+	Volatile   bool          // server events: dropped for a client that cannot take it now
 	Pos        Pos
 	KeyPos     map[string]Pos
 }

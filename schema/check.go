@@ -8,7 +8,7 @@ import (
 )
 
 // RuntimeCodes are the error codes the runtime owns; schemas may not redeclare them.
-var RuntimeCodes = []string{"invalid-payload", "unknown-event", "internal", "rate-limited"}
+var RuntimeCodes = []string{"invalid-payload", "unknown-event", "internal", "rate-limited", "idempotency-conflict"}
 
 // RequestErrorEvent is the server event the runtime emits when an event without ack fails.
 const RequestErrorEvent = "request-error"
@@ -117,6 +117,22 @@ func (c *checker) event(ev *Event) {
 	if ev.Dir == ServerToClient {
 		c.targets(ev, what)
 	}
+	if p, ok := ev.KeyPos["offline"]; ok && !slices.Contains(OfflinePolicies, ev.Offline) {
+		c.errorf(p, didYouMean(ev.Offline, OfflinePolicies), "%s: offline: unknown policy %q (queue, drop or fail)", what, ev.Offline)
+	}
+}
+
+// OfflinePolicy returns what a generated client does with a call of a client event
+// made while disconnected: the event's own policy, else queue for an idempotent
+// event (its retries are safe) and fail for the others.
+func (ev *Event) OfflinePolicy() string {
+	switch {
+	case ev.Offline != "":
+		return ev.Offline
+	case ev.Idempotent:
+		return OfflineQueue
+	}
+	return OfflineFail
 }
 
 // errorRefs checks that every code listed by an event or the auth is declared, once.

@@ -94,6 +94,8 @@ func valueSchema(k Kind) obj {
 		return obj{"enum": Formats}
 	case KindNormalize:
 		return obj{"enum": Normalizations}
+	case KindOffline:
+		return obj{"enum": OfflinePolicies}
 	case KindSpec:
 		return ref("spec")
 	case KindFields:

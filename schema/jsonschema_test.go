@@ -24,7 +24,7 @@ func TestJSONSchemaFresh(t *testing.T) {
 func TestEveryKeyLoads(t *testing.T) {
 	sample := map[Kind]string{
 		KindText: `"x"`, KindBool: "true", KindCount: "1", KindNumber: "1", KindTextList: "[a]",
-		KindDeprecated: "true", KindFormat: "image-data-url", KindNormalize: "nfc", KindSpec: "string", KindFields: "{a: string}",
+		KindDeprecated: "true", KindFormat: "image-data-url", KindNormalize: "nfc", KindOffline: "drop", KindSpec: "string", KindFields: "{a: string}",
 		KindObject: "{a: string}", KindCodes: "[e]", KindTargets: "[socket]", KindDuration: "1s",
 	}
 	// doc is a valid schema with extra lines in its client and server sections and at its end.

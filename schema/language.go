@@ -21,6 +21,7 @@ const (
 	KindName                   // the name of a builtin or a named type
 	KindFormat                 // one of Formats
 	KindNormalize              // one of Normalizations
+	KindOffline                // one of OfflinePolicies
 	KindSpec                   // a value description: a type name or a mapping of SpecKeys
 	KindFields                 // a mapping of field names to FieldKeys mappings (or type names)
 	KindObject                 // a payload or reply: KindFields, or the name of an object type
@@ -74,6 +75,8 @@ var ClientEventKeys = []Key{
 	{Name: "reply", Kind: KindObject, Doc: `The ack's data: inline fields, or the name of an object type; omitted: {"ok": true}.`},
 	{Name: "errors", Kind: KindCodes, Doc: "The declared error codes this event may fail with."},
 	{Name: "timeout", Kind: KindDuration, Doc: "The handler's deadline, e.g. 5s (the default) or 500ms."},
+	{Name: "idempotent", Kind: KindBool, Doc: "A repeated idempotency key gets the first answer instead of running the handler again; the client retries with it."},
+	{Name: "offline", Kind: KindOffline, Doc: "What the generated client does with a call made while disconnected: queue (default when idempotent), drop or fail (default otherwise)."},
 }
 
 // ServerEventKeys are the keys of an event under "server".
@@ -82,6 +85,7 @@ var ServerEventKeys = []Key{
 	{Name: "deprecated", Kind: KindDeprecated, Doc: "true, or what to use instead."},
 	{Name: "payload", Kind: KindObject, Doc: "Inline fields, or the name of an object type; omitted: no payload."},
 	{Name: "to", Kind: KindTargets, Required: true, Doc: "Where the server may send it: socket, all, room, others (all but the sender)."},
+	{Name: "volatile", Kind: KindBool, Doc: "Dropped for a client that cannot take it now (disconnected or backed up), e.g. a typing indicator."},
 }
 
 // SpecKeys are the keys of a value description (a type, a field, array items).

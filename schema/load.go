@@ -361,6 +361,12 @@ func (l *loader) events(n *yaml.Node, dir Direction) []*Event {
 				ev.To = l.strList(f.value, what+": to")
 			case "timeout":
 				ev.Timeout = l.duration(f.value, what+": timeout")
+			case "idempotent":
+				ev.Idempotent = l.boolean(f.value, what+": idempotent")
+			case "offline":
+				ev.Offline = l.str(f.value, what+": offline")
+			case "volatile":
+				ev.Volatile = l.boolean(f.value, what+": volatile")
 			}
 		}
 		if ev.Payload == nil {

@@ -19,9 +19,13 @@ type Handler interface {
 	Connect(ctx context.Context, s *Socket, auth Auth) error
 
 	// SetUsername handles "set-username": Save the username (or rename the session this socket already has, keeping its token). The server answers with username-saved and tells everyone with new-user-connected.
+	// It is idempotent: a request retried with the same idempotency key gets the first
+	// answer (and the events this method emitted to s) without running it again.
 	SetUsername(ctx context.Context, s *Socket, in SetUsername) error
 
 	// UploadProfileImage handles "upload-profile-image": Save the profile photo of the session; the server answers with profile-image-saved.
+	// It is idempotent: a request retried with the same idempotency key gets the first
+	// answer (and the events this method emitted to s) without running it again.
 	// It may fail with CodeNoSession, CodeInvalidImage.
 	UploadProfileImage(ctx context.Context, s *Socket, in UploadProfileImage) error
 
@@ -42,6 +46,8 @@ type Handler interface {
 	LeaveRoom(ctx context.Context, s *Socket, in LeaveRoom) error
 
 	// SendMessage handles "send-message": Send a message to every member of a room, the sender included.
+	// It is idempotent: a request retried with the same idempotency key gets the first
+	// answer (and the events this method emitted to s) without running it again.
 	// It may fail with CodeNoSession, CodeNotInRoom.
 	SendMessage(ctx context.Context, s *Socket, in SendMessage) error
 
@@ -113,14 +119,18 @@ func Register(rt *runtime.Server, h Handler) *Server {
 					}
 					return nil, h.SendMessage(ctx, socketOf(rs), in)
 				},
+				Idempotent: true,
 			},
-			"set-username": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
-				in, err := decodeSetUsername(v)
-				if err != nil {
-					return nil, err
-				}
-				return nil, h.SetUsername(ctx, socketOf(rs), in)
-			}},
+			"set-username": {
+				Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+					in, err := decodeSetUsername(v)
+					if err != nil {
+						return nil, err
+					}
+					return nil, h.SetUsername(ctx, socketOf(rs), in)
+				},
+				Idempotent: true,
+			},
 			"typing": {
 				Codes: []runtime.Code{CodeNoSession, CodeNotInRoom},
 				Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
@@ -140,7 +150,8 @@ func Register(rt *runtime.Server, h Handler) *Server {
 					}
 					return nil, h.UploadProfileImage(ctx, socketOf(rs), in)
 				},
-				Timeout: 10 * time.Second,
+				Idempotent: true,
+				Timeout:    10 * time.Second,
 			},
 		},
 		Namespace: Namespace,
@@ -288,9 +299,11 @@ type Others struct {
 }
 
 // EmitUserTyping sends "user-typing" to every socket but the sender: Another member of the room is typing.
+//
+// The event is volatile: a client that cannot take it now (not connected, or still writing) misses it.
 func (o Others) EmitUserTyping(p UserTyping) error {
 	if err := p.Validate(); err != nil {
 		return runtime.InvalidEmit("user-typing", err)
 	}
-	return o.rt.Broadcast("user-typing", p, o.rooms...)
+	return o.rt.BroadcastVolatile("user-typing", p, o.rooms...)
 }

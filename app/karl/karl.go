@@ -458,5 +458,10 @@ func (a *App) Cleanup(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	a.log.Info("expired tokens deleted", "count", n)
+	if m, err := a.store.DeleteExpiredIdempotency(ctx, a.cfg.Now()); err != nil {
+		a.log.Error("idempotency cleanup failed", "err", err)
+	} else if m > 0 {
+		a.log.Info("expired idempotency records deleted", "count", m)
+	}
 	return n, nil
 }

@@ -33,7 +33,10 @@ type Config struct {
 	AllowedOrigins  []string
 	AllowedHosts    []string // Host names answered besides IP literals and localhost (runtime.Options.AllowedHosts)
 	MaxQueuedBytes  int64    // outgoing bytes waiting per connection (runtime.Options.MaxQueuedBytes)
-	Static          string   // directory served at /, e.g. the demo page; empty: none
+	// IdempotencyWindow is how long the answer of an idempotent event is kept for
+	// its retries [24h]; the records live in the store, shared by every node.
+	IdempotencyWindow time.Duration
+	Static            string // directory served at /, e.g. the demo page; empty: none
 
 	EventLimit     runtime.Limit // per socket
 	UploadLimit    runtime.Limit // upload-profile-image, on top of EventLimit
@@ -78,6 +81,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		EventLimit:        cfg.EventLimit,
 		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
 		HandshakeLimit:    cfg.HandshakeLimit,
+		Idempotency:       st,
+		IdempotencyWindow: cfg.IdempotencyWindow,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
 		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {Rate: rate.Limit(1), Burst: 5}}

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/karl-app/karl/runtime"
 )
 
 // SessionID identifies a saved user session.
@@ -68,6 +70,12 @@ type Store interface {
 	RevokeToken(ctx context.Context, token TokenHash, now time.Time) error
 	// DeleteExpired deletes tokens whose expiry is <= now and the sessions left without any token, in one transaction, and returns how many tokens it removed. Safe to run concurrently from several processes (later a PostgreSQL store on several nodes will also implement it): no error, no lost rows, no double counting.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+	// The records of idempotent events (runtime.IdempotencyStore): Claim,
+	// Complete and Release, shared by every node on the same database.
+	runtime.IdempotencyStore
+	// DeleteExpiredIdempotency deletes the idempotency records past their window
+	// and returns how many; the token cleanup job runs it too.
+	DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int64, error)
 	// Ping checks the database is reachable (for /healthz).
 	Ping(ctx context.Context) error
 	Close() error

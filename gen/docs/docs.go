@@ -42,6 +42,7 @@ var runtimeCodes = []struct {
 	{"unknown-event", "The schema has no client event of that name.", false},
 	{"internal", "The handler failed, panicked or timed out, or returned a code the event does not declare; details are logged on the server only.", true},
 	{"rate-limited", "Too many events from this socket; slow down.", true},
+	{"idempotency-conflict", "An idempotent event's idempotency key was used before for another event or payload.", false},
 }
 
 // eventCodes lists the codes a client event can fail with: its own, then the runtime's.
@@ -51,7 +52,7 @@ func eventCodes(ev *model.Event) []string {
 		codes = append(codes, e.Code)
 	}
 	for _, rc := range runtimeCodes {
-		if rc.onEvent {
+		if rc.onEvent || rc.code == "idempotency-conflict" && ev.Idempotent {
 			codes = append(codes, rc.code)
 		}
 	}

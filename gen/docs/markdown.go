@@ -297,7 +297,10 @@ func (w *mdWriter) errors() {
 	}
 	for _, rc := range runtimeCodes {
 		events := "any client event"
-		if !rc.onEvent {
+		switch {
+		case rc.code == "idempotency-conflict":
+			events = "idempotent events"
+		case !rc.onEvent:
 			events = "an event the schema lacks"
 		}
 		w.f("| <a id=\"%s\"></a>`%s` | %s | %s (runtime) |\n", codeAnchor(rc.code), rc.code, rc.meaning, events)

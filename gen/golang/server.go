@@ -53,6 +53,10 @@ func (g *generator) genHandler() jen.Code {
 		for _, line := range strings.Split(eventDoc(fmt.Sprintf("%s handles %q", ev.GoName, ev.Name), ev), "\n") {
 			methods = append(methods, jen.Comment(line))
 		}
+		if ev.Idempotent {
+			methods = append(methods, jen.Comment("It is idempotent: a request retried with the same idempotency key gets the first"),
+				jen.Comment("answer (and the events this method emitted to s) without running it again."))
+		}
 		if len(ev.Errors) > 0 {
 			var codes []string
 			for _, e := range ev.Errors {
@@ -127,6 +131,9 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 	}
 	if len(ev.Errors) > 0 {
 		dict[jen.Id("Codes")] = codeList(ev.Errors)
+	}
+	if ev.Idempotent {
+		dict[jen.Id("Idempotent")] = jen.True()
 	}
 	args := []jen.Code{jen.Id("ctx"), jen.Id("socketOf").Call(jen.Id("rs"))}
 	var body []jen.Code
@@ -262,25 +269,34 @@ var emitTargets = []emitTarget{
 	{target: schema.ToSocket, recv: "s", recvType: "Socket", where: "to this socket", pointer: true, always: true,
 		decl: (*generator).genSocket,
 		send: func(ev *model.Event, payload jen.Code) jen.Code {
-			return jen.Id("s").Dot("rt").Dot("Emit").Call(jen.Lit(ev.Name), payload)
+			return jen.Id("s").Dot("rt").Dot(volatile(ev, "Emit")).Call(jen.Lit(ev.Name), payload)
 		}},
 	{target: schema.ToAll, recv: "srv", recvType: "Server", where: "to every socket", pointer: true, always: true,
 		decl: (*generator).genServer,
 		send: func(ev *model.Event, payload jen.Code) jen.Code {
-			return jen.Id("srv").Dot("rt").Dot("EmitAll").Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
+			return jen.Id("srv").Dot("rt").Dot(volatile(ev, "EmitAll")).Call(jen.Id("Namespace"), jen.Lit(ev.Name), payload)
 		}},
 	{target: schema.ToRoom, recv: "r", recvType: "RoomEmitter", where: "to the rooms",
 		decl: valueEmitter("RoomEmitter sends the events the schema lets the server send to rooms.", "RoomEmitter",
 			jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("rooms").Index().String()),
 		send: func(ev *model.Event, payload jen.Code) jen.Code {
-			return jen.Id("r").Dot("rt").Dot("EmitRooms").Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
+			return jen.Id("r").Dot("rt").Dot(volatile(ev, "EmitRooms")).Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
 		}},
 	{target: schema.ToOthers, recv: "o", recvType: "Others", where: "to every socket but the sender",
 		decl: valueEmitter("Others sends the events the schema lets the server send to every socket but the sender.", "Others",
 			jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"), jen.Id("rooms").Index().String()),
 		send: func(ev *model.Event, payload jen.Code) jen.Code {
-			return jen.Id("o").Dot("rt").Dot("Broadcast").Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
+			return jen.Id("o").Dot("rt").Dot(volatile(ev, "Broadcast")).Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
 		}},
+}
+
+// volatile returns the runtime method that sends a server event: method, or its
+// Volatile variant for a volatile event.
+func volatile(ev *model.Event, method string) string {
+	if ev.Volatile {
+		return method + "Volatile"
+	}
+	return method
 }
 
 // genTarget renders t's type and the emitters of every server event the schema
@@ -308,6 +324,9 @@ func (g *generator) genTarget(t emitTarget) jen.Code {
 //	}
 func (g *generator) genEmitter(ev *model.Event, t emitTarget) jen.Code {
 	doc := eventDoc(fmt.Sprintf("%s sends %q %s", ev.GoEmit, ev.Name, t.where), ev)
+	if ev.Volatile {
+		doc += "\n\nThe event is volatile: a client that cannot take it now (not connected, or still writing) misses it."
+	}
 	var params []jen.Code
 	var body []jen.Code
 	payload := jen.Qual(runtimePkg, "Empty")

@@ -183,7 +183,10 @@ func (b *builder) object(sp *schema.Spec, name, doc, origin string) *Struct {
 
 func (b *builder) event(ev *schema.Event, codes map[string]*ErrorCode) *Event {
 	e := &Event{Name: ev.Name, GoName: GoName(ev.Name), TSName: LowerName(ev.Name), Dir: ev.Dir, Doc: ev.Doc,
-		Deprecated: ev.Deprecated, To: ev.To, Timeout: ev.Timeout, Pos: ev.Pos}
+		Deprecated: ev.Deprecated, To: ev.To, Timeout: ev.Timeout, Idempotent: ev.Idempotent, Volatile: ev.Volatile, Pos: ev.Pos}
+	if ev.Dir == schema.ClientToServer {
+		e.Offline = ev.OfflinePolicy()
+	}
 	e.Payload = b.object(ev.Payload, e.GoName, fmt.Sprintf("%s is the payload of the %q event.", e.GoName, ev.Name),
 		fmt.Sprintf("the payload of event %q", ev.Name))
 	if ev.Reply != nil {

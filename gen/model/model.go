@@ -159,6 +159,9 @@ type Event struct {
 	Errors     []*ErrorCode
 	To         []string
 	Timeout    time.Duration
+	Idempotent bool   // client events: the runtime records each idempotency key's answer
+	Offline    string // client events: schema.OfflineQueue, OfflineDrop or OfflineFail, resolved
+	Volatile   bool   // server events: dropped for a client that cannot take it now
 	Pos        schema.Pos
 }
 

@@ -217,23 +217,20 @@ func (c *Client) handle(s string) {
 }
 
 func (c *Client) packet(event string, payload any, id string) (string, error) {
-	p, err := packet(event, payload, id)
-	if err != nil || c.nsp == "" {
-		return p, err
+	var args []any
+	if payload != nil {
+		args = []any{payload}
 	}
-	return "42" + c.nsp + p[2:], nil
+	return c.packetArgs(event, args, id)
 }
 
-func packet(event string, payload any, id string) (string, error) {
-	args := []any{event}
-	if payload != nil {
-		args = append(args, payload)
-	}
-	b, err := json.Marshal(args)
+// packetArgs renders an EVENT packet: 42[/nsp,][id][event, args...].
+func (c *Client) packetArgs(event string, args []any, id string) (string, error) {
+	b, err := json.Marshal(append([]any{event}, args...))
 	if err != nil {
 		return "", err
 	}
-	return "42" + id + string(b), nil
+	return "42" + c.nsp + id + string(b), nil
 }
 
 // Emit sends an event without ack; payload nil sends no argument.
@@ -247,13 +244,26 @@ func (c *Client) Emit(event string, payload any) error {
 
 // EmitAck sends an event with an ack and waits for the answer's first argument.
 func (c *Client) EmitAck(event string, payload any, timeout time.Duration) (json.RawMessage, error) {
+	return c.emitAck(event, []any{payload}, timeout)
+}
+
+// EmitAckMeta is EmitAck with the request metadata object after the payload,
+// e.g. {"idempotencyKey": "..."}.
+func (c *Client) EmitAckMeta(event string, payload, meta any, timeout time.Duration) (json.RawMessage, error) {
+	return c.emitAck(event, []any{payload, meta}, timeout)
+}
+
+func (c *Client) emitAck(event string, args []any, timeout time.Duration) (json.RawMessage, error) {
 	c.mu.Lock()
 	id := c.nextID
 	c.nextID++
 	ch := make(chan []json.RawMessage, 1)
 	c.acks[id] = ch
 	c.mu.Unlock()
-	p, err := c.packet(event, payload, strconv.FormatUint(id, 10))
+	if len(args) == 1 && args[0] == nil { // no payload argument
+		args = nil
+	}
+	p, err := c.packetArgs(event, args, strconv.FormatUint(id, 10))
 	if err != nil {
 		return nil, err
 	}

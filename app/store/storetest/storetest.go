@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/runtime"
 )
 
 // Run runs the suite as subtests of t. open is called once per subtest and
@@ -58,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteExpiredConcurrently", testDeleteExpiredConcurrently},
 		{"CanceledContext", testCanceledContext},
 		{"Ping", testPing},
+		{"IdempotencyClaim", testIdempotencyClaim},
+		{"IdempotencyClaimConcurrently", testIdempotencyClaimConcurrently},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
@@ -528,4 +531,83 @@ func randomBytes(n int, seed uint64) []byte {
 		b[i] = byte(r.Uint32())
 	}
 	return b
+}
+
+func claim(t *testing.T, s store.Store, key, fp string, now time.Time) (runtime.ClaimState, []byte) {
+	t.Helper()
+	state, answer, err := s.Claim(context.Background(), key, fp, now, 10*time.Second, time.Hour)
+	if err != nil {
+		t.Fatalf("Claim(%s): %v", key, err)
+	}
+	return state, answer
+}
+
+// testIdempotencyClaim walks a key through its life: taken, running, done with its
+// answer, conflicting with another fingerprint, taken again after its lease (a
+// crashed request) or its window, released, and deleted once expired.
+func testIdempotencyClaim(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_700_000_000_000).UTC()
+	if st, _ := claim(t, s, "k1", "fp", now); st != runtime.ClaimTaken {
+		t.Fatalf("new key: %v, want taken", st)
+	}
+	if st, _ := claim(t, s, "k1", "fp", now.Add(time.Second)); st != runtime.ClaimRunning {
+		t.Errorf("while running: %v, want running", st)
+	}
+	if st, _ := claim(t, s, "k1", "other", now.Add(time.Second)); st != runtime.ClaimConflict {
+		t.Errorf("another fingerprint: %v, want conflict", st)
+	}
+	if err := s.Complete(ctx, "k1", []byte{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if st, answer := claim(t, s, "k1", "fp", now.Add(2*time.Second)); st != runtime.ClaimDone || !bytes.Equal(answer, []byte{0, 1, 2}) {
+		t.Errorf("after Complete: %v %v, want done with the answer", st, answer)
+	}
+	if st, _ := claim(t, s, "k1", "fp", now.Add(2*time.Hour)); st != runtime.ClaimTaken {
+		t.Errorf("after the window: %v, want taken afresh", st)
+	}
+
+	claim(t, s, "k2", "fp", now)
+	if st, _ := claim(t, s, "k2", "fp", now.Add(11*time.Second)); st != runtime.ClaimTaken {
+		t.Errorf("after the lease of a claim never completed: %v, want taken", st)
+	}
+	if err := s.Release(ctx, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := claim(t, s, "k2", "other", now.Add(12*time.Second)); st != runtime.ClaimTaken {
+		t.Errorf("after Release: %v, want taken (even with another fingerprint)", st)
+	}
+	n, err := s.DeleteExpiredIdempotency(ctx, now.Add(3*time.Hour))
+	if err != nil || n != 2 {
+		t.Errorf("DeleteExpiredIdempotency = %d, %v; want 2", n, err)
+	}
+}
+
+// testIdempotencyClaimConcurrently: of many requests claiming one key at once,
+// exactly one takes it.
+func testIdempotencyClaimConcurrently(t *testing.T, s store.Store) {
+	now := time.UnixMilli(1_700_000_000_000).UTC()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			state, _, err := s.Claim(context.Background(), "race", "fp", now, time.Minute, time.Hour)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if state == runtime.ClaimTaken {
+				mu.Lock()
+				taken++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if taken != 1 {
+		t.Errorf("%d requests took the key, want 1", taken)
+	}
 }

@@ -43,6 +43,11 @@ type Handler interface {
 	// Greet handles "greet": Emit hello to the socket and broadcast to the others.
 	Greet(ctx context.Context, s *Socket, in Greet) error
 
+	// Count handles "count": Add n to the server's counter, emit counted to the socket, reply with the total; fail with internal when n is 13.
+	// It is idempotent: a request retried with the same idempotency key gets the first
+	// answer (and the events this method emitted to s) without running it again.
+	Count(ctx context.Context, s *Socket, in Count) (CountReply, error)
+
 	// Disconnect runs when the socket is gone; reason is Socket.IO's, e.g. "transport close".
 	Disconnect(s *Socket, reason string)
 }
@@ -70,6 +75,20 @@ func Register(rt *runtime.Server, h Handler) *Server {
 				}
 				return out, nil
 			}},
+			"count": {
+				Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+					in, err := decodeCount(v)
+					if err != nil {
+						return nil, err
+					}
+					out, err := h.Count(ctx, socketOf(rs), in)
+					if err != nil {
+						return nil, err
+					}
+					return out, nil
+				},
+				Idempotent: true,
+			},
 			"echo": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
 				in, err := decodeShape(v)
 				if err != nil {
@@ -193,6 +212,14 @@ func (s *Socket) EmitHello(p Hello) error {
 		return runtime.InvalidEmit("hello", err)
 	}
 	return s.rt.Emit("hello", p)
+}
+
+// EmitCounted sends "counted" to this socket: The counter moved.
+func (s *Socket) EmitCounted(p Counted) error {
+	if err := p.Validate(); err != nil {
+		return runtime.InvalidEmit("counted", err)
+	}
+	return s.rt.Emit("counted", p)
 }
 
 // Server sends the events the schema lets the server broadcast.

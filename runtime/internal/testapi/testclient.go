@@ -126,6 +126,15 @@ func (c *TestClient) Greet(ctx context.Context, in Greet) error {
 	return err
 }
 
+// Count sends "count" with an ack and waits for the answer; a failure is the *runtime.Error the server answered.
+func (c *TestClient) Count(ctx context.Context, in Count) (CountReply, error) {
+	data, err := c.c.Call(ctx, "count", in)
+	if err != nil {
+		return CountReply{}, err
+	}
+	return karltest.DecodeWith(data, decodeCountReply)
+}
+
 // NextHello returns the oldest "hello" this client received and has not taken, waiting for one. The payload is checked against the schema.
 func (c *TestClient) NextHello(ctx context.Context) (Hello, error) {
 	args, err := c.c.Next(ctx, "hello")
@@ -133,4 +142,13 @@ func (c *TestClient) NextHello(ctx context.Context) (Hello, error) {
 		return Hello{}, err
 	}
 	return karltest.DecodeArg(args, decodeHello)
+}
+
+// NextCounted returns the oldest "counted" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextCounted(ctx context.Context) (Counted, error) {
+	args, err := c.c.Next(ctx, "counted")
+	if err != nil {
+		return Counted{}, err
+	}
+	return karltest.DecodeArg(args, decodeCounted)
 }

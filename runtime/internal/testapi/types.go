@@ -14,7 +14,7 @@ import (
 const SchemaVersion = "0.1.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:8c669d92edc5c5b890742a9083d3f90b7115f957d59efb780a6f4bf865afc595"
+const SchemaHash = "sha256:b24d4d661abd3a7449739704684d253fc501602a03e90268792f9a056837bfbc"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"
@@ -452,6 +452,78 @@ func (x Greet) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
+// Count is the payload of the "count" event.
+type Count struct {
+	N int64 `json:"n"`
+}
+
+// decodeCount reads a Count from the value the Socket.IO parser decoded and checks it.
+func decodeCount(v any) (Count, error) {
+	var x Count
+	m, err := runtime.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.N, err = runtime.Required(m, "n", runtime.AsInt); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Count) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Count) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"n":`...)
+	b = runtime.AppendInt(b, x.N)
+	return runtime.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Count) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// CountReply is the reply to the "count" event.
+type CountReply struct {
+	Total int64 `json:"total"`
+}
+
+// decodeCountReply reads a CountReply from the value the Socket.IO parser decoded and checks it.
+func decodeCountReply(v any) (CountReply, error) {
+	var x CountReply
+	m, err := runtime.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Total, err = runtime.Required(m, "total", runtime.AsInt); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x CountReply) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x CountReply) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"total":`...)
+	b = runtime.AppendInt(b, x.Total)
+	return runtime.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x CountReply) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
 // Hello is the payload of the "hello" event.
 type Hello struct {
 	Name string `json:"name"`
@@ -485,5 +557,41 @@ func (x Hello) AppendJSON(b []byte) []byte {
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
 func (x Hello) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Counted is the payload of the "counted" event.
+type Counted struct {
+	Total int64 `json:"total"`
+}
+
+// decodeCounted reads a Counted from the value the Socket.IO parser decoded and checks it.
+func decodeCounted(v any) (Counted, error) {
+	var x Counted
+	m, err := runtime.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Total, err = runtime.Required(m, "total", runtime.AsInt); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Counted) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Counted) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"total":`...)
+	b = runtime.AppendInt(b, x.Total)
+	return runtime.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Counted) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }

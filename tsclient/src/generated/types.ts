@@ -2,13 +2,13 @@
 // source: schema/karl.yaml
 
 /** SCHEMA_VERSION is the version of the "karl" schema this code was generated from. */
-export const SCHEMA_VERSION = "1.1.0";
+export const SCHEMA_VERSION = "1.2.0";
 
 /**
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:e17a5f4cbbaeeb67f36c7c27c309c7236bb5d21f8afe295dc815443a56845dd1";
+export const SCHEMA_HASH = "sha256:c00229738a7818f3c68e6d49b012f0e062c8064456587629cdad40cb5f0d118a";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
@@ -115,7 +115,7 @@ export interface UserTyping {
 }
 
 /** RuntimeErrorCode is an error code the server's runtime may answer any client event with. */
-export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited";
+export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited" | "idempotency-conflict";
 
 /**
  * SchemaErrorCode is an error code the schema declares:

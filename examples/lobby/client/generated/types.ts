@@ -136,7 +136,7 @@ export interface GameStarting {
 }
 
 /** RuntimeErrorCode is an error code the server's runtime may answer any client event with. */
-export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited";
+export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited" | "idempotency-conflict";
 
 /**
  * SchemaErrorCode is an error code the schema declares:
