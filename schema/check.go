@@ -120,6 +120,9 @@ func (c *checker) event(ev *Event) {
 	if p, ok := ev.KeyPos["offline"]; ok && !slices.Contains(OfflinePolicies, ev.Offline) {
 		c.errorf(p, didYouMean(ev.Offline, OfflinePolicies), "%s: offline: unknown policy %q (queue, drop or fail)", what, ev.Offline)
 	}
+	if ev.Offline == OfflineDrop && ev.Reply != nil {
+		c.errorf(ev.KeyPos["offline"], "use queue or fail", "%s: offline: drop: a dropped call has no reply to resolve with", what)
+	}
 }
 
 // OfflinePolicy returns what a generated client does with a call of a client event

@@ -150,7 +150,7 @@ var TSModuleNames = []string{
 	"useOwnSocket", "useSocketStatus", "useStatusOf",
 	// static/testing.ts: the fake socket
 	"AnyFakeCall", "CallAnswer", "CallPayload", "CallReply", "ClientEventName", "FakeCall", "FakeListener",
-	"FakeListeners", "FakeSocket", "FakeSocketOptions", "FakeTimer", "LooseCall", "clearTimeout", "createFakeSocket", "setTimeout",
+	"FakeListeners", "FakeSocket", "FakeSocketOptions", "FakeTimer", "LooseCall", "Timer", "CallOptions", "newIdempotencyKey", "waitConnected", "send", "clearTimeout", "createFakeSocket", "setTimeout",
 	// globals the generated and static files use
 	"Array", "ArrayBuffer", "Awaited", "Boolean", "Date", "Error", "Exclude", "Extract", "Function", "JSON", "Map",
 	"Math", "NonNullable", "Number", "Object", "Omit", "Parameters", "Partial", "Pick", "Promise", "Readonly",

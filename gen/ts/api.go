@@ -39,7 +39,13 @@ func genAPIOptions() string {
 		doc("", "ApiOptions configure createApi.", "") +
 		"export interface ApiOptions {\n" +
 		doc("  ", "How long a call waits for its answer, in ms, when the schema sets no timeout for its event [DEFAULT_TIMEOUT].", "") +
-		"  timeout?: number;\n}"
+		"  timeout?: number;\n" +
+		doc("  ", "How many times an idempotent call is sent again, with its key, after a timeout or a lost connection [2].", "") +
+		"  retries?: number;\n" +
+		doc("  ", "How long a call queued while disconnected waits for the connection, in ms [30000].", "") +
+		"  offlineTimeout?: number;\n" +
+		doc("  ", "Makes idempotency keys [newIdempotencyKey].", "") +
+		"  newIdempotencyKey?: () => string;\n}"
 }
 
 // genAPIInterface renders the Api interface:
@@ -113,7 +119,7 @@ func (g *generator) genCreateAPI() string {
 		if ev.HasPayload() {
 			param, payload = "payload", "payload"
 		}
-		call := fmt.Sprintf("request(socket, %s, clientEvents[%s], %s, %s)", str(ev.Name), str(ev.Name), payload, timeout)
+		call := fmt.Sprintf("request(socket, %s, clientEvents[%s], %s, %s, options)", str(ev.Name), str(ev.Name), payload, timeout)
 		line := fmt.Sprintf("    %s: (%s) => %s,", ev.TSName, param, call)
 		if len(line) > docWidth {
 			line = fmt.Sprintf("    %s: (%s) =>\n      %s,", ev.TSName, param, call)
@@ -124,7 +130,7 @@ func (g *generator) genCreateAPI() string {
 		b.WriteString("export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {\n")
 		b.WriteString("  const timeout = options.timeout ?? DEFAULT_TIMEOUT;\n")
 	} else { // every event has its own timeout
-		b.WriteString("export function createApi(socket: KarlSocket, _options: ApiOptions = {}): Api {\n")
+		b.WriteString("export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {\n")
 	}
 	b.WriteString("  return {\n")
 	for _, m := range methods {

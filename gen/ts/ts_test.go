@@ -179,8 +179,8 @@ export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
     getProfile: () =>
-      request(socket, "get-profile", clientEvents["get-profile"], undefined, timeout),
-    rename: (payload) => request(socket, "rename", clientEvents["rename"], payload, 2000),
+      request(socket, "get-profile", clientEvents["get-profile"], undefined, timeout, options),
+    rename: (payload) => request(socket, "rename", clientEvents["rename"], payload, 2000, options),
   };
 }`
 	if diff := cmp.Diff(want, g.genCreateAPI()); diff != "" {

@@ -2,6 +2,7 @@ package ts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/karl-app/karl/gen/model"
@@ -110,10 +111,10 @@ func (g *generator) genErrorCodes() string {
 	}
 	return join(
 		doc("", "RuntimeErrorCode is an error code the server's runtime may answer any client event with.", "")+
-			"export type RuntimeErrorCode = "+union(schema.RuntimeCodes)+";",
+			"export type RuntimeErrorCode = "+union(slices.DeleteFunc(slices.Clone(schema.RuntimeCodes), func(c string) bool { return c == idempotencyConflict }))+";",
 		doc("", text, "")+"export type SchemaErrorCode = "+declared+";",
 		doc("", "ErrorCode is any code the server may answer with.", "")+
-			"export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;",
+			"export type ErrorCode = RuntimeErrorCode | SchemaErrorCode | "+str(idempotencyConflict)+";",
 		doc("", "ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and those the schema declares for the handshake.", "")+
 			"export type ConnectErrorCode = RuntimeErrorCode"+codeUnion(g.m.AuthErrors)+";",
 	)
@@ -125,6 +126,9 @@ func (g *generator) genErrorCodes() string {
 //	  "get-profile": RuntimeErrorCode | "no-session";
 //	}
 //
+// idempotencyConflict is the runtime code only idempotent events answer with.
+const idempotencyConflict = "idempotency-conflict"
+
 // codeUnion renders ` | "a" | "b"` for codes, or "" for none.
 func codeUnion(codes []*model.ErrorCode) string {
 	var b strings.Builder
@@ -139,7 +143,11 @@ func (g *generator) genEventErrorCodes() string {
 	b.WriteString(doc("", "EventErrorCodes maps each client event to the codes it may fail with: the runtime's and those the schema declares for it.", ""))
 	b.WriteString("export interface EventErrorCodes {\n")
 	for _, ev := range g.m.Client {
-		b.WriteString("  " + str(ev.Name) + ": RuntimeErrorCode" + codeUnion(ev.Errors) + ";\n")
+		conflict := ""
+		if ev.Idempotent { // the runtime's code for a key reused with another payload
+			conflict = " | " + str(idempotencyConflict)
+		}
+		b.WriteString("  " + str(ev.Name) + ": RuntimeErrorCode" + conflict + codeUnion(ev.Errors) + ";\n")
 	}
 	b.WriteString("}")
 	return b.String()

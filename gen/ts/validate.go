@@ -349,7 +349,14 @@ func (v *validateFile) genClientReaders(events []*model.Event) string {
 		} else {
 			reply = v.check("readNothing")
 		}
-		b.WriteString("  " + str(ev.Name) + ": { payload: " + payload + ", reply: " + reply + " },\n")
+		policy := ""
+		if ev.Idempotent {
+			policy += ", idempotent: true"
+		}
+		if ev.Offline != schema.OfflineFail {
+			policy += ", offline: " + str(ev.Offline)
+		}
+		b.WriteString("  " + str(ev.Name) + ": { payload: " + payload + ", reply: " + reply + policy + " },\n")
 	}
 	b.WriteString("} as const;")
 	return b.String()

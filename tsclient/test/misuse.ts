@@ -39,7 +39,7 @@ export async function typedCalls(): Promise<void> {
     await api.uploadProfileImage({ imageBase64: "data:image/png;base64,AAAA" });
   } catch (err) {
     if (isKarlError(err, "upload-profile-image")) {
-      const code: "no-session" | "invalid-image" | "invalid-payload" | "unknown-event" | "internal" | "rate-limited" | "timeout" | "invalid-response" | "not-connected" = err.code;
+      const code: "no-session" | "invalid-image" | "invalid-payload" | "unknown-event" | "internal" | "rate-limited" | "idempotency-conflict" | "timeout" | "invalid-response" | "not-connected" = err.code;
       console.log(code);
     }
   }

@@ -26,6 +26,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -80,18 +89,19 @@ export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
     setUsername: (payload) =>
-      request(socket, "set-username", clientEvents["set-username"], payload, timeout),
+      request(socket, "set-username", clientEvents["set-username"], payload, timeout, options),
     uploadProfileImage: (payload) =>
-      request(socket, "upload-profile-image", clientEvents["upload-profile-image"], payload, 10000),
+      request(socket, "upload-profile-image", clientEvents["upload-profile-image"], payload, 10000, options),
     getProfile: () =>
-      request(socket, "get-profile", clientEvents["get-profile"], undefined, timeout),
-    logout: () => request(socket, "logout", clientEvents["logout"], undefined, timeout),
+      request(socket, "get-profile", clientEvents["get-profile"], undefined, timeout, options),
+    logout: () => request(socket, "logout", clientEvents["logout"], undefined, timeout, options),
     joinRoom: (payload) =>
-      request(socket, "join-room", clientEvents["join-room"], payload, timeout),
+      request(socket, "join-room", clientEvents["join-room"], payload, timeout, options),
     leaveRoom: (payload) =>
-      request(socket, "leave-room", clientEvents["leave-room"], payload, timeout),
+      request(socket, "leave-room", clientEvents["leave-room"], payload, timeout, options),
     sendMessage: (payload) =>
-      request(socket, "send-message", clientEvents["send-message"], payload, timeout),
-    typing: (payload) => request(socket, "typing", clientEvents["typing"], payload, timeout),
+      request(socket, "send-message", clientEvents["send-message"], payload, timeout, options),
+    typing: (payload) =>
+      request(socket, "typing", clientEvents["typing"], payload, timeout, options),
   };
 }

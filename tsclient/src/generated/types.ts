@@ -115,7 +115,7 @@ export interface UserTyping {
 }
 
 /** RuntimeErrorCode is an error code the server's runtime may answer any client event with. */
-export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited" | "idempotency-conflict";
+export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited";
 
 /**
  * SchemaErrorCode is an error code the schema declares:
@@ -126,7 +126,7 @@ export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" 
 export type SchemaErrorCode = "no-session" | "invalid-image" | "not-in-room";
 
 /** ErrorCode is any code the server may answer with. */
-export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;
+export type ErrorCode = RuntimeErrorCode | SchemaErrorCode | "idempotency-conflict";
 
 /**
  * ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and
@@ -139,13 +139,13 @@ export type ConnectErrorCode = RuntimeErrorCode;
  * schema declares for it.
  */
 export interface EventErrorCodes {
-  "set-username": RuntimeErrorCode;
-  "upload-profile-image": RuntimeErrorCode | "no-session" | "invalid-image";
+  "set-username": RuntimeErrorCode | "idempotency-conflict";
+  "upload-profile-image": RuntimeErrorCode | "idempotency-conflict" | "no-session" | "invalid-image";
   "get-profile": RuntimeErrorCode | "no-session";
   "logout": RuntimeErrorCode | "no-session";
   "join-room": RuntimeErrorCode | "no-session";
   "leave-room": RuntimeErrorCode | "not-in-room";
-  "send-message": RuntimeErrorCode | "no-session" | "not-in-room";
+  "send-message": RuntimeErrorCode | "idempotency-conflict" | "no-session" | "not-in-room";
   "typing": RuntimeErrorCode | "no-session" | "not-in-room";
 }
 

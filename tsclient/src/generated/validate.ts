@@ -249,12 +249,12 @@ export const serverEvents: ServerEventReaders = {
  * none) and of its reply: the API checks what it sends and what it gets back with them.
  */
 export const clientEvents = {
-  "set-username": { payload: readSetUsername, reply: readNothing },
-  "upload-profile-image": { payload: readUploadProfileImage, reply: readNothing },
+  "set-username": { payload: readSetUsername, reply: readNothing, idempotent: true, offline: "queue" },
+  "upload-profile-image": { payload: readUploadProfileImage, reply: readNothing, idempotent: true, offline: "queue" },
   "get-profile": { payload: null, reply: readProfile },
   "logout": { payload: null, reply: readNothing },
   "join-room": { payload: readJoinRoom, reply: readNothing },
   "leave-room": { payload: readLeaveRoom, reply: readNothing },
-  "send-message": { payload: readSendMessage, reply: readNothing },
-  "typing": { payload: readTyping, reply: readNothing },
+  "send-message": { payload: readSendMessage, reply: readNothing, idempotent: true, offline: "queue" },
+  "typing": { payload: readTyping, reply: readNothing, offline: "drop" },
 } as const;

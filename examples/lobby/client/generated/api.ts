@@ -18,6 +18,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -64,15 +73,15 @@ export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
     joinLobby: (payload) =>
-      request(socket, "join-lobby", clientEvents["join-lobby"], payload, timeout),
+      request(socket, "join-lobby", clientEvents["join-lobby"], payload, timeout, options),
     leaveLobby: () =>
-      request(socket, "leave-lobby", clientEvents["leave-lobby"], undefined, timeout),
+      request(socket, "leave-lobby", clientEvents["leave-lobby"], undefined, timeout, options),
     pickTeam: (payload) =>
-      request(socket, "pick-team", clientEvents["pick-team"], payload, timeout),
+      request(socket, "pick-team", clientEvents["pick-team"], payload, timeout, options),
     setReady: (payload) =>
-      request(socket, "set-ready", clientEvents["set-ready"], payload, timeout),
-    chat: (payload) => request(socket, "chat", clientEvents["chat"], payload, timeout),
+      request(socket, "set-ready", clientEvents["set-ready"], payload, timeout, options),
+    chat: (payload) => request(socket, "chat", clientEvents["chat"], payload, timeout, options),
     getLobby: (payload) =>
-      request(socket, "get-lobby", clientEvents["get-lobby"], payload, timeout),
+      request(socket, "get-lobby", clientEvents["get-lobby"], payload, timeout, options),
   };
 }

@@ -136,7 +136,7 @@ export interface GameStarting {
 }
 
 /** RuntimeErrorCode is an error code the server's runtime may answer any client event with. */
-export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited" | "idempotency-conflict";
+export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" | "rate-limited";
 
 /**
  * SchemaErrorCode is an error code the schema declares:
@@ -152,7 +152,7 @@ export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" 
 export type SchemaErrorCode = "name-taken" | "reserved-name" | "already-in-lobby" | "not-in-lobby" | "lobby-full" | "team-full" | "no-team" | "unknown-lobby";
 
 /** ErrorCode is any code the server may answer with. */
-export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;
+export type ErrorCode = RuntimeErrorCode | SchemaErrorCode | "idempotency-conflict";
 
 /**
  * ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and

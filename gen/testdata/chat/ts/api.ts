@@ -18,6 +18,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -50,10 +59,10 @@ export interface Api {
 export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
-    join: (payload) => request(socket, "join", clientEvents["join"], payload, timeout),
-    post: (payload) => request(socket, "post", clientEvents["post"], payload, 15000),
-    react: (payload) => request(socket, "react", clientEvents["react"], payload, timeout),
+    join: (payload) => request(socket, "join", clientEvents["join"], payload, timeout, options),
+    post: (payload) => request(socket, "post", clientEvents["post"], payload, 15000, options),
+    react: (payload) => request(socket, "react", clientEvents["react"], payload, timeout, options),
     setPresence: (payload) =>
-      request(socket, "set-presence", clientEvents["set-presence"], payload, timeout),
+      request(socket, "set-presence", clientEvents["set-presence"], payload, timeout, options),
   };
 }

@@ -39,7 +39,7 @@ export type RuntimeErrorCode = "invalid-payload" | "unknown-event" | "internal" 
 export type SchemaErrorCode = never;
 
 /** ErrorCode is any code the server may answer with. */
-export type ErrorCode = RuntimeErrorCode | SchemaErrorCode;
+export type ErrorCode = RuntimeErrorCode | SchemaErrorCode | "idempotency-conflict";
 
 /**
  * ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and

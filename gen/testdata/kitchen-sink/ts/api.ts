@@ -18,6 +18,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -46,9 +55,10 @@ export interface Api {
 export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
-    ping: () => request(socket, "ping", clientEvents["ping"], undefined, timeout),
-    draw: (payload) => request(socket, "draw", clientEvents["draw"], payload, 250),
-    move: (payload) => request(socket, "move", clientEvents["move"], payload, timeout),
-    describe: (payload) => request(socket, "describe", clientEvents["describe"], payload, timeout),
+    ping: () => request(socket, "ping", clientEvents["ping"], undefined, timeout, options),
+    draw: (payload) => request(socket, "draw", clientEvents["draw"], payload, 250, options),
+    move: (payload) => request(socket, "move", clientEvents["move"], payload, timeout, options),
+    describe: (payload) =>
+      request(socket, "describe", clientEvents["describe"], payload, timeout, options),
   };
 }

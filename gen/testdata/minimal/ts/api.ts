@@ -18,6 +18,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -35,6 +44,6 @@ export interface Api {
 export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
-    ping: (payload) => request(socket, "ping", clientEvents["ping"], payload, timeout),
+    ping: (payload) => request(socket, "ping", clientEvents["ping"], payload, timeout, options),
   };
 }

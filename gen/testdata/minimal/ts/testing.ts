@@ -27,6 +27,8 @@ export type CallAnswer<E extends ClientEventName> = AckResponse<CallReply<E>, Ev
 export interface FakeCall<E extends ClientEventName = ClientEventName> {
   readonly event: E;
   readonly payload: CallPayload<E>;
+  /** The idempotency key of the request metadata, sent by the Api for idempotent events (the same on every retry). */
+  readonly idempotencyKey: string | undefined;
   /** Whether the event was sent with an ack (every call of the Api is). */
   readonly hasAck: boolean;
   /** Whether the call was answered (reply, fail, respond or an answer handler). */
@@ -153,6 +155,7 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     const call = {
       event,
       payload: payloadArgs[0],
+      idempotencyKey: (payloadArgs[1] as { idempotencyKey?: string } | undefined)?.idempotencyKey,
       hasAck: ack !== null,
       get answered() {
         return answered;

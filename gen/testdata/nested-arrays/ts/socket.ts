@@ -115,50 +115,141 @@ export function isKarlError<E extends keyof EventErrorCodes>(err: unknown, event
   return err instanceof KarlError && (event === undefined || err.event === event);
 }
 
-/** EventReaders check what a client event sends (null: it takes no payload) and the reply it gets. */
+/**
+ * EventReaders check what a client event sends (null: it takes no payload) and the reply
+ * it gets, and say how its calls behave on a flaky network (see request).
+ */
 export interface EventReaders<P, R> {
   readonly payload: Reader<P> | null;
   readonly reply: Reader<R>;
+  /** The server answers a retry with the same idempotency key from its record. */
+  readonly idempotent?: boolean;
+  /** What a call made while disconnected does: wait for the connection, resolve unsent, or reject. */
+  readonly offline?: "queue" | "drop" | "fail";
+}
+
+/** CallOptions tune request on a flaky network; createApi passes ApiOptions' ones. */
+export interface CallOptions {
+  /** How many times an idempotent call is sent again after a timeout or a lost connection [2]. */
+  retries?: number;
+  /** How long a queued call waits for the connection, in ms, before it rejects with "not-connected" [30000]. */
+  offlineTimeout?: number;
+  /** Makes the idempotency key of a call: unguessable, as a retry's answer goes to whoever presents it [crypto.getRandomValues]. */
+  newIdempotencyKey?: () => string;
+}
+
+/**
+ * newIdempotencyKey returns 128 random bits, base64url: crypto.getRandomValues where the
+ * platform has it (browsers, Node; on React Native install react-native-get-random-values),
+ * Math.random otherwise, which is unique enough but guessable.
+ */
+export function newIdempotencyKey(): string {
+  const bytes = new Uint8Array(16);
+  const c = (globalThis as { crypto?: { getRandomValues?: (b: Uint8Array) => Uint8Array } }).crypto;
+  if (c?.getRandomValues) {
+    c.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  let key = "";
+  for (const b of bytes) key += alphabet[b & 63]; // 16 characters of 6 random bits: 96 bits
+  for (let i = 0; i < bytes.length; i += 2) key += alphabet[((bytes[i] ?? 0) >> 6) | (((bytes[i + 1] ?? 0) >> 6) << 2)];
+  return key;
+}
+
+// The timers of every platform (browsers, Node, React Native), declared here because
+// the package is type-checked without the DOM and Node libraries.
+type Timer = { readonly __timer: unique symbol };
+declare function setTimeout(callback: () => void, ms: number): Timer;
+declare function clearTimeout(timer: Timer): void;
+
+/** waitConnected resolves once socket is connected, or false after ms. */
+function waitConnected(socket: KarlSocket, ms: number): Promise<boolean> {
+  if (socket.connected) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const untyped = socket as unknown as Socket;
+    const onConnect = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      untyped.off("connect", onConnect);
+      resolve(false);
+    }, ms);
+    untyped.once("connect", onConnect);
+  });
 }
 
 /**
  * request sends event with an ack and settles with the answer. The payload is checked
- * first: a refused payload rejects with "invalid-payload" and nothing is sent. A call made
- * while the socket is not connected rejects at once with "not-connected", nothing sent:
- * socket.io-client would buffer the packet and send it on the next connection, after the
- * call may have timed out and been retried (the server would then handle it twice), and a
- * call that waits for a connection that never comes would hang a screen.
+ * first: a refused payload rejects with "invalid-payload" and nothing is sent.
+ *
+ * On a flaky network it never lets socket.io-client buffer the packet (it would send it on
+ * the next connection, after the call may have timed out and been retried): a call made
+ * while disconnected follows its event's offline policy. "fail" (the default) rejects at
+ * once with "not-connected"; "drop" resolves without sending; "queue" (the default of
+ * idempotent events) waits for the connection, up to offlineTimeout. An idempotent call
+ * carries an idempotency key in the request metadata, and after a timeout or a lost
+ * connection is sent again with the same key, up to retries times: the server answers a
+ * repeated key from its record, so the call takes effect once.
  */
-export function request<P, R>(
+export async function request<P, R>(
   socket: KarlSocket,
   event: keyof ClientToServerEvents & string,
   readers: EventReaders<P, R>,
   payload: P | undefined,
   timeout: number,
+  options: CallOptions = {},
 ): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const args: unknown[] = [];
-    if (readers.payload !== null) {
-      try {
-        args.push(readers.payload(payload, ""));
-      } catch (err) {
-        reject(fromValidation(event, "invalid-payload", err));
-        return;
+  const args: unknown[] = [];
+  if (readers.payload !== null) {
+    try {
+      args.push(readers.payload(payload, ""));
+    } catch (err) {
+      throw fromValidation(event, "invalid-payload", err);
+    }
+  }
+  const offline = readers.offline ?? (readers.idempotent ? "queue" : "fail");
+  if (readers.idempotent) {
+    if (args.length === 0) args.push({}); // the metadata is the second argument
+    args.push({ idempotencyKey: (options.newIdempotencyKey ?? newIdempotencyKey)() });
+  }
+  const retries = readers.idempotent ? (options.retries ?? 2) : 0;
+  for (let attempt = 0; ; attempt++) {
+    if (!socket.connected) {
+      if (offline === "drop") return undefined as R;
+      if (offline === "fail" || !(await waitConnected(socket, options.offlineTimeout ?? 30000))) {
+        throw new KarlError(event, "not-connected", `not connected to the server: "${event}" was not sent`);
       }
     }
-    if (!socket.connected) {
-      reject(new KarlError(event, "not-connected", `not connected to the server: "${event}" was not sent`));
-      return;
+    try {
+      return await send<R>(socket, event, args, timeout, readers.reply);
+    } catch (err) {
+      const retryable = err instanceof KarlError && (err.code === "timeout" || err.code === "not-connected");
+      if (!retryable || attempt >= retries) throw err;
     }
-    // The event and its payload were checked against the schema above.
+  }
+}
+
+/** send emits one attempt of a call and waits for its answer. */
+function send<R>(socket: KarlSocket, event: string, args: unknown[], timeout: number, readReply: Reader<R>): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
     const untyped = socket as unknown as Socket;
+    const onDisconnect = () => {
+      reject(new KarlError(event, "not-connected", `the connection was lost before "${event}" was answered`));
+    };
+    untyped.once("disconnect", onDisconnect);
+    // The event and its payload were checked against the schema above. timeout() also
+    // forgets the ack when no answer comes.
     untyped.timeout(timeout).emit(event, ...args, (err: Error | null, answer: unknown) => {
+      untyped.off("disconnect", onDisconnect);
       if (err) {
         reject(new KarlError(event, "timeout", `no answer to "${event}" within ${timeout} ms`));
         return;
       }
       try {
-        resolve(readAnswer(event, answer, readers.reply));
+        resolve(readAnswer(event, answer, readReply));
       } catch (e) {
         reject(e);
       }

@@ -17,6 +17,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -31,8 +40,8 @@ export interface Api {
 }
 
 /** createApi returns the Api that sends on socket. */
-export function createApi(socket: KarlSocket, _options: ApiOptions = {}): Api {
+export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   return {
-    hello: () => request(socket, "hello", clientEvents["hello"], undefined, 2000),
+    hello: () => request(socket, "hello", clientEvents["hello"], undefined, 2000, options),
   };
 }

@@ -17,6 +17,15 @@ export interface ApiOptions {
    * [DEFAULT_TIMEOUT].
    */
   timeout?: number;
+  /**
+   * How many times an idempotent call is sent again, with its key, after a timeout or a lost
+   * connection [2].
+   */
+  retries?: number;
+  /** How long a call queued while disconnected waits for the connection, in ms [30000]. */
+  offlineTimeout?: number;
+  /** Makes idempotency keys [newIdempotencyKey]. */
+  newIdempotencyKey?: () => string;
 }
 
 /**
@@ -34,6 +43,6 @@ export interface Api {
 export function createApi(socket: KarlSocket, options: ApiOptions = {}): Api {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   return {
-    ready: () => request(socket, "ready", clientEvents["ready"], undefined, timeout),
+    ready: () => request(socket, "ready", clientEvents["ready"], undefined, timeout, options),
   };
 }
