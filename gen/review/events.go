@@ -142,13 +142,52 @@ func (d *differ) event(o, n *schema.Event) {
 	}
 	if n.Dir == schema.ClientToServer {
 		d.timeout(o, n)
+		d.idempotent(o, n)
+		d.offline(o, n)
 		d.reply(o, n)
 		d.errorCodes(o, n)
 		d.clientPayload(o, n)
 		return
 	}
 	d.targets(o, n)
+	d.volatile(o, n)
 	d.payload(o, n)
+}
+
+// idempotent compares whether the server records the answers of a client event.
+func (d *differ) idempotent(o, n *schema.Event) {
+	switch {
+	case !o.Idempotent && n.Idempotent:
+		d.add(&Finding{Rule: "idempotent", Subject: eventSubject(n), Change: "idempotent added", Pos: eventKeyPos(n, "idempotent"), OldPos: o.Pos,
+			Effects: []Effect{
+				{Use: n.Name, Flow: Input, Why: "old clients send no idempotency key: the event runs as before"},
+				{Use: n.Name, Flow: Input, Breaks: OldServers, Why: "new clients send request metadata after the payload, which old servers refuse with invalid-payload"},
+			}})
+	case o.Idempotent && !n.Idempotent:
+		d.add(&Finding{Rule: "idempotent", Subject: eventSubject(n), Change: "idempotent removed", Pos: n.Pos, OldPos: eventKeyPos(o, "idempotent"),
+			Effects: []Effect{{Use: n.Name, Flow: Input, Breaks: OldClients, Why: "old clients retry with their key; the new server runs each retry again"}}})
+	}
+}
+
+// offline compares what the generated client does with a call made offline: the
+// client's own behaviour, safe on the wire either way.
+func (d *differ) offline(o, n *schema.Event) {
+	if op, np := o.OfflinePolicy(), n.OfflinePolicy(); op != np {
+		d.add(&Finding{Rule: "offline", Subject: eventSubject(n), Change: "offline " + op + " -> " + np, Pos: eventKeyPos(n, "offline"), OldPos: eventKeyPos(o, "offline"),
+			Effects: []Effect{{Use: n.Name, Flow: Input, Why: "what a client does with a call made while disconnected; nothing changes on the wire"}}})
+	}
+}
+
+// volatile compares whether a server event may be dropped for a busy client.
+func (d *differ) volatile(o, n *schema.Event) {
+	switch {
+	case !o.Volatile && n.Volatile:
+		d.add(&Finding{Rule: "volatile", Subject: eventSubject(n), Change: "volatile added", Pos: eventKeyPos(n, "volatile"), OldPos: o.Pos,
+			Effects: []Effect{{Use: n.Name, Flow: Output, Breaks: OldClients, Why: "old clients may miss it now when they cannot take it at once"}}})
+	case o.Volatile && !n.Volatile:
+		d.add(&Finding{Rule: "volatile", Subject: eventSubject(n), Change: "volatile removed", Pos: n.Pos, OldPos: eventKeyPos(o, "volatile"),
+			Effects: []Effect{{Use: n.Name, Flow: Output, Why: "every client now gets it"}}})
+	}
 }
 
 func eventKeyPos(ev *schema.Event, key string) schema.Pos {

@@ -2,13 +2,13 @@
 // source: schema/karl.yaml
 
 /** SCHEMA_VERSION is the version of the "karl" schema this code was generated from. */
-export const SCHEMA_VERSION = "1.2.0";
+export const SCHEMA_VERSION = "2.0.0";
 
 /**
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:c00229738a7818f3c68e6d49b012f0e062c8064456587629cdad40cb5f0d118a";
+export const SCHEMA_HASH = "sha256:dcfabe364a82dd26e352cc0a6222a67ea97fc8785faf442e1b2025ddd3d99afe";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
