@@ -117,6 +117,10 @@ func (w *mdWriter) clientEvent(ev *model.Event) {
 	if ev.Timeout != 0 {
 		w.f(" · handler timeout %s", ev.Timeout)
 	}
+	if ev.Idempotent {
+		w.f(" · idempotent (a retry with the same `idempotencyKey` gets the first answer)")
+	}
+	w.f(" · offline: %s", ev.Offline)
 	w.f("\n\n")
 	w.doc(ev)
 	w.payload("Payload", ev.Payload)
@@ -132,7 +136,11 @@ func (w *mdWriter) clientEvent(ev *model.Event) {
 }
 
 func (w *mdWriter) serverEvent(ev *model.Event) {
-	w.f("server → client\n\n")
+	w.f("server → client")
+	if ev.Volatile {
+		w.f(" · volatile (a client that cannot take it now misses it)")
+	}
+	w.f("\n\n")
 	w.doc(ev)
 	w.payload("Payload", ev.Payload)
 	w.f("**Sent to**:\n\n")
