@@ -324,6 +324,12 @@ func (sb *schemaBuilder) clientEvent(name string) {
 	if sb.chance(0.3) {
 		sb.line(2, "timeout: %s", sb.pick([]string{"1s", "250ms", "2m", "1500ms"}))
 	}
+	if sb.chance(0.3) {
+		sb.line(2, "idempotent: true")
+	}
+	if sb.chance(0.2) { // drop on an event with a reply is refused
+		sb.line(2, "offline: %s", sb.pick([]string{"queue", "drop", "fail"}))
+	}
 }
 
 func (sb *schemaBuilder) serverEvent(name string) {
@@ -334,4 +340,7 @@ func (sb *schemaBuilder) serverEvent(name string) {
 	}
 	to := sb.distinct(targets, targets, 1+sb.r.IntN(4))
 	sb.line(2, "to: [%s]", strings.Join(to, ", "))
+	if sb.chance(0.2) {
+		sb.line(2, "volatile: true")
+	}
 }
