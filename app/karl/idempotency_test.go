@@ -2,12 +2,22 @@ package karl_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/karl-app/karl/app/karl"
 	"github.com/karl-app/karl/app/store"
+	"github.com/karl-app/karl/app/store/sqlite"
+	"github.com/karl-app/karl/internal/sioclient"
+	"github.com/karl-app/karl/runtime"
 )
 
 // TestSetUsernameRetriedAfterEverythingWasLost is the case idempotency exists for:
@@ -74,4 +84,96 @@ func TestSetUsernameRetriedAfterEverythingWasLost(t *testing.T) {
 	if fresh.Token == original.Token {
 		t.Error("a new key replayed the old answer")
 	}
+}
+
+// TestSendMessageRetriedIsDeliveredOnce: a send-message whose ack was lost, retried
+// with its key, is answered again and reaches each room member once.
+func TestSendMessageRetriedIsDeliveredOnce(t *testing.T) {
+	e := start(t)
+	s := e.newUser(t, "Sender")
+	sender := e.dial(t, map[string]any{"token": s.Token})
+	m := e.newUser(t, "Member")
+	member := e.dial(t, map[string]any{"token": m.Token})
+	for _, c := range []*sioclient.Client{sender, member} {
+		if raw, err := c.EmitAck("join-room", map[string]any{"room": "lobby"}, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+			t.Fatalf("join-room: %s %v", raw, err)
+		}
+	}
+	msg := map[string]any{"room": "lobby", "text": "once"}
+	meta := map[string]any{"idempotencyKey": "send-once-0000000000"}
+	first, err := sender.EmitAckMeta("send-message", msg, meta, 5*time.Second)
+	if err != nil || string(first) != `{"ok":true}` {
+		t.Fatalf("first: %s %v", first, err)
+	}
+	retry := e.dial(t, map[string]any{"token": s.Token}) // the ack was lost with the connection
+	again, err := retry.EmitAckMeta("send-message", msg, meta, 5*time.Second)
+	if err != nil || string(again) != string(first) {
+		t.Fatalf("retry: %s %v, want %s", again, err, first)
+	}
+	if _, err := member.Wait("new-message", 5*time.Second); err != nil {
+		t.Fatalf("the member got no message: %v", err)
+	}
+	if ev, err := member.Wait("new-message", 500*time.Millisecond); err == nil {
+		t.Errorf("the member got the message twice: %s", ev.Args)
+	}
+}
+
+// TestIdempotencyHoldsAcrossARestart: the record is in the SQLite file, so a retry
+// reaching a restarted server is answered from it.
+func TestIdempotencyHoldsAcrossARestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "karl.db")
+	clk := &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	e, stop := serveFile(t, db, clk)
+	meta := map[string]any{"idempotencyKey": "across-restart-00000000"}
+	c := e.dial(t, nil)
+	if raw, err := c.EmitAckMeta("set-username", map[string]any{"username": "Phoenix"}, meta, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+		t.Fatalf("first: %s %v", raw, err)
+	}
+	ev, err := c.Wait("username-saved", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var original saved
+	_ = json.Unmarshal(ev.Args[0], &original)
+	stop()
+
+	restarted, _ := serveFile(t, db, clk)
+	c2 := restarted.dial(t, nil)
+	if raw, err := c2.EmitAckMeta("set-username", map[string]any{"username": "Phoenix"}, meta, 5*time.Second); err != nil || string(raw) != `{"ok":true}` {
+		t.Fatalf("retry after restart: %s %v", raw, err)
+	}
+	ev, err = c2.Wait("username-saved", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replayed saved
+	_ = json.Unmarshal(ev.Args[0], &replayed)
+	if replayed != original {
+		t.Errorf("after a restart the retry got %+v, want %+v", replayed, original)
+	}
+}
+
+// serveFile serves the app on the SQLite file db until stop (or the test's end).
+func serveFile(t *testing.T, db string, clk *clock) (*env, func()) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := sqlite.Open(context.Background(), db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := runtime.NewServer(runtime.Options{Logger: log, Idempotency: st, // as app/server wires it
+		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}})
+	app := karl.New(st, karl.Config{Now: clk.Now}, log)
+	app.Register(rt)
+	ts := httptest.NewServer(rt.Handler())
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = rt.Shutdown(context.Background())
+			ts.Close()
+			st.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &env{url: ts.URL, app: app, store: st, clock: clk, db: db}, stop
 }
