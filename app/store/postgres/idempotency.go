@@ -71,4 +71,3 @@ func (s *Store) DeleteExpiredIdempotency(ctx context.Context, now time.Time) (in
 	}
 	return tag.RowsAffected(), nil
 }
-
