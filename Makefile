@@ -30,6 +30,7 @@ generate:
 	$(KARLGEN) generate $(ECHOAPI_FLAGS)
 	$(KARLGEN) generate $(LOBBY_FLAGS)
 	$(KARLGEN) docs --schema schema/karl.yaml --out docs
+	$(GO) test -count=1 -run TestJSONSchemaFresh ./schema -update  # schema/karl-schema.json, the editors' JSON Schema
 
 ## check-generated: fail with a diff when a generated file is stale
 check-generated:
