@@ -359,9 +359,16 @@ func TestOneIPCannotExhaustConnections(t *testing.T) {
 	if held > 100 {
 		t.Errorf("%d connections from one IP held, the cap is 100", held)
 	}
-	time.Sleep(3 * time.Second) // past the idle timeout
-	if n := openCount(conns); n > 0 {
-		t.Errorf("%d idle connections still held after the 2 s idle timeout", n)
+	// Past the 2 s idle timeout every connection goes; a loaded machine may take a
+	// little longer to get round to them, never the 75 s they were held before.
+	deadline := time.Now().Add(10 * time.Second)
+	n := openCount(conns)
+	for n > 0 && time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		n = openCount(conns)
+	}
+	if n > 0 {
+		t.Errorf("%d idle connections still held 10 s after the attack, with a 2 s idle timeout", n)
 	}
 
 	// A polling POST announcing 300 KB and sending a byte every 500 ms.
