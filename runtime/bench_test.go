@@ -175,3 +175,55 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIdempotentRoundTrip is BenchmarkEchoRoundTrip's path for the
+// idempotent "count" event, plain and with a fresh idempotency key per request
+// (claim, seal, complete in the in-memory store), and with a repeated key (a
+// replay from the record): the cost of recording keys without a database.
+func BenchmarkIdempotentRoundTrip(b *testing.B) {
+	rt := runtime.NewServer(runtime.Options{
+		Logger:     slog.New(slog.DiscardHandler),
+		EventLimit: runtime.Limit{Rate: 1e9, Burst: 1 << 30},
+	})
+	testapi.Register(rt, handler{})
+	ts := httptest.NewServer(rt.Handler())
+	defer ts.Close()
+	defer rt.Shutdown(context.Background())
+	c, err := sioclient.Dial(ts.URL, sioclient.Options{Events: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	go func() { // counted events are not the benchmark's business
+		for range c.Events() {
+		}
+	}()
+	payload := map[string]any{"n": 1}
+	b.Run("no-key", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.EmitAck("count", payload, 5*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("fresh-key", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := c.EmitAckMeta("count", payload, map[string]any{"idempotencyKey": "k" + strconv.Itoa(i)}, 5*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("replay", func(b *testing.B) {
+		meta := map[string]any{"idempotencyKey": "the-same-key"}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.EmitAckMeta("count", payload, meta, 5*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -165,8 +165,9 @@ func (r *idemRequest) aead() (cipher.AEAD, error) {
 // memIdempotency is the default IdempotencyStore: in memory, for one node, lost on
 // restart. Applications with a database pass their own.
 type memIdempotency struct {
-	mu   sync.Mutex
-	recs map[string]*memRecord
+	mu    sync.Mutex
+	recs  map[string]*memRecord
+	swept time.Time // when expired records were last dropped
 }
 
 type memRecord struct {
@@ -181,14 +182,17 @@ func newMemIdempotency() *memIdempotency { return &memIdempotency{recs: map[stri
 func (m *memIdempotency) Claim(_ context.Context, key, fp string, now time.Time, lease, window time.Duration) (ClaimState, []byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for k, r := range m.recs { // few keys live at once; drop the expired ones as we go
-		if !now.Before(r.expires) {
-			delete(m.recs, k)
+	if now.Sub(m.swept) > time.Minute { // drop the expired records now and then, not on every claim
+		for k, r := range m.recs {
+			if !now.Before(r.expires) {
+				delete(m.recs, k)
+			}
 		}
+		m.swept = now
 	}
 	r := m.recs[key]
 	switch {
-	case r == nil:
+	case r == nil || !now.Before(r.expires):
 	case r.fingerprint != fp:
 		return ClaimConflict, nil, nil
 	case r.answer != nil:

@@ -47,3 +47,24 @@ func BenchmarkSessionByToken(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkIdempotencyClaimComplete is what an idempotent request adds to its
+// handler's own writes: two write transactions (claim, then the sealed answer),
+// each committed with an fsync.
+func BenchmarkIdempotencyClaimComplete(b *testing.B) {
+	s := openTest(b, filepath.Join(b.TempDir(), "karl.db"))
+	now := time.UnixMilli(1_900_000_000_000)
+	answer := make([]byte, 200)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		key := strconv.Itoa(i)
+		if _, _, err := s.Claim(b.Context(), key, "fp", now, time.Minute, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Complete(b.Context(), key, answer); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
