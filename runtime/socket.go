@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -15,10 +16,12 @@ import (
 
 // Socket is one client connection, as generated code sees it.
 type Socket struct {
-	srv  *Server
-	svc  *Service
-	sock *socket.Socket
-	ext  any // the generated socket type, from Service.Wrap
+	srv *Server
+	svc *Service
+	// cur is the library's socket; a recovered connection brings a new one
+	// for the same client (see Server.recover), so it is swapped, not fixed.
+	cur atomic.Pointer[socket.Socket]
+	ext any // the generated socket type, from Service.Wrap
 
 	limiter *rate.Limiter
 	perEvt  map[string]*rate.Limiter // only touched from the socket's own event queue
@@ -30,7 +33,8 @@ type Socket struct {
 }
 
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
-	s := &Socket{srv: srv, svc: svc, sock: sock}
+	s := &Socket{srv: srv, svc: svc}
+	s.cur.Store(sock)
 	s.limiter = rate.NewLimiter(srv.opts.EventLimit.Rate, srv.opts.EventLimit.Burst)
 	if svc.Wrap != nil {
 		s.ext = svc.Wrap(s)
@@ -38,14 +42,17 @@ func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
 	return s
 }
 
+// lib returns the library's socket the client is connected through now.
+func (s *Socket) lib() *socket.Socket { return s.cur.Load() }
+
 // Ext returns the generated socket type wrapping s.
 func (s *Socket) Ext() any { return s.ext }
 
 // ID returns the Socket.IO id of the socket.
-func (s *Socket) ID() string { return string(s.sock.Id()) }
+func (s *Socket) ID() string { return string(s.lib().Id()) }
 
 // RemoteAddr returns the client's address as the server saw it.
-func (s *Socket) RemoteAddr() string { return s.sock.Handshake().Address }
+func (s *Socket) RemoteAddr() string { return s.lib().Handshake().Address }
 
 // Data returns the value the application attached with SetData.
 func (s *Socket) Data() any {
@@ -62,16 +69,16 @@ func (s *Socket) SetData(v any) {
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.sock.Join(toRooms(rooms)...) }
+func (s *Socket) Join(rooms ...string) { s.lib().Join(toRooms(rooms)...) }
 
 // Leave removes the socket from a room.
-func (s *Socket) Leave(room string) { s.sock.Leave(socket.Room(room)) }
+func (s *Socket) Leave(room string) { s.lib().Leave(socket.Room(room)) }
 
 // InRoom reports whether the socket is in room.
-func (s *Socket) InRoom(room string) bool { return s.sock.Rooms().Has(socket.Room(room)) }
+func (s *Socket) InRoom(room string) bool { return s.lib().Rooms().Has(socket.Room(room)) }
 
 // Disconnect closes the socket's connection.
-func (s *Socket) Disconnect() { s.sock.Disconnect(true) }
+func (s *Socket) Disconnect() { s.lib().Disconnect(true) }
 
 // Emit sends an event to this socket. Emits made while the handshake is still
 // running (from Connect) are sent right after the client joined.
@@ -84,21 +91,21 @@ func (s *Socket) Emit(event string, m Message) error {
 		return nil
 	}
 	s.mu.Unlock()
-	return s.sock.Emit(event, raw)
+	return s.lib().Emit(event, s.srv.toSocket(raw))
 }
 
 // Broadcast sends an event to every other socket of the namespace, or, with rooms,
 // to the other sockets in those rooms (socket.broadcast / socket.to(room) in Node).
 func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
-	if s.srv.opts.Adapter == nil {
-		fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m)
+	if !s.srv.viaAdapter() {
+		fanOut(s.lib().Nsp(), rooms, []string{s.ID()}, event, m)
 		return nil
 	}
 	v := s.srv.broadcast(m)
 	if len(rooms) == 0 {
-		return s.sock.Broadcast().Emit(event, v)
+		return s.lib().Broadcast().Emit(event, v)
 	}
-	return s.sock.To(toRooms(rooms)...).Emit(event, v)
+	return s.lib().To(toRooms(rooms)...).Emit(event, v)
 }
 
 // isConnected reports whether the client joined the namespace (after Connect).
@@ -115,7 +122,7 @@ func (s *Socket) markConnected() {
 	s.connected = true
 	s.mu.Unlock()
 	for _, p := range pending {
-		if err := s.sock.Emit(p[0].(string), p[1]); err != nil {
+		if err := s.lib().Emit(p[0].(string), s.srv.toSocket(p[1].(json.RawMessage))); err != nil {
 			s.srv.log.Warn("emit after connect failed", "socket", s.ID(), "event", p[0], "err", err)
 		}
 	}
@@ -227,7 +234,7 @@ func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, 
 	if ack != nil {
 		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
 	} else {
-		_ = s.sock.Emit(RequestErrorEvent, json.RawMessage(appendRequestError(nil, name, e)))
+		_ = s.lib().Emit(RequestErrorEvent, s.srv.toSocket(appendRequestError(nil, name, e)))
 	}
 	args := []any{"event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(e.Code), "path", e.Path}
 	switch e.Code {

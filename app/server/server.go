@@ -34,6 +34,9 @@ type Config struct {
 	AllowedHosts    []string // Host names answered besides IP literals and localhost (runtime.Options.AllowedHosts)
 	MaxQueuedBytes  int64    // outgoing bytes waiting per connection (runtime.Options.MaxQueuedBytes)
 	Static          string   // directory served at /, e.g. the demo page; empty: none
+	// RecoveryWindow: how long a dropped client may come back and get what it
+	// missed (runtime.Options.RecoveryWindow); 0 turns recovery off.
+	RecoveryWindow time.Duration
 
 	EventLimit     runtime.Limit // per socket
 	UploadLimit    runtime.Limit // upload-profile-image, on top of EventLimit
@@ -78,6 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		EventLimit:        cfg.EventLimit,
 		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
 		HandshakeLimit:    cfg.HandshakeLimit,
+		RecoveryWindow:    cfg.RecoveryWindow,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
 		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {Rate: rate.Limit(1), Burst: 5}}
