@@ -1,14 +1,17 @@
 // Package multinode lets several karl-server processes serve one app behind a
 // load balancer. The nodes share one PostgreSQL database (app/store/postgres)
-// and relay Socket.IO broadcasts through Redis pub/sub with the zishang520
-// Redis adapter, the Go port of @socket.io/redis-adapter: an event a handler
-// sends to every socket or to a room on one node reaches the matching sockets
-// on every node.
+// and relay Socket.IO broadcasts through Redis with the zishang520 Redis
+// adapters, the Go ports of @socket.io/redis-streams-adapter and
+// @socket.io/redis-adapter: an event a handler sends to every socket or to a
+// room on one node reaches the matching sockets on every node.
 //
-// Redis pub/sub delivers a message to the nodes subscribed when it is
-// published, at most once: broadcasts sent while a node is cut off from
-// Redis never reach that node's sockets, and nothing replays them. Each
-// node's own sockets still get its broadcasts.
+// With connection-state recovery (the server's default) it is the streams
+// adapter: broadcasts go through one Redis stream that every node reads in
+// order from where it stopped, and a dropped client's session is kept in
+// Redis, so it can be recovered on any node. Without, it is the pub/sub
+// adapter: a message reaches the nodes subscribed when it is published, at
+// most once, and nothing replays it. Either way a broadcast a node sends
+// while it cannot reach Redis reaches only that node's own sockets.
 package multinode
 
 import (
