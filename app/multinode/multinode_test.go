@@ -194,7 +194,12 @@ func TestLogoutReachesTheOtherNode(t *testing.T) {
 // handler little, and the nodes do not spin on reconnecting; once it is
 // back, broadcasts cross between nodes again without a restart.
 func TestRedisOutage(t *testing.T) {
-	a, b, rds := cluster(t)
+	t.Run("pubsub", func(t *testing.T) { testRedisOutage(t, false) })
+	t.Run("streams", func(t *testing.T) { testRedisOutage(t, true) })
+}
+
+func testRedisOutage(t *testing.T, recovery bool) {
+	a, b, rds := clusterOf(t, recovery)
 	ann, bob := user(t, a, "Ann"), user(t, b, "Bob")
 	annToo := user(t, a, "Ann2") // a second socket on A
 	drain(ann, bob, annToo)
