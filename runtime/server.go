@@ -152,7 +152,7 @@ func NewServer(opts Options) *Server {
 		csr.SetSessionCleanupInterval(min(opts.RecoveryWindow, time.Minute))
 		so.SetConnectionStateRecovery(csr)
 		if opts.Adapter == nil {
-			so.SetAdapter(&socket.SessionAwareAdapterBuilder{})
+			so.SetAdapter(&sessionAdapterBuilder{window: opts.RecoveryWindow})
 		}
 	}
 	if opts.Adapter != nil {
