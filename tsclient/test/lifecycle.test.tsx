@@ -4,12 +4,15 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, inject, test, vi } from "vitest";
 
-import { createApi, useKarlSession, useSocket, type AppStateLike, type KarlSocket, type NetInfoLike } from "../src/react";
+import { createApi, useKarlSession, useSocket, type KarlSocket, type UseSocketOptions } from "../src/react";
 import { memoryStorage } from "../src/index";
 import { connect, uniqueName } from "./support/helpers";
 import { startServer, type RunningServer } from "./support/server";
 
 const wait = { timeout: 8000 };
+
+type AppStateLike = NonNullable<UseSocketOptions["appState"]>;
+type NetInfoLike = NonNullable<UseSocketOptions["netInfo"]>;
 
 const servers: RunningServer[] = [];
 afterEach(async () => {

@@ -1,7 +1,10 @@
 // The web's stand-ins for React Native's AppState and NetInfo, for the hooks'
 // lifecycle options: a hidden tab is "background", a visible one "active"; the
 // browser's online and offline events are the network.
-import type { AppStateLike, NetInfoLike } from "../../src/react";
+import type { UseSocketOptions } from "../../src/react";
+
+type AppStateLike = NonNullable<UseSocketOptions["appState"]>;
+type NetInfoLike = NonNullable<UseSocketOptions["netInfo"]>;
 
 const visibility = (): string => (document.visibilityState === "visible" ? "active" : "background");
 

@@ -48,30 +48,37 @@ export interface SocketStatus {
   readonly recovered: boolean;
 }
 
-/**
- * AppStateLike is what the hooks read of React Native's AppState (pass AppState itself),
- * or of anything that says whether the app is in the foreground ("active"); the hooks do
- * not import react-native.
- */
-export interface AppStateLike {
-  readonly currentState: string | null | undefined;
-  addEventListener(type: "change", listener: (state: string) => void): { remove(): void };
-}
+// console exists in browsers, Node and React Native; declared here so that the hooks
+// type-check without the DOM's types.
+declare const console: { warn(message: string): void };
+// Timers likewise (browsers, Node and React Native have them; their return types differ).
+declare function setTimeout(handler: () => void, ms: number): unknown;
+declare function clearTimeout(timer: unknown): void;
 
-/** NetInfoLike is what the hooks read of @react-native-community/netinfo's NetInfo (pass NetInfo itself). */
-export interface NetInfoLike {
-  addEventListener(listener: (state: { isConnected: boolean | null }) => void): () => void;
-}
+const initialStatus: SocketStatus = { state: "connecting", attempt: 0, error: null, recovered: false };
+const connectedStatus: SocketStatus = { state: "connected", attempt: 0, error: null, recovered: false };
 
-/** LifecycleOptions tie the socket to the app's life: foreground, background, network. */
-export interface LifecycleOptions {
+/** UseSocketOptions are createSocket's options, the server's url and the API's default timeout. */
+export type UseSocketOptions = CreateSocketOptions & {
+  /** The server's origin, e.g. "https://karl.example". A new url opens a new socket. */
+  url: string;
+  /** How long an API call waits for its answer when the schema sets no timeout, in ms. */
+  timeout?: number;
   /**
-   * appState: back to "active" after the background, a socket that is not connected
-   * reconnects at once instead of waiting for its backoff.
+   * appState is React Native's AppState (pass AppState itself), or anything that says
+   * whether the app is in the foreground ("active"); the hooks do not import react-native.
+   * Back to "active" after the background, a socket that is not connected reconnects at
+   * once instead of waiting for its backoff.
    */
-  appState?: AppStateLike;
-  /** netInfo: when the network comes back, a socket that is not connected reconnects at once. */
-  netInfo?: NetInfoLike;
+  appState?: {
+    readonly currentState: string | null | undefined;
+    addEventListener(type: "change", listener: (state: string) => void): { remove(): void };
+  };
+  /**
+   * netInfo is @react-native-community/netinfo's NetInfo (pass NetInfo itself): when the
+   * network comes back, a socket that is not connected reconnects at once.
+   */
+  netInfo?: { addEventListener(listener: (state: { isConnected: boolean | null }) => void): () => void };
   /**
    * disconnectInBackgroundAfter: close the connection this many ms after the app went to
    * the background (no timers and no radio for a socket nobody looks at), and open it
@@ -84,24 +91,6 @@ export interface LifecycleOptions {
    * previous connection: events sent meanwhile may be lost, re-read the state that matters.
    */
   onRecoveryFailed?: () => void;
-}
-
-// console exists in browsers, Node and React Native; declared here so that the hooks
-// type-check without the DOM's types.
-declare const console: { warn(message: string): void };
-// Timers likewise (browsers, Node and React Native have them; their return types differ).
-declare function setTimeout(handler: () => void, ms: number): unknown;
-declare function clearTimeout(timer: unknown): void;
-
-const initialStatus: SocketStatus = { state: "connecting", attempt: 0, error: null, recovered: false };
-const connectedStatus: SocketStatus = { state: "connected", attempt: 0, error: null, recovered: false };
-
-/** UseSocketOptions are createSocket's options, the server's url and the API's default timeout. */
-export type UseSocketOptions = CreateSocketOptions & LifecycleOptions & {
-  /** The server's origin, e.g. "https://karl.example". A new url opens a new socket. */
-  url: string;
-  /** How long an API call waits for its answer when the schema sets no timeout, in ms. */
-  timeout?: number;
 };
 
 /** UseSocketResult is what useSocket gives its owner; socket and api are null until the socket exists. */
@@ -149,12 +138,14 @@ function useOwnSocket(options: UseSocketOptions | null): UseSocketResult {
       const auth = latest.current?.auth;
       return typeof auth === "function" ? auth() : auth;
     });
-    const stopWatching = watchStatus(s, setStatus, () => latest.current?.onRecoveryFailed?.());
-    const stopLifecycle = watchLifecycle(s, { appState, netInfo, disconnectInBackgroundAfter });
+    const stopWatching = watchStatus(s, setStatus, () => latest.current?.onRecoveryFailed?.(), {
+      appState,
+      netInfo,
+      disconnectInBackgroundAfter,
+    });
     setStatus(initialStatus);
     setSocket(s);
     return () => {
-      stopLifecycle();
       stopWatching();
       s.disconnect();
       setSocket(null);
@@ -185,12 +176,16 @@ function useStatusOf(socket: KarlSocket | null): SocketStatus {
 
 /**
  * watchStatus reports the connection events of s to update, and a reconnection that did
- * not recover the previous connection to recoveryFailed; it returns the function that stops it.
+ * not recover the previous connection to recoveryFailed. With lifecycle, it reconnects s
+ * at once when the app comes back to the foreground or the network comes back, and closes
+ * its connection after disconnectInBackgroundAfter ms in the background. It returns the
+ * function that stops it.
  */
 function watchStatus(
   s: KarlSocket,
   update: (next: (prev: SocketStatus) => SocketStatus) => void,
   recoveryFailed?: () => void,
+  lifecycle: { [K in "appState" | "netInfo" | "disconnectInBackgroundAfter"]?: UseSocketOptions[K] | undefined } = {},
 ): () => void {
   let connectedBefore = s.connected;
   const onConnect = () => {
@@ -211,39 +206,18 @@ function watchStatus(
   s.on("connect_error", onConnectError);
   s.io.on("reconnect_attempt", onAttempt);
   s.io.on("reconnect_failed", onGiveUp);
-  return () => {
-    s.off("connect", onConnect);
-    s.off("disconnect", onDisconnect);
-    s.off("connect_error", onConnectError);
-    s.io.off("reconnect_attempt", onAttempt);
-    s.io.off("reconnect_failed", onGiveUp);
+
+  // The app's lifecycle. Reconnecting now: a socket that lost its connection and waits for
+  // its next attempt tries at once. disconnect() on a socket that is not connected sends
+  // nothing; it closes the manager, whose cleanup cancels the pending attempt, and
+  // connect() opens it again. The server still holds the dropped connection's session, so
+  // it is recovered as after any reconnection. A socket disconnected on purpose is left alone.
+  const reconnectNow = () => {
+    if (s.connected || !s.active) return;
+    s.disconnect();
+    s.connect();
   };
-}
-
-/**
- * reconnectNow makes a socket that lost its connection, and is waiting for its next
- * attempt, try at once: the manager's backoff timer is dropped and a connection opened.
- * The server still holds the session of the dropped connection: it is recovered as after
- * any reconnection. A socket disconnected on purpose (not active) is left alone.
- */
-export function reconnectNow(s: KarlSocket): void {
-  if (s.connected || !s.active) return;
-  // disconnect() on a socket that is not connected sends nothing; it closes the manager,
-  // whose cleanup cancels the pending attempt, and connect() opens it again.
-  s.disconnect();
-  s.connect();
-}
-
-/**
- * watchLifecycle reconnects s at once when the app comes back to the foreground or the
- * network comes back, and closes its connection after disconnectInBackgroundAfter ms in
- * the background; it returns the function that stops it.
- */
-export function watchLifecycle(
-  s: KarlSocket,
-  options: { [K in "appState" | "netInfo" | "disconnectInBackgroundAfter"]?: LifecycleOptions[K] | undefined },
-): () => void {
-  const { appState, netInfo, disconnectInBackgroundAfter } = options;
+  const { appState, netInfo, disconnectInBackgroundAfter } = lifecycle;
   const stops: (() => void)[] = [];
   let backgroundTimer: unknown;
   let closedInBackground = false;
@@ -263,7 +237,7 @@ export function watchLifecycle(
           s.io.reconnection(true);
           s.connect();
         } else {
-          reconnectNow(s);
+          reconnectNow();
         }
       } else if (state === "background" && disconnectInBackgroundAfter !== undefined && backgroundTimer === undefined) {
         backgroundTimer = setTimeout(() => {
@@ -284,14 +258,20 @@ export function watchLifecycle(
     const unsubscribe = netInfo.addEventListener(({ isConnected }) => {
       const was = online;
       online = isConnected;
-      if (isConnected === true && was === false && !closedInBackground) reconnectNow(s);
+      if (isConnected === true && was === false && !closedInBackground) reconnectNow();
     });
     stops.push(unsubscribe);
   }
+
   return () => {
     cancelTimer();
     stops.forEach((stop) => stop());
     if (closedInBackground) s.io.reconnection(true);
+    s.off("connect", onConnect);
+    s.off("disconnect", onDisconnect);
+    s.off("connect_error", onConnectError);
+    s.io.off("reconnect_attempt", onAttempt);
+    s.io.off("reconnect_failed", onGiveUp);
   };
 }
 
