@@ -189,3 +189,21 @@ test("two nodes: a client that drops from B and comes back through A is recovere
     await dbs.close();
   }
 });
+
+test("proxy.mjs drops the one server frame asked for and forwards the rest", async () => {
+  const server = await startServer();
+  try {
+    const proxy = await startProxy(server.url);
+    proxies.push(proxy);
+    const s = await connect(proxy.url);
+    sockets.push(s);
+    const dropped = proxy.dropNextFrameMatching((text) => /^43\d+/.test(text)); // the next ack
+    await assert.rejects(s.timeout(500).emitWithAck("get-profile"), /timed out/);
+    assert.match(await dropped, /^43\d+\[\{"ok":false,"error":\{"code":"no-session"/);
+    assert.deepEqual(await call(s, "set-username", { username: "Kept" }), { ok: true }); // the next ack passes
+    assert.equal(s.connected, true);
+  } finally {
+    sockets.splice(0).forEach((s) => s.close());
+    await server.close();
+  }
+});
