@@ -77,7 +77,7 @@ func (s *Server) overflow(conn engine.Socket, queued int64) {
 	if v, ok := s.byConn.Load(conn.Id()); ok {
 		rs := v.(*Socket)
 		socketID = rs.ID()
-		rs.sock.Disconnect(false)
+		rs.lib().Disconnect(false)
 	}
 	s.log.Warn("disconnected a client that does not read: outgoing queue over the limit",
 		"socket", socketID, "remote", conn.RemoteAddress(), "queued", queued, "max", s.opts.MaxQueuedBytes)

@@ -64,12 +64,24 @@ type Options struct {
 	MaxQueuedBytes int64
 
 	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
+	// With RecoveryWindow it must keep sessions and packets (the in-memory
+	// session-aware adapter, the Redis streams adapter).
 	Adapter socket.AdapterConstructor
 
 	// Idempotency records the answers of idempotent events [in memory: one node,
 	// lost on restart]; IdempotencyWindow is how long an answer is kept [24h].
 	Idempotency       IdempotencyStore
 	IdempotencyWindow time.Duration
+
+	// RecoveryWindow turns on Socket.IO's connection-state recovery: a client
+	// whose connection dropped (not one that disconnected on purpose) and that
+	// comes back within the window gets the events sent to it meanwhile, in
+	// order, its rooms and the same socket, Data included. The application sees
+	// one socket: neither Disconnect nor Connect runs for the gap; Disconnect
+	// runs when the window ends without the client. A client that comes back
+	// through a node that does not hold its socket (several nodes) gets its
+	// events and rooms, and Connect runs for it. 0: off.
+	RecoveryWindow time.Duration
 }
 
 func (o *Options) defaults() {
@@ -123,6 +135,7 @@ type Server struct {
 	connectsBy *ipLimiter // namespace CONNECTs per Engine.IO connection
 	sampled    *logSampler
 	byConn     sync.Map // Engine.IO connection id -> *Socket, for the queue bound
+	parked     sync.Map // socket id -> *parkedSocket: dropped, may come back (RecoveryWindow)
 	gate       *connectGate
 	work       chan func() // handlers for the workers; see runOnWorker
 }
@@ -140,6 +153,19 @@ func NewServer(opts Options) *Server {
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
+	if opts.RecoveryWindow > 0 {
+		csr := socket.DefaultConnectionStateRecovery()
+		csr.SetMaxDisconnectionDuration(opts.RecoveryWindow.Milliseconds())
+		// The runtime's middleware runs for a recovered socket too: it skips
+		// Connect when this node holds the socket (see recover), and runs it
+		// when the client came back through another node.
+		csr.SetSkipMiddlewares(false)
+		csr.SetSessionCleanupInterval(min(opts.RecoveryWindow, time.Minute))
+		so.SetConnectionStateRecovery(csr)
+		if opts.Adapter == nil {
+			so.SetAdapter(&sessionAdapterBuilder{window: opts.RecoveryWindow})
+		}
+	}
 	if opts.Adapter != nil {
 		so.SetAdapter(opts.Adapter)
 	}
@@ -301,6 +327,7 @@ wait:
 	case <-done:
 	case <-time.After(time.Second):
 	}
+	s.unparkAll()
 	return err
 }
 
@@ -336,6 +363,15 @@ type Event struct {
 func (s *Server) Serve(svc Service) {
 	nsp := s.io.Of(svc.Namespace, nil)
 	nsp.Use(func(sock *socket.Socket, next func(*socket.ExtendedError)) {
+		if sock.Recovered() && s.recover(sock) {
+			next(nil)
+			sock.Enqueue(func() { // as below: the client may have hung up again already
+				if rs, ok := sock.Data().(*Socket); ok && !sock.Connected() {
+					s.disconnect(&svc, rs, "transport close")
+				}
+			})
+			return
+		}
 		refused := s.connect(&svc, sock)
 		next(refused)
 		if refused == nil {
@@ -365,6 +401,10 @@ func (s *Server) Serve(svc Service) {
 		_ = sock.On("disconnect", func(args ...any) {
 			reason, _ := args[0].(string)
 			s.byConn.CompareAndDelete(connID, rs)
+			if s.opts.RecoveryWindow > 0 && socket.RECOVERABLE_DISCONNECT_REASONS.Has(reason) {
+				s.park(&svc, rs, sock, reason)
+				return
+			}
 			s.disconnect(&svc, rs, reason)
 		})
 		rs.markConnected()
@@ -459,6 +499,25 @@ func (s *Server) broadcast(m Message) any {
 	return v
 }
 
+// viaAdapter reports whether broadcasts must go through the adapter: it
+// relays them to other nodes, or keeps them for recovery.
+func (s *Server) viaAdapter() bool { return s.opts.Adapter != nil || s.opts.RecoveryWindow > 0 }
+
+// toSocket is what Socket.Emit hands the library for one socket's event. With
+// recovery on, the library sends it through the adapter so that it is kept,
+// and a Redis adapter keeps it with msgpack: it gets a decoded value then,
+// as broadcasts do, not JSON bytes that would come back as binary.
+func (s *Server) toSocket(raw json.RawMessage) any {
+	if s.opts.Adapter == nil || s.opts.RecoveryWindow <= 0 {
+		return raw
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw
+	}
+	return v
+}
+
 // EmitAll sends an event to every socket of a namespace, on every node.
 func (s *Server) EmitAll(namespace, event string, m Message) error {
 	return s.emitRooms(namespace, nil, event, m, false)
@@ -487,7 +546,7 @@ func (s *Server) EmitRoomsVolatile(namespace string, rooms []string, event strin
 
 func (s *Server) emitRooms(namespace string, rooms []string, event string, m Message, volatile bool) error {
 	nsp := s.io.Of(namespace, nil)
-	if s.opts.Adapter == nil {
+	if !s.viaAdapter() {
 		fanOut(nsp, rooms, nil, event, m, volatile)
 		return nil
 	}

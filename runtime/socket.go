@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -15,10 +16,12 @@ import (
 
 // Socket is one client connection, as generated code sees it.
 type Socket struct {
-	srv  *Server
-	svc  *Service
-	sock *socket.Socket
-	ext  any // the generated socket type, from Service.Wrap
+	srv *Server
+	svc *Service
+	// cur is the library's socket; a recovered connection brings a new one
+	// for the same client (see Server.recover), so it is swapped, not fixed.
+	cur atomic.Pointer[socket.Socket]
+	ext any // the generated socket type, from Service.Wrap
 
 	limiter *rate.Limiter
 	perEvt  map[string]*rate.Limiter // only touched from the socket's own event queue
@@ -31,7 +34,8 @@ type Socket struct {
 }
 
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
-	s := &Socket{srv: srv, svc: svc, sock: sock}
+	s := &Socket{srv: srv, svc: svc}
+	s.cur.Store(sock)
 	s.limiter = rate.NewLimiter(srv.opts.EventLimit.Rate, srv.opts.EventLimit.Burst)
 	if svc.Wrap != nil {
 		s.ext = svc.Wrap(s)
@@ -39,14 +43,17 @@ func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
 	return s
 }
 
+// lib returns the library's socket the client is connected through now.
+func (s *Socket) lib() *socket.Socket { return s.cur.Load() }
+
 // Ext returns the generated socket type wrapping s.
 func (s *Socket) Ext() any { return s.ext }
 
 // ID returns the Socket.IO id of the socket.
-func (s *Socket) ID() string { return string(s.sock.Id()) }
+func (s *Socket) ID() string { return string(s.lib().Id()) }
 
 // RemoteAddr returns the client's address as the server saw it.
-func (s *Socket) RemoteAddr() string { return s.sock.Handshake().Address }
+func (s *Socket) RemoteAddr() string { return s.lib().Handshake().Address }
 
 // Data returns the value the application attached with SetData.
 func (s *Socket) Data() any {
@@ -63,16 +70,16 @@ func (s *Socket) SetData(v any) {
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.sock.Join(toRooms(rooms)...) }
+func (s *Socket) Join(rooms ...string) { s.lib().Join(toRooms(rooms)...) }
 
 // Leave removes the socket from a room.
-func (s *Socket) Leave(room string) { s.sock.Leave(socket.Room(room)) }
+func (s *Socket) Leave(room string) { s.lib().Leave(socket.Room(room)) }
 
 // InRoom reports whether the socket is in room.
-func (s *Socket) InRoom(room string) bool { return s.sock.Rooms().Has(socket.Room(room)) }
+func (s *Socket) InRoom(room string) bool { return s.lib().Rooms().Has(socket.Room(room)) }
 
 // Disconnect closes the socket's connection.
-func (s *Socket) Disconnect() { s.sock.Disconnect(true) }
+func (s *Socket) Disconnect() { s.lib().Disconnect(true) }
 
 // Emit sends an event to this socket. Emits made while the handshake is still
 // running (from Connect) are sent right after the client joined.
@@ -88,7 +95,7 @@ func (s *Socket) Emit(event string, m Message) error {
 		return nil
 	}
 	s.mu.Unlock()
-	return s.sock.Emit(event, raw)
+	return s.lib().Emit(event, s.srv.toSocket(raw))
 }
 
 // EmitVolatile is Emit for a volatile event: dropped when the client cannot take it
@@ -97,7 +104,7 @@ func (s *Socket) EmitVolatile(event string, m Message) error {
 	if !s.isConnected() {
 		return nil
 	}
-	return s.sock.Volatile().Emit(event, json.RawMessage(m.AppendJSON(nil)))
+	return s.lib().Volatile().Emit(event, s.srv.toSocket(json.RawMessage(m.AppendJSON(nil))))
 }
 
 // Broadcast sends an event to every other socket of the namespace, or, with rooms,
@@ -112,14 +119,14 @@ func (s *Socket) BroadcastVolatile(event string, m Message, rooms ...string) err
 }
 
 func (s *Socket) broadcast(event string, m Message, rooms []string, volatile bool) error {
-	if s.srv.opts.Adapter == nil {
-		fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m, volatile)
+	if !s.srv.viaAdapter() {
+		fanOut(s.lib().Nsp(), rooms, []string{s.ID()}, event, m, volatile)
 		return nil
 	}
 	v := s.srv.broadcast(m)
-	op := s.sock.Broadcast()
+	op := s.lib().Broadcast()
 	if len(rooms) > 0 {
-		op = s.sock.To(toRooms(rooms)...)
+		op = s.lib().To(toRooms(rooms)...)
 	}
 	if volatile {
 		op = op.Volatile()
@@ -141,7 +148,7 @@ func (s *Socket) markConnected() {
 	s.connected = true
 	s.mu.Unlock()
 	for _, p := range pending {
-		if err := s.sock.Emit(p[0].(string), p[1]); err != nil {
+		if err := s.lib().Emit(p[0].(string), s.srv.toSocket(p[1].(json.RawMessage))); err != nil {
 			s.srv.log.Warn("emit after connect failed", "socket", s.ID(), "event", p[0], "err", err)
 		}
 	}
@@ -300,7 +307,7 @@ func (s *Socket) replay(name string, req *idemRequest, sealed []byte, declared [
 		return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, declared)
 	}
 	for _, e := range rec.Emits {
-		if err := s.sock.Emit(e.Event, e.Payload); err != nil {
+		if err := s.lib().Emit(e.Event, s.srv.toSocket(e.Payload)); err != nil {
 			s.srv.log.Warn("replay emit failed", "event", e.Event, "socket", s.ID(), "err", err)
 		}
 	}
@@ -367,7 +374,7 @@ func (s *Socket) respond(name string, ack socket.Ack, a answer, start time.Time)
 	case ack != nil:
 		ack([]any{a.envelope}, nil)
 	case failed:
-		_ = s.sock.Emit(RequestErrorEvent, a.requestError)
+		_ = s.lib().Emit(RequestErrorEvent, s.srv.toSocket(a.requestError))
 	}
 	if !failed {
 		if log.Enabled(context.Background(), slog.LevelDebug) { // the arguments allocate even when nothing is logged

@@ -1,14 +1,17 @@
 // Package multinode lets several karl-server processes serve one app behind a
 // load balancer. The nodes share one PostgreSQL database (app/store/postgres)
-// and relay Socket.IO broadcasts through Redis pub/sub with the zishang520
-// Redis adapter, the Go port of @socket.io/redis-adapter: an event a handler
-// sends to every socket or to a room on one node reaches the matching sockets
-// on every node.
+// and relay Socket.IO broadcasts through Redis with the zishang520 Redis
+// adapters, the Go ports of @socket.io/redis-streams-adapter and
+// @socket.io/redis-adapter: an event a handler sends to every socket or to a
+// room on one node reaches the matching sockets on every node.
 //
-// Redis pub/sub delivers a message to the nodes subscribed when it is
-// published, at most once: broadcasts sent while a node is cut off from
-// Redis never reach that node's sockets, and nothing replays them. Each
-// node's own sockets still get its broadcasts.
+// With connection-state recovery (the server's default) it is the streams
+// adapter: broadcasts go through one Redis stream that every node reads in
+// order from where it stopped, and a dropped client's session is kept in
+// Redis, so it can be recovered on any node. Without, it is the pub/sub
+// adapter: a message reaches the nodes subscribed when it is published, at
+// most once, and nothing replays it. Either way a broadcast a node sends
+// while it cannot reach Redis reaches only that node's own sockets.
 package multinode
 
 import (
@@ -20,10 +23,12 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/adapters/redis/v3"
+	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -109,8 +114,17 @@ func openRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, 
 	return r, nil
 }
 
-// Adapter returns the Socket.IO adapter for server.Config.Adapter.
-func (r *Redis) Adapter() socket.AdapterConstructor {
+// Adapter returns the Socket.IO adapter for server.Config.Adapter. With
+// recovery (the server's RecoveryWindow), it is the Redis streams adapter:
+// broadcasts go through a Redis stream that a client coming back, on any
+// node, is replayed from, and sessions are kept in Redis for the window.
+// Without, it is the pub/sub adapter, at most once (with its relay, see
+// adapterBuilder).
+func (r *Redis) Adapter(recovery bool) socket.AdapterConstructor {
+	if recovery {
+		r.errors.streams.Store(true)
+		return &streamsBuilder{r: r, inner: &adapter.RedisStreamsAdapterBuilder{Redis: r.client, Opts: adapter.DefaultRedisStreamsAdapterOptions()}}
+	}
 	return &adapterBuilder{r: r}
 }
 
@@ -191,9 +205,10 @@ type errorLog struct {
 	every time.Duration
 
 	mu      sync.Mutex
-	last    time.Time // when an error was last logged
-	held    int       // errors since then, not logged
-	failing bool      // errors since the last successful connection
+	last    time.Time   // when an error was last logged
+	held    int         // errors since then, not logged
+	failing bool        // errors since the last successful connection
+	streams atomic.Bool // the streams adapter: nodes read on from where they were
 }
 
 func (e *errorLog) report(args ...any) {
@@ -215,7 +230,11 @@ func (e *errorLog) recovered() {
 	if !e.failing {
 		return
 	}
-	e.log.Info("Redis adapter reconnected; broadcasts the other nodes sent meanwhile are lost", "errors_held_back", e.held)
+	if e.streams.Load() {
+		e.log.Info("Redis adapter reconnected; reading the other nodes' broadcasts on from where it stopped", "errors_held_back", e.held)
+	} else {
+		e.log.Info("Redis adapter reconnected; broadcasts the other nodes sent meanwhile are lost", "errors_held_back", e.held)
+	}
 	e.failing, e.last, e.held = false, time.Time{}, 0
 }
 

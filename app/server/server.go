@@ -37,6 +37,9 @@ type Config struct {
 	// its retries [24h]; the records live in the store, shared by every node.
 	IdempotencyWindow time.Duration
 	Static            string // directory served at /, e.g. the demo page; empty: none
+	// RecoveryWindow: how long a dropped client may come back and get what it
+	// missed (runtime.Options.RecoveryWindow); 0 turns recovery off.
+	RecoveryWindow time.Duration
 
 	EventLimit     runtime.Limit // per socket
 	UploadLimit    runtime.Limit // upload-profile-image, on top of EventLimit
@@ -83,6 +86,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		HandshakeLimit:    cfg.HandshakeLimit,
 		Idempotency:       st,
 		IdempotencyWindow: cfg.IdempotencyWindow,
+		RecoveryWindow:    cfg.RecoveryWindow,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
 		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {Rate: rate.Limit(1), Burst: 5}}

@@ -39,8 +39,13 @@ type Client struct {
 	events chan Event
 	closed chan struct{}
 	SID    string // the Socket.IO socket id
-	err    error
-	nsp    string // "" for the main namespace, else e.g. "/game," as packets carry it
+	// PID is the private session id a server with connection-state recovery
+	// sends; reconnect with Auth {"pid": PID, "offset": <the last event's last
+	// argument>} to recover.
+	PID   string
+	early []string // events that came before CONNECT (a recovery's missed events)
+	err   error
+	nsp   string // "" for the main namespace, else e.g. "/game," as packets carry it
 }
 
 // ConnectError is the server refusing the namespace connection (connect_error).
@@ -101,6 +106,10 @@ func Dial(base string, opts Options) (*Client, error) {
 		conn.Close()
 		return nil, err
 	}
+	for _, s := range c.early {
+		c.handle(s)
+	}
+	c.early = nil
 	go c.read()
 	return c, nil
 }
@@ -132,10 +141,12 @@ func (c *Client) handshake(auth any) error {
 		case s == "2": // ping before connect
 			_ = c.write("3")
 		case strings.HasPrefix(s, "40"+c.nsp):
-			var ok struct{ SID string }
+			var ok struct{ SID, PID string }
 			_ = json.Unmarshal(msg[2+len(c.nsp):], &ok)
-			c.SID = ok.SID
+			c.SID, c.PID = ok.SID, ok.PID
 			return nil
+		case strings.HasPrefix(s, "42"+c.nsp): // a recovered socket's missed events come first
+			c.early = append(c.early, s)
 		case strings.HasPrefix(s, "44"+c.nsp):
 			var ce struct {
 				Message string          `json:"message"`

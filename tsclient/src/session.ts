@@ -77,13 +77,32 @@ export function useKarlSession(options: KarlSessionOptions): KarlSession {
     storageRef.current = storage;
   });
 
+  // A reconnection that did not recover the previous connection may have missed events
+  // (a rename on another device, a photo): the profile is read again from the server.
+  const apiRef = useRef<Api | null>(null);
+  const refreshProfile = async (): Promise<void> => {
+    const current = apiRef.current;
+    if (current === null) return;
+    try {
+      const p = await current.getProfile();
+      setProfile({ username: p.username, profileImage: p.profileImage ?? null });
+    } catch (err) {
+      if (err instanceof KarlError && err.code === "no-session") return; // nothing saved yet, or token-expired handles it
+      setLastError(asError(err));
+    }
+  };
   const { socket, api, status } = useSocket({
     ...socketOptions,
+    onRecoveryFailed: () => {
+      socketOptions.onRecoveryFailed?.();
+      void refreshProfile();
+    },
     auth: async (): Promise<Auth> => {
       const token = await storageRef.current.getItem(TOKEN_KEY);
       return token ? { token } : {};
     },
   });
+  apiRef.current = api;
   const [profile, setProfile] = useState<Profile>(noProfile);
   const [tokenExpired, setTokenExpired] = useState(false);
   const [lastError, setLastError] = useState<Error | null>(null);

@@ -71,7 +71,8 @@ describe("useSocket", () => {
     expect(result.current.status.error).toBeInstanceOf(Error);
 
     servers.push(await startServer({ bin: inject("karlServerBin"), dir: inject("karlTmpDir"), port: srv.port, db: srv.db }));
-    await waitFor(() => expect(result.current.status).toEqual({ state: "connected", attempt: 0, error: null }), wait);
+    // A restarted server holds no session to recover.
+    await waitFor(() => expect(result.current.status).toEqual({ state: "connected", attempt: 0, error: null, recovered: false }), wait);
     expect(result.current.socket).toBe(socket); // the same socket reconnected
   });
 
@@ -92,9 +93,11 @@ describe("useSocket", () => {
   });
 
   test("calls the auth provider on every connect, so the latest token is sent", async () => {
+    // Without recovery: a recovered socket keeps its session and Connect does not read the token.
+    const srv = await ownServer(["--recovery-window", "0"]);
     let token = "";
     const provider = vi.fn(() => (token ? { token } : {}));
-    const { result } = renderHook(() => useSocket({ url: url(), auth: provider }));
+    const { result } = renderHook(() => useSocket({ url: srv.url, auth: provider }));
     await waitFor(() => expect(result.current.status.state).toBe("connected"), wait);
     expect(provider).toHaveBeenCalledTimes(1);
 

@@ -97,7 +97,9 @@ describe("useKarlSession", () => {
   });
 
   test("an expired token: token-expired, the storage is cleared, the profile reset", async () => {
-    const srv = await ownServer(["--token-ttl", "2s"]);
+    // Without recovery: a socket recovered within the window keeps its session, and the
+    // expired token is refused on its next use instead (get-profile, a rename, a photo).
+    const srv = await ownServer(["--token-ttl", "2s", "--recovery-window", "0"]);
     const storage = memoryStorage();
     const { result } = await mount(storage, srv.url);
     await act(() => result.current.setUsername(uniqueName("dave")));

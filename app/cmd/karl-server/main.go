@@ -67,6 +67,7 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 1024, "open TCP connections per client IP, over it new ones are closed at once (0: no limit)")
 	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt)")
 	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept")
+	fs.DurationVar(&f.cfg.RecoveryWindow, "recovery-window", 2*time.Minute, "how long a client whose connection dropped may come back and get the events it missed (0: off)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long running handlers get on SIGTERM")
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
@@ -137,7 +138,7 @@ func run(args []string) error {
 			return err
 		}
 		defer rds.Close() // after srv.Shutdown closed the adapter
-		f.cfg.Adapter = rds.Adapter()
+		f.cfg.Adapter = rds.Adapter(f.cfg.RecoveryWindow > 0)
 	}
 	srv, err := server.New(ctx, f.cfg, log)
 	if err != nil {

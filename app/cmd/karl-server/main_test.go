@@ -56,6 +56,13 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if _, err := parseFlags([]string{"--tls-cert", "c.pem"}, func(string) string { return "" }); err == nil {
 		t.Error("--tls-cert without --tls-key accepted")
 	}
+	if f.cfg.RecoveryWindow != 2*time.Minute {
+		t.Errorf("recovery window = %v, want the 2m default", f.cfg.RecoveryWindow)
+	}
+	off, err := parseFlags(nil, func(k string) string { return map[string]string{"KARL_RECOVERY_WINDOW": "0"}[k] })
+	if err != nil || off.cfg.RecoveryWindow != 0 {
+		t.Errorf("KARL_RECOVERY_WINDOW=0: window = %v, err = %v", off.cfg.RecoveryWindow, err)
+	}
 }
 
 // TestSIGTERMShutsDownGracefully runs the real binary: it must answer, then on

@@ -39,6 +39,7 @@ func main() {
 		eventRate = flag.Float64("event-rate", 1e6, "events per second per socket (karl-server: 20)")
 		handshake = flag.Float64("handshake-rate", 1e6, "new connections per second per IP (karl-server: 5)")
 		upload    = flag.Float64("upload-rate", 1e6, "photo uploads per second per socket (karl-server: 1)")
+		recovery  = flag.Duration("recovery-window", 2*time.Minute, "connection-state recovery window, as karl-server's (0: off)")
 	)
 	flag.Parse()
 	var lv slog.Level
@@ -54,6 +55,7 @@ func main() {
 		EventLimit:     runtime.Limit{Rate: rate.Limit(*eventRate), Burst: burst(*eventRate)},
 		UploadLimit:    runtime.Limit{Rate: rate.Limit(*upload), Burst: burst(*upload)},
 		HandshakeLimit: runtime.Limit{Rate: rate.Limit(*handshake), Burst: burst(*handshake)},
+		RecoveryWindow: *recovery,
 	}
 	if err := run(*addr, *debugAddr, *appName, cfg, log); err != nil {
 		fmt.Fprintln(os.Stderr, "typedserver:", err)

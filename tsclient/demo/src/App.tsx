@@ -1,6 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 
 import { localStorageAdapter, useKarlSession, type ConnectionState } from "../../src/react";
+import { browserNetInfo, documentAppState } from "./lifecycle";
 import { toJpegDataURL } from "./photo";
 
 const storage = localStorageAdapter();
@@ -15,7 +16,8 @@ const stateText: Record<ConnectionState, string> = {
 
 /** App is the KARL page: save a username, add a photo, find both again on the next visit. */
 export function App({ url }: { url: string }) {
-  const session = useKarlSession({ url, storage });
+  // Back on the tab, or the network back: reconnect at once instead of waiting for the backoff.
+  const session = useKarlSession({ url, storage, appState: documentAppState, netInfo: browserNetInfo });
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -52,6 +54,7 @@ export function App({ url }: { url: string }) {
         <span className="dot" aria-hidden="true" />
         Connexion : {stateText[status.state]}
         {status.state === "reconnecting" && status.attempt > 0 ? ` (tentative ${status.attempt})` : ""}
+        {status.state === "connected" && status.recovered ? " (session reprise)" : ""}
       </p>
 
       {session.tokenExpired && <p className="notice">Token expiré, reconnectez-vous</p>}

@@ -39,14 +39,24 @@ export interface SocketStatus {
   readonly attempt: number;
   /** The last connection error (connect_error; a refused handshake carries data {code, message}); null once connected. */
   readonly error: Error | null;
+  /**
+   * Whether the last connection recovered the previous one (socket.recovered): the server
+   * replayed the events sent meanwhile and kept the session. False on the first
+   * connection, and after a reconnection that could not recover (the server's recovery
+   * window passed, or recovery is off): events may have been missed, see onRecoveryFailed.
+   */
+  readonly recovered: boolean;
 }
 
 // console exists in browsers, Node and React Native; declared here so that the hooks
 // type-check without the DOM's types.
 declare const console: { warn(message: string): void };
+// Timers likewise (browsers, Node and React Native have them; their return types differ).
+declare function setTimeout(handler: () => void, ms: number): unknown;
+declare function clearTimeout(timer: unknown): void;
 
-const initialStatus: SocketStatus = { state: "connecting", attempt: 0, error: null };
-const connectedStatus: SocketStatus = { state: "connected", attempt: 0, error: null };
+const initialStatus: SocketStatus = { state: "connecting", attempt: 0, error: null, recovered: false };
+const connectedStatus: SocketStatus = { state: "connected", attempt: 0, error: null, recovered: false };
 
 /** UseSocketOptions are createSocket's options, the server's url and the API's default timeout. */
 export type UseSocketOptions = CreateSocketOptions & {
@@ -54,6 +64,33 @@ export type UseSocketOptions = CreateSocketOptions & {
   url: string;
   /** How long an API call waits for its answer when the schema sets no timeout, in ms. */
   timeout?: number;
+  /**
+   * appState is React Native's AppState (pass AppState itself), or anything that says
+   * whether the app is in the foreground ("active"); the hooks do not import react-native.
+   * Back to "active" after the background, a socket that is not connected reconnects at
+   * once instead of waiting for its backoff.
+   */
+  appState?: {
+    readonly currentState: string | null | undefined;
+    addEventListener(type: "change", listener: (state: string) => void): { remove(): void };
+  };
+  /**
+   * netInfo is @react-native-community/netinfo's NetInfo (pass NetInfo itself): when the
+   * network comes back, a socket that is not connected reconnects at once.
+   */
+  netInfo?: { addEventListener(listener: (state: { isConnected: boolean | null }) => void): () => void };
+  /**
+   * disconnectInBackgroundAfter: close the connection this many ms after the app went to
+   * the background (no timers and no radio for a socket nobody looks at), and open it
+   * again on "active". The connection is closed as a dropped one is, so a return within
+   * the server's recovery window recovers the session and the events sent meanwhile.
+   */
+  disconnectInBackgroundAfter?: number;
+  /**
+   * onRecoveryFailed is called when the socket connected again without recovering the
+   * previous connection: events sent meanwhile may be lost, re-read the state that matters.
+   */
+  onRecoveryFailed?: () => void;
 };
 
 /** UseSocketResult is what useSocket gives its owner; socket and api are null until the socket exists. */
@@ -87,12 +124,25 @@ function useOwnSocket(options: UseSocketOptions | null): UseSocketResult {
 
   useEffect(() => {
     if (url === null || latest.current === null) return;
-    const { url: _url, timeout: _timeout, auth: _auth, ...socketOptions } = latest.current;
+    const {
+      url: _url,
+      timeout: _timeout,
+      auth: _auth,
+      appState,
+      netInfo,
+      disconnectInBackgroundAfter,
+      onRecoveryFailed: _onRecoveryFailed,
+      ...socketOptions
+    } = latest.current;
     const s = openSocket(url, { ...socketOptions, autoConnect: false }, () => {
       const auth = latest.current?.auth;
       return typeof auth === "function" ? auth() : auth;
     });
-    const stopWatching = watchStatus(s, setStatus);
+    const stopWatching = watchStatus(s, setStatus, () => latest.current?.onRecoveryFailed?.(), {
+      appState,
+      netInfo,
+      disconnectInBackgroundAfter,
+    });
     setStatus(initialStatus);
     setSocket(s);
     return () => {
@@ -124,9 +174,26 @@ function useStatusOf(socket: KarlSocket | null): SocketStatus {
   return status;
 }
 
-/** watchStatus reports the connection events of s to update; it returns the function that stops it. */
-function watchStatus(s: KarlSocket, update: (next: (prev: SocketStatus) => SocketStatus) => void): () => void {
-  const onConnect = () => update(() => connectedStatus);
+/**
+ * watchStatus reports the connection events of s to update, and a reconnection that did
+ * not recover the previous connection to recoveryFailed. With lifecycle, it reconnects s
+ * at once when the app comes back to the foreground or the network comes back, and closes
+ * its connection after disconnectInBackgroundAfter ms in the background. It returns the
+ * function that stops it.
+ */
+function watchStatus(
+  s: KarlSocket,
+  update: (next: (prev: SocketStatus) => SocketStatus) => void,
+  recoveryFailed?: () => void,
+  lifecycle: { [K in "appState" | "netInfo" | "disconnectInBackgroundAfter"]?: UseSocketOptions[K] | undefined } = {},
+): () => void {
+  let connectedBefore = s.connected;
+  const onConnect = () => {
+    const recovered = s.recovered === true;
+    update(() => (recovered ? { ...connectedStatus, recovered } : connectedStatus));
+    if (connectedBefore && !recovered) recoveryFailed?.();
+    connectedBefore = true;
+  };
   const onDisconnect = () =>
     update((prev) => ({ ...prev, state: s.active ? "reconnecting" : "disconnected" }));
   // While the socket is active the manager tries again; otherwise the server refused the handshake.
@@ -139,7 +206,67 @@ function watchStatus(s: KarlSocket, update: (next: (prev: SocketStatus) => Socke
   s.on("connect_error", onConnectError);
   s.io.on("reconnect_attempt", onAttempt);
   s.io.on("reconnect_failed", onGiveUp);
+
+  // The app's lifecycle. Reconnecting now: a socket that lost its connection and waits for
+  // its next attempt tries at once. disconnect() on a socket that is not connected sends
+  // nothing; it closes the manager, whose cleanup cancels the pending attempt, and
+  // connect() opens it again. The server still holds the dropped connection's session, so
+  // it is recovered as after any reconnection. A socket disconnected on purpose is left alone.
+  const reconnectNow = () => {
+    if (s.connected || !s.active) return;
+    s.disconnect();
+    s.connect();
+  };
+  const { appState, netInfo, disconnectInBackgroundAfter } = lifecycle;
+  const stops: (() => void)[] = [];
+  let backgroundTimer: unknown;
+  let closedInBackground = false;
+  const cancelTimer = () => {
+    if (backgroundTimer !== undefined) clearTimeout(backgroundTimer);
+    backgroundTimer = undefined;
+  };
+  if (appState) {
+    let last = appState.currentState;
+    const sub = appState.addEventListener("change", (state) => {
+      const was = last;
+      last = state;
+      if (state === "active" && was !== "active") {
+        cancelTimer();
+        if (closedInBackground) {
+          closedInBackground = false;
+          s.io.reconnection(true);
+          s.connect();
+        } else {
+          reconnectNow();
+        }
+      } else if (state === "background" && disconnectInBackgroundAfter !== undefined && backgroundTimer === undefined) {
+        backgroundTimer = setTimeout(() => {
+          backgroundTimer = undefined;
+          if (!s.active) return;
+          closedInBackground = true;
+          // Close the transport as a lost connection would, without retrying: the server
+          // keeps the session for its recovery window, which socket.disconnect() would end.
+          s.io.reconnection(false);
+          s.io.engine?.close();
+        }, disconnectInBackgroundAfter);
+      }
+    });
+    stops.push(() => sub.remove());
+  }
+  if (netInfo) {
+    let online: boolean | null = null;
+    const unsubscribe = netInfo.addEventListener(({ isConnected }) => {
+      const was = online;
+      online = isConnected;
+      if (isConnected === true && was === false && !closedInBackground) reconnectNow();
+    });
+    stops.push(unsubscribe);
+  }
+
   return () => {
+    cancelTimer();
+    stops.forEach((stop) => stop());
+    if (closedInBackground) s.io.reconnection(true);
     s.off("connect", onConnect);
     s.off("disconnect", onDisconnect);
     s.off("connect_error", onConnectError);
