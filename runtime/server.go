@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/karl-app/karl/internal/codes"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -416,11 +417,7 @@ func (s *Server) protect(fn func() error) (err error) {
 func (s *Server) clientError(err error, event, socketID string, declared []Code) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		switch e.Code {
-		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited, CodeInternal:
-			return e
-		}
-		if slices.Contains(declared, e.Code) {
+		if codes.IsRuntime(string(e.Code)) || slices.Contains(declared, e.Code) {
 			return e
 		}
 		s.log.Error("handler returned an undeclared error code", "event", event, "socket", socketID, "code", e.Code, "err", err)
