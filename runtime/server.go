@@ -64,6 +64,12 @@ type Options struct {
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
 
+	// Interceptors wrap every event dispatch and handshake, the first outermost
+	// (see Interceptor); the metrics and tracing packages provide some.
+	Interceptors []Interceptor
+	// Observer hears of connections, refusals and broadcasts, for metrics [none].
+	Observer Observer
+
 	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
 	Adapter socket.AdapterConstructor
 }
@@ -71,6 +77,9 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	if o.MaxHTTPBufferSize == 0 {
 		o.MaxHTTPBufferSize = 1 << 20
@@ -115,6 +124,8 @@ type Server struct {
 	byConn     sync.Map // Engine.IO connection id -> *Socket, for the queue bound
 	gate       *connectGate
 	work       chan func() // handlers for the workers; see runOnWorker
+	dispatch   Handler     // Options.Interceptors around serveCall
+	obs        Observer
 }
 
 // NewServer creates a server; register a generated service on it, then serve Handler.
@@ -136,6 +147,8 @@ func NewServer(opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit),
 		connects: newIPLimiter(opts.HandshakeLimit), connectsBy: newIPLimiter(opts.HandshakeLimit), sampled: newLogSampler(time.Second)}
+	s.dispatch = s.chain(opts.Interceptors)
+	s.obs = opts.Observer
 	s.io = socket.NewServer(nil, so)
 	s.handler = s.io.ServeHandler(so)
 	s.gate = newConnectGate(opts.ConnectTimeout)
@@ -196,21 +209,25 @@ func (s *Server) IO() *socket.Server { return s.io }
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
+			s.obs.Refused("host")
 			s.sampled.log(s.log, slog.LevelWarn, "host:"+clientIP(r), "host refused", "host", shortName(r.Host), "remote", r.RemoteAddr)
 			http.Error(w, "host not allowed", http.StatusForbidden)
 			return
 		}
 		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r) {
+			s.obs.Refused("origin")
 			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", shortName(origin), "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}
 		if r.URL.Query().Get("sid") == "" { // a new Engine.IO session
 			if s.closing.Load() {
+				s.obs.Refused("shutting-down")
 				http.Error(w, "shutting down", http.StatusServiceUnavailable)
 				return
 			}
 			if !s.handshakes.allow(clientIP(r)) {
+				s.obs.Refused("rate-limited")
 				s.sampled.log(s.log, slog.LevelWarn, "handshake:"+clientIP(r), "handshake rate limited", "remote", r.RemoteAddr)
 				http.Error(w, "too many connections", http.StatusTooManyRequests)
 				return
@@ -349,8 +366,10 @@ func (s *Server) Serve(svc Service) {
 		connID := sock.Conn().Id()
 		s.gate.release(connID)
 		s.byConn.Store(connID, rs)
+		s.obs.Connected(1)
 		_ = sock.On("disconnect", func(args ...any) {
 			reason, _ := args[0].(string)
+			s.obs.Connected(-1)
 			s.byConn.CompareAndDelete(connID, rs)
 			s.disconnect(&svc, rs, reason)
 		})
@@ -364,14 +383,15 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 	rs := newSocket(s, svc, sock)
 	ip := hostOf(sock.Handshake().Address)
 	if !s.connects.allow(ip) || !s.connectsBy.allow(sock.Conn().Id()) {
+		s.obs.Refused("connect-rate-limited")
 		s.sampled.log(s.log, slog.LevelWarn, "connect:"+ip, "connect rate limited", "remote", ip)
 		e := &Error{Code: CodeRateLimited, Message: "too many connections, slow down"}
 		return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(s.ctx, s.opts.EventTimeout)
-	defer cancel()
-	err := s.protect(func() error { return svc.Connect(ctx, rs, sock.Handshake().Auth) })
+	c := &Call{Event: "connect", Handshake: true, Socket: rs, Payload: sock.Handshake().Auth}
+	c.Meta, _ = c.Payload.(map[string]any)
+	_, err := s.dispatch(s.ctx, c)
 	if err == nil {
 		sock.SetData(rs)
 		s.log.Debug("connect", "socket", rs.ID(), "duration", time.Since(start))
@@ -384,6 +404,17 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 		data["path"] = e.Path
 	}
 	return socket.NewExtendedError(e.Message, data)
+}
+
+// runConnect runs the service's Connect, the innermost handler of a handshake.
+func (s *Server) runConnect(ctx context.Context, rs *Socket, auth any) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.EventTimeout)
+	defer cancel()
+	err := s.protect(func() error { return rs.svc.Connect(ctx, rs, auth) })
+	if err != nil {
+		return s.clientError(err, "connect", rs.ID(), rs.svc.ConnectCodes)
+	}
+	return nil
 }
 
 func (s *Server) disconnect(svc *Service, rs *Socket, reason string) {
@@ -445,9 +476,10 @@ func (s *Server) broadcast(m Message) any {
 // EmitAll sends an event to every socket of a namespace, on every node.
 func (s *Server) EmitAll(namespace, event string, m Message) error {
 	if s.opts.Adapter == nil {
-		fanOut(s.io.Of(namespace, nil), nil, nil, event, m)
+		s.obs.Delivered(event, fanOut(s.io.Of(namespace, nil), nil, nil, event, m))
 		return nil
 	}
+	s.obs.Delivered(event, -1)
 	return s.io.Of(namespace, nil).Emit(event, s.broadcast(m))
 }
 
@@ -455,10 +487,11 @@ func (s *Server) EmitAll(namespace, event string, m Message) error {
 func (s *Server) EmitRooms(namespace string, rooms []string, event string, m Message) error {
 	if s.opts.Adapter == nil {
 		if len(rooms) > 0 { // no rooms would mean everyone
-			fanOut(s.io.Of(namespace, nil), rooms, nil, event, m)
+			s.obs.Delivered(event, fanOut(s.io.Of(namespace, nil), rooms, nil, event, m))
 		}
 		return nil
 	}
+	s.obs.Delivered(event, -1)
 	return s.io.Of(namespace, nil).To(toRooms(rooms)...).Emit(event, s.broadcast(m))
 }
 

@@ -91,9 +91,10 @@ func (s *Socket) Emit(event string, m Message) error {
 // to the other sockets in those rooms (socket.broadcast / socket.to(room) in Node).
 func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
 	if s.srv.opts.Adapter == nil {
-		fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m)
+		s.srv.obs.Delivered(event, fanOut(s.sock.Nsp(), rooms, []string{s.ID()}, event, m))
 		return nil
 	}
+	s.srv.obs.Delivered(event, -1)
 	v := s.srv.broadcast(m)
 	if len(rooms) == 0 {
 		return s.sock.Broadcast().Emit(event, v)
@@ -136,12 +137,18 @@ func (s *Socket) onEvent(args []any, _ func(error)) {
 	}
 	s.srv.runOnWorker(func() {
 		start := time.Now()
-		reply, err, declared := s.handle(name, args)
-		s.respond(name, ack, reply, err, declared, start)
+		c := &Call{Event: name, Socket: s}
+		c.argsErr = c.splitArgs(args) // before the interceptors, which read Meta (traceparent)
+		reply, err := s.srv.dispatch(s.srv.ctx, c)
+		if err != nil {
+			err = s.srv.clientError(err, shortName(name), s.ID(), s.svc.Events[name].Codes) // an interceptor's own error
+		}
+		s.respond(name, ack, reply, err, start)
 	})
 }
 
-func (s *Socket) handle(name string, args []any) (reply Message, err error, declared []Code) {
+func (s *Socket) handle(ctx context.Context, c *Call) (reply Message, err error, declared []Code) {
+	name := c.Event
 	ev, ok := s.svc.Events[name]
 	if !ok {
 		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil
@@ -149,13 +156,8 @@ func (s *Socket) handle(name string, args []any) (reply Message, err error, decl
 	if !s.allow(name) {
 		return nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes
 	}
-	var arg any
-	switch len(args) {
-	case 0:
-	case 1:
-		arg = args[0]
-	default:
-		return nil, Invalid("expected one payload argument, got %d", len(args)), ev.Codes
+	if c.argsErr != nil {
+		return nil, c.argsErr, ev.Codes
 	}
 	srv := s.srv
 	srv.active.Add(1)
@@ -167,11 +169,11 @@ func (s *Socket) handle(name string, args []any) (reply Message, err error, decl
 	if timeout == 0 {
 		timeout = srv.opts.EventTimeout
 	}
-	ctx, cancel := context.WithTimeout(srv.ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err = srv.protect(func() error {
 		var herr error
-		reply, herr = ev.Handle(ctx, s, arg)
+		reply, herr = ev.Handle(ctx, s, c.Payload)
 		if herr == nil && reply != nil {
 			if v, ok := reply.(interface{ Validate() error }); ok {
 				if verr := v.Validate(); verr != nil {
@@ -183,6 +185,26 @@ func (s *Socket) handle(name string, args []any) (reply Message, err error, decl
 		return herr
 	})
 	return reply, err, ev.Codes
+}
+
+// splitArgs sets Payload and Meta from the event's arguments: the payload,
+// then an optional request metadata object.
+func (c *Call) splitArgs(args []any) error {
+	switch len(args) {
+	case 0:
+	case 1:
+		c.Payload = args[0]
+	case 2:
+		c.Payload = args[0]
+		meta, ok := args[1].(map[string]any)
+		if !ok && args[1] != nil {
+			return Invalid("the argument after the payload must be a request metadata object")
+		}
+		c.Meta = meta
+	default:
+		return Invalid("expected a payload and a metadata object, got %d arguments", len(args))
+	}
+	return nil
 }
 
 // allow applies the socket's event limit and the event's own, if it has one.
@@ -206,7 +228,7 @@ func (s *Socket) allow(name string) bool {
 var okEnvelope = json.RawMessage(`{"ok":true}`)
 
 // respond answers the ack, or reports a failure with request-error, and logs the outcome.
-func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, declared []Code, start time.Time) {
+func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, start time.Time) {
 	log := s.srv.log
 	if err == nil {
 		if ack != nil {
@@ -223,7 +245,7 @@ func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, 
 		return
 	}
 	name = shortName(name) // the client chose it: echo and log a bounded prefix
-	e := s.srv.clientError(err, name, s.ID(), declared)
+	e := err.(*Error)      // dispatch's errors went through clientError
 	if ack != nil {
 		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
 	} else {

@@ -74,7 +74,7 @@ func (e wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 // built from the shared frame, about 5 KB of garbage per recipient (see
 // docs/BENCHMARKS.md); writing the encoded packet through each socket's
 // client costs one copy. Only for the in-memory adapter: others relay packets.
-func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Message) {
+func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Message) (delivered int) {
 	b := []byte{'0' + byte(parser.EVENT)}
 	if name := nsp.Name(); name != "/" {
 		b = append(append(b, name...), ',')
@@ -90,9 +90,11 @@ func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Messag
 		for _, t := range targets {
 			if sock, ok := t.(*socket.Socket); ok {
 				sock.Client().WriteToEngine(encoded, opts)
+				delivered++
 			}
 		}
 	})
+	return delivered
 }
 
 // detachingWriter is the ResponseWriter the library gets for a WebSocket

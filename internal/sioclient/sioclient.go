@@ -216,19 +216,20 @@ func (c *Client) handle(s string) {
 	}
 }
 
-func (c *Client) packet(event string, payload any, id string) (string, error) {
-	p, err := packet(event, payload, id)
+func (c *Client) packet(event string, payload any, id string, more ...any) (string, error) {
+	p, err := packet(event, payload, id, more...)
 	if err != nil || c.nsp == "" {
 		return p, err
 	}
 	return "42" + c.nsp + p[2:], nil
 }
 
-func packet(event string, payload any, id string) (string, error) {
+func packet(event string, payload any, id string, more ...any) (string, error) {
 	args := []any{event}
-	if payload != nil {
+	if payload != nil || len(more) > 0 {
 		args = append(args, payload)
 	}
+	args = append(args, more...)
 	b, err := json.Marshal(args)
 	if err != nil {
 		return "", err
@@ -247,13 +248,23 @@ func (c *Client) Emit(event string, payload any) error {
 
 // EmitAck sends an event with an ack and waits for the answer's first argument.
 func (c *Client) EmitAck(event string, payload any, timeout time.Duration) (json.RawMessage, error) {
+	return c.EmitAckMeta(event, payload, nil, timeout)
+}
+
+// EmitAckMeta is EmitAck with a request metadata object after the payload
+// (e.g. {"traceparent": "00-..."}); meta nil sends none.
+func (c *Client) EmitAckMeta(event string, payload, meta any, timeout time.Duration) (json.RawMessage, error) {
+	var more []any
+	if meta != nil {
+		more = append(more, meta)
+	}
 	c.mu.Lock()
 	id := c.nextID
 	c.nextID++
 	ch := make(chan []json.RawMessage, 1)
 	c.acks[id] = ch
 	c.mu.Unlock()
-	p, err := c.packet(event, payload, strconv.FormatUint(id, 10))
+	p, err := c.packet(event, payload, strconv.FormatUint(id, 10), more...)
 	if err != nil {
 		return nil, err
 	}
