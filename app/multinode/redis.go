@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -114,6 +115,9 @@ func (r *Redis) Adapter() socket.AdapterConstructor {
 	return &adapterBuilder{r: r}
 }
 
+// Reconnects returns how many times the subscriber connected again after errors.
+func (r *Redis) Reconnects() int64 { return r.errors.reconnects.Load() }
+
 // Close ends the subscriptions and closes both clients. Call it after the
 // Socket.IO server closed, which closes its adapters.
 func (r *Redis) Close() error {
@@ -194,6 +198,8 @@ type errorLog struct {
 	last    time.Time // when an error was last logged
 	held    int       // errors since then, not logged
 	failing bool      // errors since the last successful connection
+
+	reconnects atomic.Int64 // recoveries after errors, for karl_redis_reconnects_total
 }
 
 func (e *errorLog) report(args ...any) {
@@ -215,6 +221,7 @@ func (e *errorLog) recovered() {
 	if !e.failing {
 		return
 	}
+	e.reconnects.Add(1)
 	e.log.Info("Redis adapter reconnected; broadcasts the other nodes sent meanwhile are lost", "errors_held_back", e.held)
 	e.failing, e.last, e.held = false, time.Time{}, 0
 }
