@@ -19,6 +19,7 @@ import (
 
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"github.com/karl-app/karl/runtime/internal/testapi"
 )
 
@@ -28,7 +29,7 @@ func BenchmarkRequiredTrimmedString(b *testing.B) {
 	m := map[string]any{"username": "  Alice Liddell  ", "other": 1.0}
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := runtime.Required(m, "username", runtime.AsTrimmedString)
+		s, err := impl.Required(m, "username", impl.AsTrimmedString)
 		if err != nil || s == "" {
 			b.Fatal(err)
 		}
@@ -39,7 +40,7 @@ func BenchmarkRequiredMissing(b *testing.B) {
 	m := map[string]any{"other": 1.0}
 	b.ReportAllocs()
 	for b.Loop() {
-		_, err := runtime.Required(m, "username", runtime.AsTrimmedString)
+		_, err := impl.Required(m, "username", impl.AsTrimmedString)
 		sink = err
 	}
 }
@@ -49,7 +50,7 @@ func BenchmarkArrayOfInts(b *testing.B) {
 	for i := range items {
 		items[i] = float64(i)
 	}
-	read := runtime.ArrayOf(runtime.AsInt)
+	read := impl.ArrayOf(impl.AsInt)
 	b.ReportAllocs()
 	for b.Loop() {
 		out, err := read(items)
@@ -64,7 +65,7 @@ func BenchmarkMaxLengthUnicode(b *testing.B) {
 	s := strings.Repeat("é", 40)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := runtime.MaxLength(s, 64); err != nil {
+		if err := impl.MaxLength(s, 64); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -74,7 +75,7 @@ func BenchmarkAppendStringASCII(b *testing.B) {
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = runtime.AppendString(buf[:0], "m12345 hello, how are you today?")
+		buf = impl.AppendString(buf[:0], "m12345 hello, how are you today?")
 	}
 }
 
@@ -82,7 +83,7 @@ func BenchmarkAppendStringEscapes(b *testing.B) {
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = runtime.AppendString(buf[:0], "line\n\"quoted\" \u2028 héllo")
+		buf = impl.AppendString(buf[:0], "line\n\"quoted\" \u2028 héllo")
 	}
 }
 

@@ -21,17 +21,12 @@ import (
 	"fmt"
 )
 
-// Version is the version of this runtime.
-const Version = "0.2.0"
-
-// IsAtLeastVersion0_1_0 is referenced by generated code: a compile error naming it means
+// IsAtLeastVersion0_3_0 is referenced by generated code: a compile error naming it means
 // the generated code needs a newer runtime. Update the module that provides this package,
-// or regenerate with the karlgen that matches it.
-const IsAtLeastVersion0_1_0 = true
-
-// IsAtLeastVersion0_2_0 is referenced by code generated since typed enums (AsEnum,
-// AppendEnum); see IsAtLeastVersion0_1_0.
-const IsAtLeastVersion0_2_0 = true
+// or regenerate with the karlgen that matches it. Code generated before 0.3.0
+// (which referenced IsAtLeastVersion0_2_0 and called the decode helpers from
+// this package, now runtime/impl) must be regenerated.
+const IsAtLeastVersion0_3_0 = true
 
 // Code is a machine-readable error code sent to clients, e.g. "no-session".
 type Code string
@@ -83,24 +78,4 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Path == "" && t.cause == nil
 }
 
-// WithPath returns a copy of e that points at a payload field.
-func (e *Error) WithPath(path string) *Error {
-	c := *e
-	c.Path = path
-	return &c
-}
-
-// EmitError reports an outgoing payload that does not match the schema. It is a
-// server bug, so it deliberately does not unwrap to *Error: a handler returning it
-// answers the client with "internal", not with the payload's code.
-type EmitError struct {
-	Event string
-	Err   error
-}
-
-func (e *EmitError) Error() string { return "emit " + quoteString(e.Event) + ": " + e.Err.Error() }
-
-// InvalidEmit wraps a Validate error of an outgoing payload.
-func InvalidEmit(event string, err error) error { return &EmitError{Event: event, Err: err} }
-
-func quoteString(s string) string { return string(AppendString(nil, s)) }
+func quoteString(s string) string { return string(appendString(nil, s)) }

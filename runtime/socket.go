@@ -198,11 +198,11 @@ func (c *Call) splitArgs(args []any) error {
 		c.Payload = args[0]
 		meta, ok := args[1].(map[string]any)
 		if !ok && args[1] != nil {
-			return Invalid("the argument after the payload must be a request metadata object")
+			return invalid("the argument after the payload must be a request metadata object")
 		}
 		c.Meta = meta
 	default:
-		return Invalid("expected a payload and a metadata object, got %d arguments", len(args))
+		return invalid("expected a payload and a metadata object, got %d arguments", len(args))
 	}
 	return nil
 }
@@ -287,28 +287,21 @@ func appendErrorEnvelope(b []byte, e *Error) []byte {
 // appendRequestError renders {"event","code","message","path"}.
 func appendRequestError(b []byte, event string, e *Error) []byte {
 	b = append(b, `{"event":`...)
-	b = AppendString(b, event)
+	b = appendString(b, event)
 	b = appendErrorFields(append(b, ','), e)
 	return append(b, '}')
 }
 
 func appendErrorFields(b []byte, e *Error) []byte {
 	b = append(b, `"code":`...)
-	b = AppendString(b, string(e.Code))
+	b = appendString(b, string(e.Code))
 	b = append(b, `,"message":`...)
-	b = AppendString(b, e.Message)
+	b = appendString(b, e.Message)
 	if e.Path != "" {
 		b = append(b, `,"path":`...)
-		b = AppendString(b, e.Path)
+		b = appendString(b, e.Path)
 	}
 	return b
 }
 
 func stack() string { return string(debug.Stack()) }
-
-// Empty is the payload of events without fields: {}.
-var Empty Message = emptyMessage{}
-
-type emptyMessage struct{}
-
-func (emptyMessage) AppendJSON(b []byte) []byte { return append(b, "{}"...) }

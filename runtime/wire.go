@@ -51,7 +51,7 @@ func (e wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 		}
 		switch v := a.(type) {
 		case string:
-			b = AppendString(b, v)
+			b = appendString(b, v)
 		case json.RawMessage: // the runtime's own AppendJSON output: compact and valid
 			if len(v) == 0 {
 				return e.fallback.Encode(p)
@@ -79,7 +79,7 @@ func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Messag
 	if name := nsp.Name(); name != "/" {
 		b = append(append(b, name...), ',')
 	}
-	b = append(AppendString(append(b, '['), event), ',')
+	b = append(appendString(append(b, '['), event), ',')
 	b = append(m.AppendJSON(b), ']')
 	encoded := []types.BufferInterface{types.NewStringBuffer(b)}
 	opts := &socket.WriteOptions{}

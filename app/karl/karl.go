@@ -234,7 +234,7 @@ func photo(sess store.Session) *string {
 // SetUsername creates the session, or renames the socket's session keeping its token.
 func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUsername) error {
 	if !visibleName(in.Username) {
-		return runtime.Invalid("needs a visible letter or digit").WithPath("username")
+		return &runtime.Error{Code: runtime.CodeInvalidPayload, Message: "needs a visible letter or digit", Path: "username"}
 	}
 	now := a.cfg.Now()
 	sess := sessionOf(s)
@@ -379,7 +379,7 @@ func (a *App) lostSession(s *events.Socket, err error) error {
 // JoinRoom adds the socket to a room.
 func (a *App) JoinRoom(ctx context.Context, s *events.Socket, in events.JoinRoom) error {
 	if !visibleName(in.Room) {
-		return runtime.Invalid("needs a visible letter or digit").WithPath("room")
+		return &runtime.Error{Code: runtime.CodeInvalidPayload, Message: "needs a visible letter or digit", Path: "room"}
 	}
 	if sessionOf(s) == nil {
 		return events.ErrNoSession

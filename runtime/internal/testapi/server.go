@@ -6,6 +6,7 @@ package testapi
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -190,7 +191,7 @@ func (s *Socket) Others(rooms ...string) Others {
 // EmitHello sends "hello" to this socket: A greeting.
 func (s *Socket) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return s.rt.Emit("hello", p)
 }
@@ -211,7 +212,7 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 // EmitHello sends "hello" to every socket: A greeting.
 func (srv *Server) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return srv.rt.EmitAll(Namespace, "hello", p)
 }
@@ -225,7 +226,7 @@ type RoomEmitter struct {
 // EmitHello sends "hello" to the rooms: A greeting.
 func (r RoomEmitter) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "hello", p)
 }
@@ -239,7 +240,7 @@ type Others struct {
 // EmitHello sends "hello" to every socket but the sender: A greeting.
 func (o Others) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return o.rt.Broadcast("hello", p, o.rooms...)
 }
