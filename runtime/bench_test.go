@@ -157,7 +157,7 @@ func BenchmarkAppendAckPacketFreshGoroutine(b *testing.B) {
 func BenchmarkEchoRoundTrip(b *testing.B) {
 	rt := runtime.NewServer(runtime.Options{
 		Logger:     slog.New(slog.DiscardHandler),
-		EventLimit: runtime.Limit{Rate: 1e9, Burst: 1 << 30},
+		EventLimit: runtime.Limit{PerSecond: 1e9, Burst: 1 << 30},
 	})
 	testapi.Register(rt, handler{})
 	ts := httptest.NewServer(rt.Handler())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,11 +23,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limit is a token-bucket rate: Rate events per second, bursts of Burst.
+// Limit is a token-bucket rate: PerSecond events a second on average, in bursts of up to Burst.
 type Limit struct {
-	Rate  rate.Limit
-	Burst int
+	PerSecond float64
+	Burst     int
 }
+
+func (l Limit) limiter() *rate.Limiter { return rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst) }
 
 // Options configures a Server. Zero values take the defaults in brackets.
 type Options struct {
@@ -70,8 +73,17 @@ type Options struct {
 	// Observer hears of connections, refusals and broadcasts, for metrics [none].
 	Observer Observer
 
-	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
-	Adapter socket.AdapterConstructor
+	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for
+	// several nodes (app/multinode builds one).
+	Adapter Adapter
+}
+
+// Adapter relays broadcasts between the nodes of a cluster (Options.Adapter).
+// It wraps a Socket.IO library adapter so that the library's types stay out of
+// the runtime's API: SocketIOAdapter returns the zishang520
+// socket.AdapterConstructor (NewServer panics on anything else).
+type Adapter interface {
+	SocketIOAdapter() any
 }
 
 func (o *Options) defaults() {
@@ -97,13 +109,13 @@ func (o *Options) defaults() {
 		o.EventTimeout = 5 * time.Second
 	}
 	if o.EventLimit == (Limit{}) {
-		o.EventLimit = Limit{Rate: 20, Burst: 40}
+		o.EventLimit = Limit{PerSecond: 20, Burst: 40}
 	}
 	if o.MaxQueuedBytes == 0 {
 		o.MaxQueuedBytes = 1 << 20
 	}
 	if o.HandshakeLimit == (Limit{}) {
-		o.HandshakeLimit = Limit{Rate: 5, Burst: 20}
+		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
 	}
 }
 
@@ -142,7 +154,11 @@ func NewServer(opts Options) *Server {
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
 	if opts.Adapter != nil {
-		so.SetAdapter(opts.Adapter)
+		ac, ok := opts.Adapter.SocketIOAdapter().(socket.AdapterConstructor)
+		if !ok {
+			panic(fmt.Sprintf("runtime: Options.Adapter: %T is not a socket.AdapterConstructor", opts.Adapter.SocketIOAdapter()))
+		}
+		so.SetAdapter(ac)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit),
@@ -202,8 +218,20 @@ func (s *Server) worker() {
 	}
 }
 
-// IO returns the underlying zishang520 server, for what the runtime does not cover.
-func (s *Server) IO() *socket.Server { return s.io }
+// ServerSideEmit sends an event to the other nodes of the cluster (through
+// the adapter), not to clients: e.g. "log this session out everywhere".
+// Without an adapter there are no other nodes and it does nothing.
+func (s *Server) ServerSideEmit(namespace, event string, args ...any) error {
+	if s.opts.Adapter == nil {
+		return nil
+	}
+	return s.io.Of(namespace, nil).ServerSideEmit(event, args...)
+}
+
+// OnServerSideEmit runs fn for each event ServerSideEmit sends from another node.
+func (s *Server) OnServerSideEmit(namespace, event string, fn func(args ...any)) {
+	_ = s.io.Of(namespace, nil).On(event, fn)
+}
 
 // Handler serves Socket.IO on /socket.io/ with the origin and handshake checks.
 func (s *Server) Handler() http.Handler {
@@ -527,7 +555,7 @@ func (l *ipLimiter) allow(ip string) bool {
 	}
 	lim, ok := l.byIP[ip]
 	if !ok {
-		lim = rate.NewLimiter(l.limit.Rate, l.limit.Burst)
+		lim = l.limit.limiter()
 		l.byIP[ip] = lim
 	}
 	return lim.AllowN(now, 1)

@@ -31,7 +31,7 @@ type Socket struct {
 
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
 	s := &Socket{srv: srv, svc: svc, sock: sock}
-	s.limiter = rate.NewLimiter(srv.opts.EventLimit.Rate, srv.opts.EventLimit.Burst)
+	s.limiter = srv.opts.EventLimit.limiter()
 	if svc.Wrap != nil {
 		s.ext = svc.Wrap(s)
 	}
@@ -215,7 +215,7 @@ func (s *Socket) allow(name string) bool {
 		}
 		lim := s.perEvt[name]
 		if lim == nil {
-			lim = rate.NewLimiter(l.Rate, l.Burst)
+			lim = l.limiter()
 			s.perEvt[name] = lim
 		}
 		if !lim.Allow() {

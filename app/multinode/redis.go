@@ -26,6 +26,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/adapters/redis/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/karl-app/karl/runtime"
 )
 
 // Timeouts for talking to Redis. A broadcast publishes from the handler that
@@ -111,9 +113,12 @@ func openRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, 
 }
 
 // Adapter returns the Socket.IO adapter for server.Config.Adapter.
-func (r *Redis) Adapter() socket.AdapterConstructor {
-	return &adapterBuilder{r: r}
-}
+func (r *Redis) Adapter() runtime.Adapter { return redisAdapter{&adapterBuilder{r: r}} }
+
+// redisAdapter hands the library's adapter constructor to the runtime.
+type redisAdapter struct{ b *adapterBuilder }
+
+func (a redisAdapter) SocketIOAdapter() any { return socket.AdapterConstructor(a.b) }
 
 // Reconnects returns how many times the subscriber connected again after errors.
 func (r *Redis) Reconnects() int64 { return r.errors.reconnects.Load() }

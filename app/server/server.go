@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 	"go.opentelemetry.io/otel/trace"
-	"golang.org/x/time/rate"
 
 	"github.com/karl-app/karl/app/imagecheck"
 	"github.com/karl-app/karl/app/karl"
@@ -53,7 +51,7 @@ type Config struct {
 	// (see runtime/tracing); nil: no spans.
 	Tracer trace.TracerProvider
 	// Adapter replaces Socket.IO's in-memory adapter (Redis for several nodes).
-	Adapter socket.AdapterConstructor
+	Adapter runtime.Adapter
 }
 
 // Server is a running KARL server without its listener.
@@ -93,7 +91,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		HandshakeLimit:    cfg.HandshakeLimit,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
-		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {Rate: rate.Limit(1), Burst: 5}}
+		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {PerSecond: 1, Burst: 5}}
 	}
 	opts.Adapter = cfg.Adapter
 	if cfg.Tracer != nil {

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 
 	"github.com/karl-app/karl/app/karl"
 	"github.com/karl-app/karl/app/multinode"
@@ -91,9 +90,9 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	}
 	f.cfg.AllowedOrigins = server.SplitList(f.origins)
 	f.cfg.AllowedHosts = server.SplitList(f.hosts)
-	f.cfg.EventLimit = runtime.Limit{Rate: rate.Limit(f.eventRate), Burst: f.eventBurst}
-	f.cfg.UploadLimit = runtime.Limit{Rate: rate.Limit(f.uploadRate), Burst: f.uploadBurst}
-	f.cfg.HandshakeLimit = runtime.Limit{Rate: rate.Limit(f.handshakeRate), Burst: f.handshakeBurst}
+	f.cfg.EventLimit = runtime.Limit{PerSecond: f.eventRate, Burst: f.eventBurst}
+	f.cfg.UploadLimit = runtime.Limit{PerSecond: f.uploadRate, Burst: f.uploadBurst}
+	f.cfg.HandshakeLimit = runtime.Limit{PerSecond: f.handshakeRate, Burst: f.handshakeBurst}
 	return f, nil
 }
 

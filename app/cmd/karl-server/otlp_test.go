@@ -74,7 +74,7 @@ func TestTracesReachAnOTLPReceiver(t *testing.T) {
 		t.Fatalf("tracer provider: %v %v", tp, err)
 	}
 	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(t.TempDir(), "karl.db"), Tracer: tp,
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}},
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
