@@ -2,14 +2,25 @@
 //
 // It exists for generated code: applications use the typed API that karlgen
 // generates from their schema (handler interfaces, payload structs, emitters)
-// and only touch this package to create the server (NewServer, Options) and to
-// return errors with a code (NewError, Errorf). Its surface is kept small and
-// stable: generated code from older versions keeps compiling.
+// and only touch this package to create the server, to return errors with a
+// code, and to observe the server. The helpers generated code uses to decode
+// and encode payloads live in runtime/impl, which only generated code
+// imports. The surface is kept small (testdata/api.txt, at most 30 names):
+//
+//   - the server: NewServer, Server, Options, Limit, Adapter;
+//   - errors: Error, NewError, Errorf, Code and the runtime's codes
+//     (CodeInvalidPayload, CodeUnknownEvent, CodeInternal, CodeRateLimited),
+//     RequestErrorEvent;
+//   - observing it: Interceptor, Handler, Call, Observer (runtime/metrics and
+//     runtime/tracing build Prometheus metrics and OpenTelemetry spans on them);
+//   - for generated code: Service, Event, Socket, Message, IsAtLeastVersion0_3_0.
 //
 // The wire contract it implements:
 //   - every client event may carry a Socket.IO ack callback as its last argument;
 //     when present it is answered exactly once with {"ok":true,"data":...} or
 //     {"ok":false,"error":{"code","message","path"}};
+//   - after the payload, a client may send a request metadata object, e.g.
+//     {"traceparent": "00-..."} (Call.Meta);
 //   - without an ack, a failure is reported with the "request-error" event
 //     {"event","code","message","path"};
 //   - a rejected handshake reaches the client as connect_error with data {code, message};
