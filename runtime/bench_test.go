@@ -15,12 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
 	"github.com/karl-app/karl/runtime/impl"
 	"github.com/karl-app/karl/runtime/internal/testapi"
+	"github.com/karl-app/karl/runtime/metrics"
+	"github.com/karl-app/karl/runtime/tracing"
 )
 
 var sink any
@@ -155,10 +160,21 @@ func BenchmarkAppendAckPacketFreshGoroutine(b *testing.B) {
 // ack envelope) over a real WebSocket on loopback. Allocations include the
 // test client's (internal/sioclient, which parses JSON with encoding/json).
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	rt := runtime.NewServer(runtime.Options{
-		Logger:     slog.New(slog.DiscardHandler),
-		EventLimit: runtime.Limit{PerSecond: 1e9, Burst: 1 << 30},
+	b.Run("plain", func(b *testing.B) { benchEcho(b, runtime.Options{}) })
+	b.Run("metrics", func(b *testing.B) { // what --metrics-addr adds
+		m := metrics.New(prometheus.NewRegistry())
+		benchEcho(b, runtime.Options{Interceptors: []runtime.Interceptor{m.Interceptor()}, Observer: m})
 	})
+	b.Run("tracing", func(b *testing.B) { // spans recorded, none exported
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
+		benchEcho(b, runtime.Options{Interceptors: []runtime.Interceptor{tracing.Interceptor(tp)}})
+	})
+}
+
+func benchEcho(b *testing.B, opts runtime.Options) {
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.EventLimit = runtime.Limit{PerSecond: 1e9, Burst: 1 << 30}
+	rt := runtime.NewServer(opts)
 	testapi.Register(rt, handler{})
 	ts := httptest.NewServer(rt.Handler())
 	defer ts.Close()
