@@ -8,7 +8,7 @@ TESTAPI_FLAGS := --schema runtime/internal/testapi/schema.yaml --go-out runtime/
 ECHOAPI_FLAGS := --schema bench/internal/echoapi/schema.yaml --go-out bench/internal/echoapi --go-package echoapi
 LOBBY_FLAGS := --schema examples/lobby/schema.yaml --go-out examples/lobby/events --go-package events --ts-out examples/lobby/client/generated
 
-.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-examples test-interop test-ts test-rn test-e2e test-docs test-schema-json deps deps-browser deps-db bench bench-quick clean
+.PHONY: test-gen-long run build generate check-generated lint-schema diff-schema unit test test-go test-examples test-interop test-ts test-rn test-e2e test-docs test-schema-json deps deps-browser deps-db deps-prometheus bench bench-quick clean
 
 ## run: build the demo page and the server, serve both on :3000 with ./karl.db
 run: build
@@ -73,7 +73,7 @@ test-examples: bin/lobby-server-test
 bin/lobby-server-test: FORCE
 	cd examples/lobby && $(GO) build -o $(CURDIR)/bin/lobby-server-test ./cmd/lobby-server
 
-test-interop: deps-db bin/karl-server-test bin/karl-testdb
+test-interop: deps-db deps-prometheus bin/karl-server-test bin/karl-testdb
 	cd app/interop && npm ci --no-audit --no-fund && KARL_SERVER_BIN=$(CURDIR)/bin/karl-server-test KARL_TESTDB_BIN=$(CURDIR)/bin/karl-testdb npm test
 
 bin/karl-testdb: FORCE
@@ -105,10 +105,14 @@ test-schema-json:
 	cd tools/schema-validate && npm ci --no-audit --no-fund && npm run validate
 
 ## deps: the Debian packages the tests need (installed when missing; needs root)
-deps: deps-browser deps-db
+deps: deps-browser deps-db deps-prometheus
 
 deps-browser:
 	@command -v chromium >/dev/null || scripts/apt-install.sh chromium
+
+## deps-prometheus: the Prometheus server app/interop/test/metrics.test.mjs starts to scrape karl-server
+deps-prometheus:
+	@command -v prometheus >/dev/null || scripts/apt-install.sh prometheus
 
 deps-db:
 	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || scripts/apt-install.sh postgresql redis-server

@@ -15,11 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"github.com/karl-app/karl/runtime/internal/testapi"
+	"github.com/karl-app/karl/runtime/metrics"
+	"github.com/karl-app/karl/runtime/tracing"
 )
 
 var sink any
@@ -28,7 +34,7 @@ func BenchmarkRequiredTrimmedString(b *testing.B) {
 	m := map[string]any{"username": "  Alice Liddell  ", "other": 1.0}
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := runtime.Required(m, "username", runtime.AsTrimmedString)
+		s, err := impl.Required(m, "username", impl.AsTrimmedString)
 		if err != nil || s == "" {
 			b.Fatal(err)
 		}
@@ -39,7 +45,7 @@ func BenchmarkRequiredMissing(b *testing.B) {
 	m := map[string]any{"other": 1.0}
 	b.ReportAllocs()
 	for b.Loop() {
-		_, err := runtime.Required(m, "username", runtime.AsTrimmedString)
+		_, err := impl.Required(m, "username", impl.AsTrimmedString)
 		sink = err
 	}
 }
@@ -49,7 +55,7 @@ func BenchmarkArrayOfInts(b *testing.B) {
 	for i := range items {
 		items[i] = float64(i)
 	}
-	read := runtime.ArrayOf(runtime.AsInt)
+	read := impl.ArrayOf(impl.AsInt)
 	b.ReportAllocs()
 	for b.Loop() {
 		out, err := read(items)
@@ -64,7 +70,7 @@ func BenchmarkMaxLengthUnicode(b *testing.B) {
 	s := strings.Repeat("é", 40)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := runtime.MaxLength(s, 64); err != nil {
+		if err := impl.MaxLength(s, 64); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -74,7 +80,7 @@ func BenchmarkAppendStringASCII(b *testing.B) {
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = runtime.AppendString(buf[:0], "m12345 hello, how are you today?")
+		buf = impl.AppendString(buf[:0], "m12345 hello, how are you today?")
 	}
 }
 
@@ -82,7 +88,7 @@ func BenchmarkAppendStringEscapes(b *testing.B) {
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = runtime.AppendString(buf[:0], "line\n\"quoted\" \u2028 héllo")
+		buf = impl.AppendString(buf[:0], "line\n\"quoted\" \u2028 héllo")
 	}
 }
 
@@ -154,10 +160,21 @@ func BenchmarkAppendAckPacketFreshGoroutine(b *testing.B) {
 // ack envelope) over a real WebSocket on loopback. Allocations include the
 // test client's (internal/sioclient, which parses JSON with encoding/json).
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	rt := runtime.NewServer(runtime.Options{
-		Logger:     slog.New(slog.DiscardHandler),
-		EventLimit: runtime.Limit{Rate: 1e9, Burst: 1 << 30},
+	b.Run("plain", func(b *testing.B) { benchEcho(b, runtime.Options{}) })
+	b.Run("metrics", func(b *testing.B) { // what --metrics-addr adds
+		m := metrics.New(prometheus.NewRegistry())
+		benchEcho(b, runtime.Options{Interceptors: []runtime.Interceptor{m.Interceptor()}, Observer: m})
 	})
+	b.Run("tracing", func(b *testing.B) { // spans recorded, none exported
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
+		benchEcho(b, runtime.Options{Interceptors: []runtime.Interceptor{tracing.Interceptor(tp)}})
+	})
+}
+
+func benchEcho(b *testing.B, opts runtime.Options) {
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.EventLimit = runtime.Limit{PerSecond: 1e9, Burst: 1 << 30}
+	rt := runtime.NewServer(opts)
 	testapi.Register(rt, handler{})
 	ts := httptest.NewServer(rt.Handler())
 	defer ts.Close()
@@ -183,7 +200,7 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 func BenchmarkIdempotentRoundTrip(b *testing.B) {
 	rt := runtime.NewServer(runtime.Options{
 		Logger:     slog.New(slog.DiscardHandler),
-		EventLimit: runtime.Limit{Rate: 1e9, Burst: 1 << 30},
+		EventLimit: runtime.Limit{PerSecond: 1e9, Burst: 1 << 30},
 	})
 	testapi.Register(rt, handler{})
 	ts := httptest.NewServer(rt.Handler())

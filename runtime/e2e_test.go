@@ -69,13 +69,13 @@ func (handler) Disconnect(s *testapi.Socket, reason string) {}
 func startServer(t *testing.T, opts runtime.Options) (*httptest.Server, *runtime.Server) {
 	t.Helper()
 	if opts.HandshakeLimit == (runtime.Limit{}) {
-		opts.HandshakeLimit = runtime.Limit{Rate: 1000, Burst: 1000}
+		opts.HandshakeLimit = runtime.Limit{PerSecond: 1000, Burst: 1000}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(testLogOutput(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if opts.EventLimit == (runtime.Limit{}) {
-		opts.EventLimit = runtime.Limit{Rate: 10000, Burst: 10000}
+		opts.EventLimit = runtime.Limit{PerSecond: 10000, Burst: 10000}
 	}
 	rt := runtime.NewServer(opts)
 	testapi.Register(rt, handler{})
@@ -387,7 +387,7 @@ func TestEventsOfASocketRunInOrder(t *testing.T) {
 }
 
 func TestPerEventLimit(t *testing.T) {
-	ts, _ := startServer(t, runtime.Options{EventLimits: map[string]runtime.Limit{"fail": {Rate: 0.001, Burst: 1}}})
+	ts, _ := startServer(t, runtime.Options{EventLimits: map[string]runtime.Limit{"fail": {PerSecond: 0.001, Burst: 1}}})
 	c := dial(t, ts.URL, nil)
 	if env := ack(t, c, "fail", nil); env.Error == nil || env.Error.Code != "not-allowed" {
 		t.Fatalf("first fail = %+v, want its own error", env)
@@ -401,7 +401,7 @@ func TestPerEventLimit(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	ts, _ := startServer(t, runtime.Options{EventLimit: runtime.Limit{Rate: 0.001, Burst: 3}})
+	ts, _ := startServer(t, runtime.Options{EventLimit: runtime.Limit{PerSecond: 0.001, Burst: 3}})
 	c := dial(t, ts.URL, nil)
 	for i := range 3 {
 		if env := ack(t, c, "echo", validShape()); !env.OK {
@@ -433,7 +433,7 @@ func TestOriginCheck(t *testing.T) {
 }
 
 func TestHandshakeLimitPerIP(t *testing.T) {
-	ts, _ := startServer(t, runtime.Options{HandshakeLimit: runtime.Limit{Rate: 0.001, Burst: 2}})
+	ts, _ := startServer(t, runtime.Options{HandshakeLimit: runtime.Limit{PerSecond: 0.001, Burst: 2}})
 	for i := range 2 {
 		dial(t, ts.URL, nil)
 		_ = i

@@ -50,27 +50,13 @@ const (
 // maxIdempotencyKey bounds the key's length, in bytes.
 const maxIdempotencyKey = 128
 
-// requestMeta is the optional second argument of a client event.
-type requestMeta struct {
-	idempotencyKey string
-}
-
-// readMeta reads the request metadata object: {"idempotencyKey": "..."}; unknown
-// keys are ignored (a newer client may send more).
-func readMeta(v any) (requestMeta, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return requestMeta{}, Invalid("request metadata: expected an object, got %s", describe(v))
+// readIdempotencyKey reads the idempotencyKey of the request metadata object.
+func readIdempotencyKey(v any) (string, error) {
+	key, ok := v.(string)
+	if !ok || key == "" || len(key) > maxIdempotencyKey {
+		return "", invalid("request metadata: idempotencyKey must be a string of 1 to %d bytes", maxIdempotencyKey)
 	}
-	var meta requestMeta
-	if k, present := m["idempotencyKey"]; present && k != nil {
-		key, ok := k.(string)
-		if !ok || key == "" || len(key) > maxIdempotencyKey {
-			return meta, Invalid("request metadata: idempotencyKey must be a string of 1 to %d bytes", maxIdempotencyKey)
-		}
-		meta.idempotencyKey = key
-	}
-	return meta, nil
+	return key, nil
 }
 
 // idemRequest is an idempotent request under way.
@@ -91,11 +77,17 @@ func newIdemRequest(event, key string, payload any) (*idemRequest, error) {
 }
 
 // recordedAnswer is what a replay sends: the events the handler emitted to its own
-// socket, in order, then the ack envelope (or the request-error payload).
+// socket, in order, then the answer: the reply's JSON, or the error the client saw.
 type recordedAnswer struct {
-	Emits    []recordedEmit  `json:"emits,omitempty"`
-	Envelope json.RawMessage `json:"envelope,omitempty"`
-	Request  json.RawMessage `json:"requestError,omitempty"`
+	Emits []recordedEmit  `json:"emits,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	Error *recordedError  `json:"error,omitempty"`
+}
+
+type recordedError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Path    string `json:"path,omitempty"`
 }
 
 type recordedEmit struct {

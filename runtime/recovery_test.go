@@ -48,8 +48,8 @@ func (h *lifeHandler) counts() (int, []string) {
 // Disconnect, its Data intact) until the window ends without the client.
 func TestRecoveredSocketIsTheSameSocket(t *testing.T) {
 	h := &lifeHandler{}
-	opts := runtime.Options{RecoveryWindow: time.Second, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000},
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil))}
+	opts := runtime.Options{RecoveryWindow: time.Second, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000},
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil))}
 	rt := runtime.NewServer(opts)
 	testapi.Register(rt, h)
 	srv := httptest.NewServer(rt.Handler())

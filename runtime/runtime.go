@@ -2,14 +2,25 @@
 //
 // It exists for generated code: applications use the typed API that karlgen
 // generates from their schema (handler interfaces, payload structs, emitters)
-// and only touch this package to create the server (NewServer, Options) and to
-// return errors with a code (NewError, Errorf). Its surface is kept small and
-// stable: generated code from older versions keeps compiling.
+// and only touch this package to create the server, to return errors with a
+// code, and to observe the server. The helpers generated code uses to decode
+// and encode payloads live in runtime/impl, which only generated code
+// imports. The surface is kept small (testdata/api.txt, at most 30 names):
+//
+//   - the server: NewServer, Server, Options, Limit, Adapter;
+//   - errors: Error, NewError, Errorf, Code and the runtime's codes
+//     (CodeInvalidPayload, CodeUnknownEvent, CodeInternal, CodeRateLimited),
+//     RequestErrorEvent;
+//   - observing it: Interceptor, Handler, Call, Observer (runtime/metrics and
+//     runtime/tracing build Prometheus metrics and OpenTelemetry spans on them);
+//   - for generated code: Service, Event, Socket, Message, IsAtLeastVersion0_3_0.
 //
 // The wire contract it implements:
 //   - every client event may carry a Socket.IO ack callback as its last argument;
 //     when present it is answered exactly once with {"ok":true,"data":...} or
 //     {"ok":false,"error":{"code","message","path"}};
+//   - after the payload, a client may send a request metadata object, e.g.
+//     {"traceparent": "00-..."} (Call.Meta);
 //   - without an ack, a failure is reported with the "request-error" event
 //     {"event","code","message","path"};
 //   - a rejected handshake reaches the client as connect_error with data {code, message};
@@ -21,17 +32,12 @@ import (
 	"fmt"
 )
 
-// Version is the version of this runtime.
-const Version = "0.2.0"
-
-// IsAtLeastVersion0_1_0 is referenced by generated code: a compile error naming it means
+// IsAtLeastVersion0_3_0 is referenced by generated code: a compile error naming it means
 // the generated code needs a newer runtime. Update the module that provides this package,
-// or regenerate with the karlgen that matches it.
-const IsAtLeastVersion0_1_0 = true
-
-// IsAtLeastVersion0_2_0 is referenced by code generated since typed enums (AsEnum,
-// AppendEnum); see IsAtLeastVersion0_1_0.
-const IsAtLeastVersion0_2_0 = true
+// or regenerate with the karlgen that matches it. Code generated before 0.3.0
+// (which referenced IsAtLeastVersion0_2_0 and called the decode helpers from
+// this package, now runtime/impl) must be regenerated.
+const IsAtLeastVersion0_3_0 = true
 
 // Code is a machine-readable error code sent to clients, e.g. "no-session".
 type Code string
@@ -85,24 +91,4 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Path == "" && t.cause == nil
 }
 
-// WithPath returns a copy of e that points at a payload field.
-func (e *Error) WithPath(path string) *Error {
-	c := *e
-	c.Path = path
-	return &c
-}
-
-// EmitError reports an outgoing payload that does not match the schema. It is a
-// server bug, so it deliberately does not unwrap to *Error: a handler returning it
-// answers the client with "internal", not with the payload's code.
-type EmitError struct {
-	Event string
-	Err   error
-}
-
-func (e *EmitError) Error() string { return "emit " + quoteString(e.Event) + ": " + e.Err.Error() }
-
-// InvalidEmit wraps a Validate error of an outgoing payload.
-func InvalidEmit(event string, err error) error { return &EmitError{Event: event, Err: err} }
-
-func quoteString(s string) string { return string(AppendString(nil, s)) }
+func quoteString(s string) string { return string(appendString(nil, s)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,17 +16,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/karl-app/karl/internal/codes"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"golang.org/x/time/rate"
 )
 
-// Limit is a token-bucket rate: Rate events per second, bursts of Burst.
+// Limit is a token-bucket rate: PerSecond events a second on average, in bursts of up to Burst.
 type Limit struct {
-	Rate  rate.Limit
-	Burst int
+	PerSecond float64
+	Burst     int
 }
+
+func (l Limit) limiter() *rate.Limiter { return rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst) }
 
 // Options configures a Server. Zero values take the defaults in brackets.
 type Options struct {
@@ -63,10 +67,16 @@ type Options struct {
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
 
-	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for several nodes.
-	// With RecoveryWindow it must keep sessions and packets (the in-memory
-	// session-aware adapter, the Redis streams adapter).
-	Adapter socket.AdapterConstructor
+	// Interceptors wrap every event dispatch and handshake, the first outermost
+	// (see Interceptor); the metrics and tracing packages provide some.
+	Interceptors []Interceptor
+	// Observer hears of connections, refusals and broadcasts, for metrics [none].
+	Observer Observer
+
+	// Adapter replaces the in-memory adapter, e.g. with the Redis adapter for
+	// several nodes (app/multinode builds one). With RecoveryWindow it must keep
+	// sessions and packets (the Redis streams adapter).
+	Adapter Adapter
 
 	// Idempotency records the answers of idempotent events [in memory: one node,
 	// lost on restart]; IdempotencyWindow is how long an answer is kept [24h].
@@ -84,9 +94,20 @@ type Options struct {
 	RecoveryWindow time.Duration
 }
 
+// Adapter relays broadcasts between the nodes of a cluster (Options.Adapter).
+// It wraps a Socket.IO library adapter so that the library's types stay out of
+// the runtime's API: SocketIOAdapter returns the zishang520
+// socket.AdapterConstructor (NewServer panics on anything else).
+type Adapter interface {
+	SocketIOAdapter() any
+}
+
 func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	if o.Idempotency == nil {
 		o.Idempotency = newMemIdempotency()
@@ -110,13 +131,13 @@ func (o *Options) defaults() {
 		o.EventTimeout = 5 * time.Second
 	}
 	if o.EventLimit == (Limit{}) {
-		o.EventLimit = Limit{Rate: 20, Burst: 40}
+		o.EventLimit = Limit{PerSecond: 20, Burst: 40}
 	}
 	if o.MaxQueuedBytes == 0 {
 		o.MaxQueuedBytes = 1 << 20
 	}
 	if o.HandshakeLimit == (Limit{}) {
-		o.HandshakeLimit = Limit{Rate: 5, Burst: 20}
+		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
 	}
 }
 
@@ -138,6 +159,8 @@ type Server struct {
 	parked     sync.Map // socket id -> *parkedSocket: dropped, may come back (RecoveryWindow)
 	gate       *connectGate
 	work       chan func() // handlers for the workers; see runOnWorker
+	dispatch   Handler     // Options.Interceptors around serveCall
+	obs        Observer
 }
 
 // NewServer creates a server; register a generated service on it, then serve Handler.
@@ -167,11 +190,17 @@ func NewServer(opts Options) *Server {
 		}
 	}
 	if opts.Adapter != nil {
-		so.SetAdapter(opts.Adapter)
+		ac, ok := opts.Adapter.SocketIOAdapter().(socket.AdapterConstructor)
+		if !ok {
+			panic(fmt.Sprintf("runtime: Options.Adapter: %T is not a socket.AdapterConstructor", opts.Adapter.SocketIOAdapter()))
+		}
+		so.SetAdapter(ac)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit),
 		connects: newIPLimiter(opts.HandshakeLimit), connectsBy: newIPLimiter(opts.HandshakeLimit), sampled: newLogSampler(time.Second)}
+	s.dispatch = s.chain(opts.Interceptors)
+	s.obs = opts.Observer
 	s.io = socket.NewServer(nil, so)
 	s.handler = s.io.ServeHandler(so)
 	s.gate = newConnectGate(opts.ConnectTimeout)
@@ -225,28 +254,44 @@ func (s *Server) worker() {
 	}
 }
 
-// IO returns the underlying zishang520 server, for what the runtime does not cover.
-func (s *Server) IO() *socket.Server { return s.io }
+// ServerSideEmit sends an event to the other nodes of the cluster (through
+// the adapter), not to clients: e.g. "log this session out everywhere".
+// Without an adapter there are no other nodes and it does nothing.
+func (s *Server) ServerSideEmit(namespace, event string, args ...any) error {
+	if s.opts.Adapter == nil {
+		return nil
+	}
+	return s.io.Of(namespace, nil).ServerSideEmit(event, args...)
+}
+
+// OnServerSideEmit runs fn for each event ServerSideEmit sends from another node.
+func (s *Server) OnServerSideEmit(namespace, event string, fn func(args ...any)) {
+	_ = s.io.Of(namespace, nil).On(event, fn)
+}
 
 // Handler serves Socket.IO on /socket.io/ with the origin and handshake checks.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
+			s.obs.Refused("host")
 			s.sampled.log(s.log, slog.LevelWarn, "host:"+clientIP(r), "host refused", "host", shortName(r.Host), "remote", r.RemoteAddr)
 			http.Error(w, "host not allowed", http.StatusForbidden)
 			return
 		}
 		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r) {
+			s.obs.Refused("origin")
 			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", shortName(origin), "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}
 		if r.URL.Query().Get("sid") == "" { // a new Engine.IO session
 			if s.closing.Load() {
+				s.obs.Refused("shutting-down")
 				http.Error(w, "shutting down", http.StatusServiceUnavailable)
 				return
 			}
 			if !s.handshakes.allow(clientIP(r)) {
+				s.obs.Refused("rate-limited")
 				s.sampled.log(s.log, slog.LevelWarn, "handshake:"+clientIP(r), "handshake rate limited", "remote", r.RemoteAddr)
 				http.Error(w, "too many connections", http.StatusTooManyRequests)
 				return
@@ -398,8 +443,10 @@ func (s *Server) Serve(svc Service) {
 		connID := sock.Conn().Id()
 		s.gate.release(connID)
 		s.byConn.Store(connID, rs)
+		s.obs.Connected(1)
 		_ = sock.On("disconnect", func(args ...any) {
 			reason, _ := args[0].(string)
+			s.obs.Connected(-1)
 			s.byConn.CompareAndDelete(connID, rs)
 			if s.opts.RecoveryWindow > 0 && socket.RECOVERABLE_DISCONNECT_REASONS.Has(reason) {
 				s.park(&svc, rs, sock, reason)
@@ -417,14 +464,15 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 	rs := newSocket(s, svc, sock)
 	ip := hostOf(sock.Handshake().Address)
 	if !s.connects.allow(ip) || !s.connectsBy.allow(sock.Conn().Id()) {
+		s.obs.Refused("connect-rate-limited")
 		s.sampled.log(s.log, slog.LevelWarn, "connect:"+ip, "connect rate limited", "remote", ip)
 		e := &Error{Code: CodeRateLimited, Message: "too many connections, slow down"}
 		return socket.NewExtendedError(e.Message, map[string]any{"code": string(e.Code), "message": e.Message})
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(s.ctx, s.opts.EventTimeout)
-	defer cancel()
-	err := s.protect(func() error { return svc.Connect(ctx, rs, sock.Handshake().Auth) })
+	c := &Call{Event: "connect", Handshake: true, Socket: rs, Payload: sock.Handshake().Auth}
+	c.Meta, _ = c.Payload.(map[string]any)
+	_, err := s.dispatch(s.ctx, c)
 	if err == nil {
 		sock.SetData(rs)
 		s.log.Debug("connect", "socket", rs.ID(), "duration", time.Since(start))
@@ -437,6 +485,17 @@ func (s *Server) connect(svc *Service, sock *socket.Socket) *socket.ExtendedErro
 		data["path"] = e.Path
 	}
 	return socket.NewExtendedError(e.Message, data)
+}
+
+// runConnect runs the service's Connect, the innermost handler of a handshake.
+func (s *Server) runConnect(ctx context.Context, rs *Socket, auth any) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.EventTimeout)
+	defer cancel()
+	err := s.protect(func() error { return rs.svc.Connect(ctx, rs, auth) })
+	if err != nil {
+		return s.clientError(err, "connect", rs.ID(), rs.svc.ConnectCodes)
+	}
+	return nil
 }
 
 func (s *Server) disconnect(svc *Service, rs *Socket, reason string) {
@@ -470,11 +529,7 @@ func (s *Server) protect(fn func() error) (err error) {
 func (s *Server) clientError(err error, event, socketID string, declared []Code) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		switch e.Code {
-		case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited, CodeInternal, CodeIdempotencyConflict:
-			return e
-		}
-		if slices.Contains(declared, e.Code) {
+		if codes.IsRuntime(string(e.Code)) || slices.Contains(declared, e.Code) {
 			return e
 		}
 		s.log.Error("handler returned an undeclared error code", "event", event, "socket", socketID, "code", e.Code, "err", err)
@@ -547,9 +602,10 @@ func (s *Server) EmitRoomsVolatile(namespace string, rooms []string, event strin
 func (s *Server) emitRooms(namespace string, rooms []string, event string, m Message, volatile bool) error {
 	nsp := s.io.Of(namespace, nil)
 	if !s.viaAdapter() {
-		fanOut(nsp, rooms, nil, event, m, volatile)
+		s.obs.Delivered(event, fanOut(nsp, rooms, nil, event, m, volatile))
 		return nil
 	}
+	s.obs.Delivered(event, -1)
 	op := nsp.To(toRooms(rooms)...)
 	if volatile {
 		op = op.Volatile()
@@ -589,7 +645,7 @@ func (l *ipLimiter) allow(ip string) bool {
 	}
 	lim, ok := l.byIP[ip]
 	if !ok {
-		lim = rate.NewLimiter(l.limit.Rate, l.limit.Burst)
+		lim = l.limit.limiter()
 		l.byIP[ip] = lim
 	}
 	return lim.AllowN(now, 1)

@@ -36,7 +36,7 @@ type Socket struct {
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
 	s := &Socket{srv: srv, svc: svc}
 	s.cur.Store(sock)
-	s.limiter = rate.NewLimiter(srv.opts.EventLimit.Rate, srv.opts.EventLimit.Burst)
+	s.limiter = srv.opts.EventLimit.limiter()
 	if svc.Wrap != nil {
 		s.ext = svc.Wrap(s)
 	}
@@ -120,9 +120,10 @@ func (s *Socket) BroadcastVolatile(event string, m Message, rooms ...string) err
 
 func (s *Socket) broadcast(event string, m Message, rooms []string, volatile bool) error {
 	if !s.srv.viaAdapter() {
-		fanOut(s.lib().Nsp(), rooms, []string{s.ID()}, event, m, volatile)
+		s.srv.obs.Delivered(event, fanOut(s.lib().Nsp(), rooms, []string{s.ID()}, event, m, volatile))
 		return nil
 	}
+	s.srv.obs.Delivered(event, -1)
 	v := s.srv.broadcast(m)
 	op := s.lib().Broadcast()
 	if len(rooms) > 0 {
@@ -169,47 +170,43 @@ func (s *Socket) onEvent(args []any, _ func(error)) {
 	}
 	s.srv.runOnWorker(func() {
 		start := time.Now()
-		s.respond(name, ack, s.dispatch(name, args), start)
+		c := &Call{Event: name, Socket: s}
+		c.argsErr = c.splitArgs(args) // before the interceptors, which read Meta (traceparent)
+		reply, err := s.srv.dispatch(s.srv.ctx, c)
+		if err != nil {
+			err = s.srv.clientError(err, shortName(name), s.ID(), s.svc.Events[name].Codes) // an interceptor's own error
+		}
+		s.respond(name, ack, reply, err, start)
 	})
 }
 
-// splitArgs reads a client event's arguments: its payload (nil when absent), then
-// optionally the request metadata object.
-func splitArgs(args []any) (payload any, meta requestMeta, err error) {
-	switch len(args) {
-	case 0:
-		return nil, meta, nil
-	case 1:
-		return args[0], meta, nil
-	case 2:
-		meta, err = readMeta(args[1])
-		return args[0], meta, err
-	}
-	return nil, meta, Invalid("expected a payload and request metadata, got %d arguments", len(args))
-}
-
-// dispatch runs a client event and returns its answer. An idempotent event with a
-// key is answered from the store when the key was seen before.
-func (s *Socket) dispatch(name string, args []any) answer {
+func (s *Socket) handle(ctx context.Context, c *Call) (reply Message, err error, declared []Code) {
+	name := c.Event
 	ev, ok := s.svc.Events[name]
 	if !ok {
-		return s.answerOf(name, nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil)
+		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil
 	}
 	if !s.allow(name) {
-		return s.answerOf(name, nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes)
+		return nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes
 	}
-	payload, meta, err := splitArgs(args)
-	if err != nil {
-		return s.answerOf(name, nil, err, ev.Codes)
+	if c.argsErr != nil {
+		return nil, c.argsErr, ev.Codes
 	}
-	if ev.Idempotent && meta.idempotencyKey != "" {
-		return s.dispatchIdempotent(name, &ev, payload, meta.idempotencyKey)
+	if ev.Idempotent && c.Meta["idempotencyKey"] != nil {
+		key, err := readIdempotencyKey(c.Meta["idempotencyKey"])
+		if err != nil {
+			return nil, err, ev.Codes
+		}
+		reply, err := s.dispatchIdempotent(ctx, name, &ev, c.Payload, key)
+		return reply, err, ev.Codes
 	}
-	reply, err := s.handle(name, &ev, payload)
-	return s.answerOf(name, reply, err, ev.Codes)
+	reply, err = s.run(ctx, name, &ev, c.Payload)
+	return reply, err, ev.Codes
 }
 
-func (s *Socket) handle(name string, ev *Event, arg any) (reply Message, err error) {
+// run runs the handler of a client event within its deadline, turning a panic
+// into an error and a reply that breaks the schema into internal.
+func (s *Socket) run(ctx context.Context, name string, ev *Event, arg any) (reply Message, err error) {
 	srv := s.srv
 	srv.active.Add(1)
 	defer srv.active.Add(-1)
@@ -220,7 +217,7 @@ func (s *Socket) handle(name string, ev *Event, arg any) (reply Message, err err
 	if timeout == 0 {
 		timeout = srv.opts.EventTimeout
 	}
-	ctx, cancel := context.WithTimeout(srv.ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err = srv.protect(func() error {
 		var herr error
@@ -242,14 +239,14 @@ func (s *Socket) handle(name string, ev *Event, arg any) (reply Message, err err
 // the events the first run emitted to its socket), and otherwise runs the handler
 // while recording them, then keeps the answer for the idempotency window. A run
 // that ends in "internal" (a failure, a panic, a timeout) is not kept: the retry
-// runs the handler again.
-func (s *Socket) dispatchIdempotent(name string, ev *Event, payload any, key string) answer {
+// runs the handler again. Errors are returned as the client will see them.
+func (s *Socket) dispatchIdempotent(ctx context.Context, name string, ev *Event, payload any, key string) (Message, error) {
 	srv := s.srv
+	internal := &Error{Code: CodeInternal, Message: "internal error"}
 	req, err := newIdemRequest(name, key, payload)
 	if err != nil {
-		return s.answerOf(name, nil, err, ev.Codes)
+		return nil, err
 	}
-	ctx := srv.ctx
 	timeout := ev.Timeout
 	if timeout == 0 {
 		timeout = srv.opts.EventTimeout
@@ -260,17 +257,16 @@ func (s *Socket) dispatchIdempotent(name string, ev *Event, payload any, key str
 		switch {
 		case err != nil:
 			srv.log.Error("idempotency store: claim failed", "event", name, "socket", s.ID(), "err", err)
-			return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, ev.Codes)
+			return nil, internal
 		case state == ClaimConflict:
-			return s.answerOf(name, nil, &Error{Code: CodeIdempotencyConflict,
-				Message: "this idempotency key was used for another request"}, ev.Codes)
+			return nil, &Error{Code: CodeIdempotencyConflict, Message: "this idempotency key was used for another request"}
 		case state == ClaimDone:
-			return s.replay(name, req, sealed, ev.Codes)
+			return s.replay(name, req, sealed)
 		case state == ClaimRunning && time.Now().Add(wait).Before(deadline):
 			time.Sleep(wait) // the first request is still running, maybe on another node
 			continue
 		case state == ClaimRunning:
-			return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, ev.Codes)
+			return nil, internal
 		}
 		break
 	}
@@ -278,47 +274,85 @@ func (s *Socket) dispatchIdempotent(name string, ev *Event, payload any, key str
 	s.mu.Lock()
 	s.rec = rec
 	s.mu.Unlock()
-	reply, herr := s.handle(name, ev, payload)
+	reply, herr := s.run(ctx, name, ev, payload)
 	s.mu.Lock()
 	s.rec = nil
 	s.mu.Unlock()
-	a := s.answerOf(name, reply, herr, ev.Codes)
-	if a.err != nil && a.err.Code == CodeInternal {
-		if err := srv.opts.Idempotency.Release(ctx, req.key); err != nil {
-			srv.log.Error("idempotency store: release failed", "event", name, "err", err)
+	answer := recordedAnswer{Emits: rec.emits}
+	if herr != nil {
+		e := srv.clientError(herr, name, s.ID(), ev.Codes)
+		if e.Code == CodeInternal {
+			if err := srv.opts.Idempotency.Release(ctx, req.key); err != nil {
+				srv.log.Error("idempotency store: release failed", "event", name, "err", err)
+			}
+			return nil, e
 		}
-		return a
+		herr = e
+		answer.Error = &recordedError{Code: string(e.Code), Message: e.Message, Path: e.Path}
+	} else if reply != nil {
+		answer.Data = json.RawMessage(reply.AppendJSON(nil))
 	}
-	sealed, err := req.seal(recordedAnswer{Emits: rec.emits, Envelope: a.envelope, Request: a.requestError})
+	sealed, err := req.seal(answer)
 	if err == nil {
 		err = srv.opts.Idempotency.Complete(ctx, req.key, sealed)
 	}
 	if err != nil { // the effect happened; the answer is not kept, a retry may run again
 		srv.log.Error("idempotency store: complete failed", "event", name, "socket", s.ID(), "err", err)
 	}
-	return a
+	return reply, herr
 }
 
 // replay re-sends a recorded answer: the emits to the socket, then the answer.
-func (s *Socket) replay(name string, req *idemRequest, sealed []byte, declared []Code) answer {
+func (s *Socket) replay(name string, req *idemRequest, sealed []byte) (Message, error) {
 	rec, err := req.open(sealed)
 	if err != nil {
 		s.srv.log.Error("idempotency store: recorded answer unreadable", "event", name, "err", err)
-		return s.answerOf(name, nil, &Error{Code: CodeInternal, Message: "internal error"}, declared)
+		return nil, &Error{Code: CodeInternal, Message: "internal error"}
 	}
 	for _, e := range rec.Emits {
 		if err := s.lib().Emit(e.Event, s.srv.toSocket(e.Payload)); err != nil {
 			s.srv.log.Warn("replay emit failed", "event", e.Event, "socket", s.ID(), "err", err)
 		}
 	}
-	return answer{envelope: rec.Envelope, requestError: rec.Request, replayed: true}
+	if rec.Error != nil {
+		return nil, &Error{Code: Code(rec.Error.Code), Message: rec.Error.Message, Path: rec.Error.Path}
+	}
+	if rec.Data != nil {
+		return rawReply(rec.Data), nil
+	}
+	return nil, nil
 }
+
+// rawReply is a recorded reply, written as it was.
+type rawReply json.RawMessage
+
+func (r rawReply) AppendJSON(b []byte) []byte { return append(b, r...) }
 
 // recording returns the recorder of the idempotent handler running on s, if any.
 func (s *Socket) recording() *recorder {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rec
+}
+
+// splitArgs sets Payload and Meta from the event's arguments: the payload,
+// then an optional request metadata object.
+func (c *Call) splitArgs(args []any) error {
+	switch len(args) {
+	case 0:
+	case 1:
+		c.Payload = args[0]
+	case 2:
+		c.Payload = args[0]
+		meta, ok := args[1].(map[string]any)
+		if !ok && args[1] != nil {
+			return invalid("the argument after the payload must be a request metadata object")
+		}
+		c.Meta = meta
+	default:
+		return invalid("expected a payload and a metadata object, got %d arguments", len(args))
+	}
+	return nil
 }
 
 // allow applies the socket's event limit and the event's own, if it has one.
@@ -329,7 +363,7 @@ func (s *Socket) allow(name string) bool {
 		}
 		lim := s.perEvt[name]
 		if lim == nil {
-			lim = rate.NewLimiter(l.Rate, l.Burst)
+			lim = l.limiter()
 			s.perEvt[name] = lim
 		}
 		if !lim.Allow() {
@@ -341,56 +375,34 @@ func (s *Socket) allow(name string) bool {
 
 var okEnvelope = json.RawMessage(`{"ok":true}`)
 
-// answer is the answer to a client event as it goes on the wire: the ack envelope,
-// and the request-error payload for a failure sent without ack.
-type answer struct {
-	envelope     json.RawMessage
-	requestError json.RawMessage // nil on success
-	err          *Error          // what the client sees; nil on success
-	replayed     bool            // from the idempotency store
-}
-
-// answerOf renders the answer of a handler's reply or error: declared codes and
-// runtime codes pass; anything else is logged and becomes "internal".
-func (s *Socket) answerOf(name string, reply Message, err error, declared []Code) answer {
-	if err == nil {
-		out := okEnvelope
-		if reply != nil {
-			b := append(make([]byte, 0, 64), `{"ok":true,"data":`...)
-			out = append(reply.AppendJSON(b), '}')
-		}
-		return answer{envelope: out}
-	}
-	name = shortName(name) // the client chose it: echo and log a bounded prefix
-	e := s.srv.clientError(err, name, s.ID(), declared)
-	return answer{envelope: appendErrorEnvelope(nil, e), requestError: appendRequestError(nil, name, e), err: e}
-}
-
-// respond sends an answer with the ack, or a failure as request-error, and logs the outcome.
-func (s *Socket) respond(name string, ack socket.Ack, a answer, start time.Time) {
+// respond answers the ack, or reports a failure with request-error, and logs the outcome.
+func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, start time.Time) {
 	log := s.srv.log
-	failed := a.requestError != nil
-	switch {
-	case ack != nil:
-		ack([]any{a.envelope}, nil)
-	case failed:
-		_ = s.lib().Emit(RequestErrorEvent, s.srv.toSocket(a.requestError))
-	}
-	if !failed {
+	if err == nil {
+		if ack != nil {
+			out := okEnvelope
+			if reply != nil {
+				b := append(make([]byte, 0, 64), `{"ok":true,"data":`...)
+				out = append(reply.AppendJSON(b), '}')
+			}
+			ack([]any{out}, nil)
+		}
 		if log.Enabled(context.Background(), slog.LevelDebug) { // the arguments allocate even when nothing is logged
-			log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok", "replayed", a.replayed)
+			log.Debug("event", "event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", "ok")
 		}
 		return
 	}
-	name = shortName(name)
-	code, path := CodeInternal, ""
-	if a.err != nil {
-		code, path = a.err.Code, a.err.Path
+	name = shortName(name) // the client chose it: echo and log a bounded prefix
+	e := err.(*Error)      // dispatch's errors went through clientError
+	if ack != nil {
+		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
+	} else {
+		_ = s.lib().Emit(RequestErrorEvent, s.srv.toSocket(appendRequestError(nil, name, e)))
 	}
-	args := []any{"event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(code), "path", path}
-	switch code {
+	args := []any{"event", name, "socket", s.ID(), "duration", time.Since(start), "outcome", string(e.Code), "path", e.Path}
+	switch e.Code {
 	case CodeInvalidPayload, CodeUnknownEvent, CodeRateLimited: // the client's doing: one line a second per socket and code
-		s.srv.sampled.log(log, slog.LevelInfo, s.ID()+"\x00"+string(code), "event", args...)
+		s.srv.sampled.log(log, slog.LevelInfo, s.ID()+"\x00"+string(e.Code), "event", args...)
 	default:
 		log.Info("event", args...)
 	}
@@ -423,28 +435,21 @@ func appendErrorEnvelope(b []byte, e *Error) []byte {
 // appendRequestError renders {"event","code","message","path"}.
 func appendRequestError(b []byte, event string, e *Error) []byte {
 	b = append(b, `{"event":`...)
-	b = AppendString(b, event)
+	b = appendString(b, event)
 	b = appendErrorFields(append(b, ','), e)
 	return append(b, '}')
 }
 
 func appendErrorFields(b []byte, e *Error) []byte {
 	b = append(b, `"code":`...)
-	b = AppendString(b, string(e.Code))
+	b = appendString(b, string(e.Code))
 	b = append(b, `,"message":`...)
-	b = AppendString(b, e.Message)
+	b = appendString(b, e.Message)
 	if e.Path != "" {
 		b = append(b, `,"path":`...)
-		b = AppendString(b, e.Path)
+		b = appendString(b, e.Path)
 	}
 	return b
 }
 
 func stack() string { return string(debug.Stack()) }
-
-// Empty is the payload of events without fields: {}.
-var Empty Message = emptyMessage{}
-
-type emptyMessage struct{}
-
-func (emptyMessage) AppendJSON(b []byte) []byte { return append(b, "{}"...) }

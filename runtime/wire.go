@@ -51,7 +51,7 @@ func (e wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 		}
 		switch v := a.(type) {
 		case string:
-			b = AppendString(b, v)
+			b = appendString(b, v)
 		case json.RawMessage: // the runtime's own AppendJSON output: compact and valid
 			if len(v) == 0 {
 				return e.fallback.Encode(p)
@@ -74,12 +74,12 @@ func (e wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 // built from the shared frame, about 5 KB of garbage per recipient (see
 // docs/BENCHMARKS.md); writing the encoded packet through each socket's
 // client costs one copy. Only for the in-memory adapter: others relay packets.
-func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Message, volatile bool) {
+func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Message, volatile bool) (delivered int) {
 	b := []byte{'0' + byte(parser.EVENT)}
 	if name := nsp.Name(); name != "/" {
 		b = append(append(b, name...), ',')
 	}
-	b = append(AppendString(append(b, '['), event), ',')
+	b = append(appendString(append(b, '['), event), ',')
 	b = append(m.AppendJSON(b), ']')
 	encoded := []types.BufferInterface{types.NewStringBuffer(b)}
 	opts := &socket.WriteOptions{Volatile: volatile} // volatile: skipped where the transport cannot write now
@@ -90,9 +90,11 @@ func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Messag
 		for _, t := range targets {
 			if sock, ok := t.(*socket.Socket); ok {
 				sock.Client().WriteToEngine(encoded, opts)
+				delivered++
 			}
 		}
 	})
+	return delivered
 }
 
 // detachingWriter is the ResponseWriter the library gets for a WebSocket

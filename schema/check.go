@@ -5,10 +5,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/karl-app/karl/internal/codes"
 )
 
 // RuntimeCodes are the error codes the runtime owns; schemas may not redeclare them.
-var RuntimeCodes = []string{"invalid-payload", "unknown-event", "internal", "rate-limited", "idempotency-conflict"}
+var RuntimeCodes = codes.Names()
 
 // RequestErrorEvent is the server event the runtime emits when an event without ack fails.
 const RequestErrorEvent = "request-error"

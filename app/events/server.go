@@ -6,6 +6,7 @@ package events
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -234,27 +235,27 @@ func (s *Socket) Others(rooms ...string) Others {
 // EmitUsernameSaved sends "username-saved" to this socket: The username was saved; keep the token to be recognised on the next connection.
 func (s *Socket) EmitUsernameSaved(p UsernameSaved) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("username-saved", err)
+		return impl.InvalidEmit("username-saved", err)
 	}
 	return s.rt.Emit("username-saved", p)
 }
 
 // EmitProfileImageSaved sends "profile-image-saved" to this socket: The photo was saved.
 func (s *Socket) EmitProfileImageSaved() error {
-	return s.rt.Emit("profile-image-saved", runtime.Empty)
+	return s.rt.Emit("profile-image-saved", impl.Empty)
 }
 
 // EmitReconnected sends "reconnected" to this socket: The handshake token was valid; here is the saved profile.
 func (s *Socket) EmitReconnected(p Reconnected) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("reconnected", err)
+		return impl.InvalidEmit("reconnected", err)
 	}
 	return s.rt.Emit("reconnected", p)
 }
 
 // EmitTokenExpired sends "token-expired" to this socket: The handshake token is unknown, expired or revoked; the socket continues as a new user.
 func (s *Socket) EmitTokenExpired() error {
-	return s.rt.Emit("token-expired", runtime.Empty)
+	return s.rt.Emit("token-expired", impl.Empty)
 }
 
 // Server sends the events the schema lets the server broadcast.
@@ -273,7 +274,7 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 // EmitNewUserConnected sends "new-user-connected" to every socket: Someone saved a username.
 func (srv *Server) EmitNewUserConnected(p NewUserConnected) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("new-user-connected", err)
+		return impl.InvalidEmit("new-user-connected", err)
 	}
 	return srv.rt.EmitAll(Namespace, "new-user-connected", p)
 }
@@ -287,7 +288,7 @@ type RoomEmitter struct {
 // EmitNewMessage sends "new-message" to the rooms: A message sent to a room.
 func (r RoomEmitter) EmitNewMessage(p NewMessage) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("new-message", err)
+		return impl.InvalidEmit("new-message", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "new-message", p)
 }
@@ -303,7 +304,7 @@ type Others struct {
 // The event is volatile: a client that cannot take it now (not connected, or still writing) misses it.
 func (o Others) EmitUserTyping(p UserTyping) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("user-typing", err)
+		return impl.InvalidEmit("user-typing", err)
 	}
 	return o.rt.BroadcastVolatile("user-typing", p, o.rooms...)
 }

@@ -6,6 +6,7 @@ package events
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 	"time"
 )
@@ -21,7 +22,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -47,13 +48,13 @@ var patternUsername = regexp.MustCompile(`^[\p{L}\p{M}\p{N} _.\-]+$`)
 
 // checkUsername checks a value against the constraints of the Username type. Username is a display name; letters of any script, digits, space, "_", "." and "-". Surrounding spaces are trimmed.
 func checkUsername(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 32); err != nil {
+	if err := impl.MaxLength(v, 32); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternUsername); err != nil {
+	if err := impl.Pattern(v, patternUsername); err != nil {
 		return err
 	}
 	return nil
@@ -63,13 +64,13 @@ var patternRoomName = regexp.MustCompile(`^[\p{L}\p{M}\p{N} _.:\-]+$`)
 
 // checkRoomName checks a value against the constraints of the RoomName type. RoomName is the name of a chat room.
 func checkRoomName(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 64); err != nil {
+	if err := impl.MaxLength(v, 64); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternRoomName); err != nil {
+	if err := impl.Pattern(v, patternRoomName); err != nil {
 		return err
 	}
 	return nil
@@ -77,10 +78,10 @@ func checkRoomName(v string) error {
 
 // checkMessageText checks a value against the constraints of the MessageText type. MessageText is the text of a chat message.
 func checkMessageText(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 2000); err != nil {
+	if err := impl.MaxLength(v, 2000); err != nil {
 		return err
 	}
 	return nil
@@ -90,13 +91,13 @@ var patternReconnectToken = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
 
 // checkReconnectToken checks a value against the constraints of the ReconnectToken type. ReconnectToken is 32 random bytes in URL-safe base64; the server keeps only its SHA-256.
 func checkReconnectToken(v string) error {
-	if err := runtime.MinLength(v, 43); err != nil {
+	if err := impl.MinLength(v, 43); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 43); err != nil {
+	if err := impl.MaxLength(v, 43); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternReconnectToken); err != nil {
+	if err := impl.Pattern(v, patternReconnectToken); err != nil {
 		return err
 	}
 	return nil
@@ -104,10 +105,10 @@ func checkReconnectToken(v string) error {
 
 // checkImageUpload checks a value against the constraints of the ImageUpload type. ImageUpload is a photo as a data URL (data:image/png;base64,...) or raw base64; PNG, JPEG, WebP or GIF. The server checks its content and its size (256 KiB decoded by default).
 func checkImageUpload(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 1400000); err != nil {
+	if err := impl.MaxLength(v, 1400000); err != nil {
 		return err
 	}
 	return nil
@@ -115,10 +116,10 @@ func checkImageUpload(v string) error {
 
 // checkImageDataURL checks a value against the constraints of the ImageDataURL type. ImageDataURL is a stored photo as a data URL.
 func checkImageDataURL(v string) error {
-	if err := runtime.MaxLength(v, 1400000); err != nil {
+	if err := impl.MaxLength(v, 1400000); err != nil {
 		return err
 	}
-	if err := runtime.Format(v, "image-data-url"); err != nil {
+	if err := impl.Format(v, "image-data-url"); err != nil {
 		return err
 	}
 	return nil
@@ -133,14 +134,14 @@ type Profile struct {
 // decodeProfile reads a Profile from the value the Socket.IO parser decoded and checks it.
 func decodeProfile(v any) (Profile, error) {
 	var x Profile
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.ProfileImage, err = runtime.Optional(m, "profileImage", runtime.AsString); err != nil {
+	if x.ProfileImage, err = impl.Optional(m, "profileImage", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -149,11 +150,11 @@ func decodeProfile(v any) (Profile, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Profile) Validate() error {
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	if x.ProfileImage != nil {
 		if err := checkImageDataURL(*x.ProfileImage); err != nil {
-			return runtime.At("profileImage", err)
+			return impl.At("profileImage", err)
 		}
 	}
 	return nil
@@ -163,12 +164,12 @@ func (x Profile) Validate() error {
 func (x Profile) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
+	b = impl.AppendString(b, x.Username)
 	if x.ProfileImage != nil {
 		b = append(b, `,"profileImage":`...)
-		b = runtime.AppendString(b, *x.ProfileImage)
+		b = impl.AppendString(b, *x.ProfileImage)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -185,11 +186,11 @@ type Auth struct {
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Token, err = runtime.Optional(m, "token", runtime.AsString); err != nil {
+	if x.Token, err = impl.Optional(m, "token", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -198,8 +199,8 @@ func decodeAuth(v any) (Auth, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Auth) Validate() error {
 	if x.Token != nil {
-		if err := runtime.MaxLength(*x.Token, 256); err != nil {
-			return runtime.At("token", err)
+		if err := impl.MaxLength(*x.Token, 256); err != nil {
+			return impl.At("token", err)
 		}
 	}
 	return nil
@@ -210,9 +211,9 @@ func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
 	if x.Token != nil {
 		b = append(b, `,"token":`...)
-		b = runtime.AppendString(b, *x.Token)
+		b = impl.AppendString(b, *x.Token)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -228,11 +229,11 @@ type SetUsername struct {
 // decodeSetUsername reads a SetUsername from the value the Socket.IO parser decoded and checks it.
 func decodeSetUsername(v any) (SetUsername, error) {
 	var x SetUsername
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -241,7 +242,7 @@ func decodeSetUsername(v any) (SetUsername, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x SetUsername) Validate() error {
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	return nil
 }
@@ -250,8 +251,8 @@ func (x SetUsername) Validate() error {
 func (x SetUsername) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Username)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -267,11 +268,11 @@ type UploadProfileImage struct {
 // decodeUploadProfileImage reads an UploadProfileImage from the value the Socket.IO parser decoded and checks it.
 func decodeUploadProfileImage(v any) (UploadProfileImage, error) {
 	var x UploadProfileImage
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.ImageBase64, err = runtime.Required(m, "imageBase64", runtime.AsString); err != nil {
+	if x.ImageBase64, err = impl.Required(m, "imageBase64", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -280,7 +281,7 @@ func decodeUploadProfileImage(v any) (UploadProfileImage, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x UploadProfileImage) Validate() error {
 	if err := checkImageUpload(x.ImageBase64); err != nil {
-		return runtime.At("imageBase64", err)
+		return impl.At("imageBase64", err)
 	}
 	return nil
 }
@@ -289,8 +290,8 @@ func (x UploadProfileImage) Validate() error {
 func (x UploadProfileImage) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"imageBase64":`...)
-	b = runtime.AppendString(b, x.ImageBase64)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.ImageBase64)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -306,11 +307,11 @@ type JoinRoom struct {
 // decodeJoinRoom reads a JoinRoom from the value the Socket.IO parser decoded and checks it.
 func decodeJoinRoom(v any) (JoinRoom, error) {
 	var x JoinRoom
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsTrimmedNFCString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -319,7 +320,7 @@ func decodeJoinRoom(v any) (JoinRoom, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x JoinRoom) Validate() error {
 	if err := checkRoomName(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	return nil
 }
@@ -328,8 +329,8 @@ func (x JoinRoom) Validate() error {
 func (x JoinRoom) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Room)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -345,11 +346,11 @@ type LeaveRoom struct {
 // decodeLeaveRoom reads a LeaveRoom from the value the Socket.IO parser decoded and checks it.
 func decodeLeaveRoom(v any) (LeaveRoom, error) {
 	var x LeaveRoom
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsTrimmedNFCString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -358,7 +359,7 @@ func decodeLeaveRoom(v any) (LeaveRoom, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x LeaveRoom) Validate() error {
 	if err := checkRoomName(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	return nil
 }
@@ -367,8 +368,8 @@ func (x LeaveRoom) Validate() error {
 func (x LeaveRoom) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Room)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -385,14 +386,14 @@ type SendMessage struct {
 // decodeSendMessage reads a SendMessage from the value the Socket.IO parser decoded and checks it.
 func decodeSendMessage(v any) (SendMessage, error) {
 	var x SendMessage
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsTrimmedNFCString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -401,10 +402,10 @@ func decodeSendMessage(v any) (SendMessage, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x SendMessage) Validate() error {
 	if err := checkRoomName(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	if err := checkMessageText(x.Text); err != nil {
-		return runtime.At("text", err)
+		return impl.At("text", err)
 	}
 	return nil
 }
@@ -413,10 +414,10 @@ func (x SendMessage) Validate() error {
 func (x SendMessage) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -432,11 +433,11 @@ type Typing struct {
 // decodeTyping reads a Typing from the value the Socket.IO parser decoded and checks it.
 func decodeTyping(v any) (Typing, error) {
 	var x Typing
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsTrimmedNFCString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -445,7 +446,7 @@ func decodeTyping(v any) (Typing, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Typing) Validate() error {
 	if err := checkRoomName(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	return nil
 }
@@ -454,8 +455,8 @@ func (x Typing) Validate() error {
 func (x Typing) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Room)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -474,17 +475,17 @@ type UsernameSaved struct {
 // decodeUsernameSaved reads an UsernameSaved from the value the Socket.IO parser decoded and checks it.
 func decodeUsernameSaved(v any) (UsernameSaved, error) {
 	var x UsernameSaved
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Token, err = runtime.Required(m, "token", runtime.AsString); err != nil {
+	if x.Token, err = impl.Required(m, "token", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.ExpiresAt, err = runtime.Required(m, "expiresAt", runtime.AsTime); err != nil {
+	if x.ExpiresAt, err = impl.Required(m, "expiresAt", impl.AsTime); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -493,10 +494,10 @@ func decodeUsernameSaved(v any) (UsernameSaved, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x UsernameSaved) Validate() error {
 	if err := checkReconnectToken(x.Token); err != nil {
-		return runtime.At("token", err)
+		return impl.At("token", err)
 	}
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	return nil
 }
@@ -505,12 +506,12 @@ func (x UsernameSaved) Validate() error {
 func (x UsernameSaved) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"token":`...)
-	b = runtime.AppendString(b, x.Token)
+	b = impl.AppendString(b, x.Token)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
+	b = impl.AppendString(b, x.Username)
 	b = append(b, `,"expiresAt":`...)
-	b = runtime.AppendTime(b, x.ExpiresAt)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendTime(b, x.ExpiresAt)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -526,11 +527,11 @@ type NewUserConnected struct {
 // decodeNewUserConnected reads a NewUserConnected from the value the Socket.IO parser decoded and checks it.
 func decodeNewUserConnected(v any) (NewUserConnected, error) {
 	var x NewUserConnected
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -539,7 +540,7 @@ func decodeNewUserConnected(v any) (NewUserConnected, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x NewUserConnected) Validate() error {
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	return nil
 }
@@ -548,8 +549,8 @@ func (x NewUserConnected) Validate() error {
 func (x NewUserConnected) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Username)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -566,14 +567,14 @@ type Reconnected struct {
 // decodeReconnected reads a Reconnected from the value the Socket.IO parser decoded and checks it.
 func decodeReconnected(v any) (Reconnected, error) {
 	var x Reconnected
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.ProfileImage, err = runtime.Optional(m, "profileImage", runtime.AsString); err != nil {
+	if x.ProfileImage, err = impl.Optional(m, "profileImage", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -582,11 +583,11 @@ func decodeReconnected(v any) (Reconnected, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Reconnected) Validate() error {
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	if x.ProfileImage != nil {
 		if err := checkImageDataURL(*x.ProfileImage); err != nil {
-			return runtime.At("profileImage", err)
+			return impl.At("profileImage", err)
 		}
 	}
 	return nil
@@ -596,12 +597,12 @@ func (x Reconnected) Validate() error {
 func (x Reconnected) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
+	b = impl.AppendString(b, x.Username)
 	if x.ProfileImage != nil {
 		b = append(b, `,"profileImage":`...)
-		b = runtime.AppendString(b, *x.ProfileImage)
+		b = impl.AppendString(b, *x.ProfileImage)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -621,20 +622,20 @@ type NewMessage struct {
 // decodeNewMessage reads a NewMessage from the value the Socket.IO parser decoded and checks it.
 func decodeNewMessage(v any) (NewMessage, error) {
 	var x NewMessage
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsTrimmedNFCString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.SentAt, err = runtime.Required(m, "sentAt", runtime.AsTime); err != nil {
+	if x.SentAt, err = impl.Required(m, "sentAt", impl.AsTime); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -643,13 +644,13 @@ func decodeNewMessage(v any) (NewMessage, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x NewMessage) Validate() error {
 	if err := checkRoomName(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	if err := checkMessageText(x.Text); err != nil {
-		return runtime.At("text", err)
+		return impl.At("text", err)
 	}
 	return nil
 }
@@ -658,14 +659,14 @@ func (x NewMessage) Validate() error {
 func (x NewMessage) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
+	b = impl.AppendString(b, x.Username)
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
+	b = impl.AppendString(b, x.Text)
 	b = append(b, `,"sentAt":`...)
-	b = runtime.AppendTime(b, x.SentAt)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendTime(b, x.SentAt)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -682,14 +683,14 @@ type UserTyping struct {
 // decodeUserTyping reads an UserTyping from the value the Socket.IO parser decoded and checks it.
 func decodeUserTyping(v any) (UserTyping, error) {
 	var x UserTyping
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsTrimmedNFCString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Username, err = runtime.Required(m, "username", runtime.AsTrimmedNFCString); err != nil {
+	if x.Username, err = impl.Required(m, "username", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -698,10 +699,10 @@ func decodeUserTyping(v any) (UserTyping, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x UserTyping) Validate() error {
 	if err := checkRoomName(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	if err := checkUsername(x.Username); err != nil {
-		return runtime.At("username", err)
+		return impl.At("username", err)
 	}
 	return nil
 }
@@ -710,10 +711,10 @@ func (x UserTyping) Validate() error {
 func (x UserTyping) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	b = append(b, `,"username":`...)
-	b = runtime.AppendString(b, x.Username)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Username)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

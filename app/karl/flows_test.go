@@ -34,7 +34,7 @@ func startTest(t *testing.T) (*events.TestServer, *clock) {
 	clk := &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
 	app := karl.New(st, karl.Config{Now: clk.Now}, log)
 	ts := events.NewTestServerFunc(runtime.Options{Logger: log,
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, app.Register)
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}}, app.Register)
 	t.Cleanup(func() {
 		_ = ts.Close()
 		st.Close()

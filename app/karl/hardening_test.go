@@ -35,7 +35,7 @@ func (c *countingStore) SessionByToken(ctx context.Context, h store.TokenHash, n
 // not get more token lookups than that, whatever the connection.
 func TestNamespaceReconnectsAreRateLimited(t *testing.T) {
 	counter := &countingStore{}
-	e := startWith(t, runtime.Options{HandshakeLimit: runtime.Limit{Rate: 5, Burst: 20}},
+	e := startWith(t, runtime.Options{HandshakeLimit: runtime.Limit{PerSecond: 5, Burst: 20}},
 		func(st store.Store) store.Store { counter.Store = st; return counter })
 	bucket := time.Now() // the IP's CONNECT bucket starts full (20) and refills at 5/s from here
 	c := e.dial(t, map[string]any{"token": "not-a-token"})
@@ -303,7 +303,7 @@ func TestNamesNeedAVisibleLetterOrDigit(t *testing.T) {
 // server disconnect") instead of seeing the connection vanish.
 func TestSlowReaderSeesTheDisconnectReason(t *testing.T) {
 	e := startWith(t, runtime.Options{MaxQueuedBytes: 256 << 10,
-		EventLimit: runtime.Limit{Rate: 10000, Burst: 10000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, nil)
+		EventLimit: runtime.Limit{PerSecond: 10000, Burst: 10000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}}, nil)
 	d := websocket.Dialer{NetDialContext: (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 	}}).DialContext}

@@ -162,7 +162,7 @@ func serveFile(t *testing.T, db string, clk *clock) (*env, func()) {
 		t.Fatal(err)
 	}
 	rt := runtime.NewServer(runtime.Options{Logger: log, Idempotency: st, // as app/server wires it
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}})
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}})
 	app := karl.New(st, karl.Config{Now: clk.Now}, log)
 	app.Register(rt)
 	ts := httptest.NewServer(rt.Handler())

@@ -14,13 +14,10 @@ import (
 	"log/slog"
 	goruntime "runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
-
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/karl-app/karl/app/events"
 	"github.com/karl-app/karl/app/imagecheck"
@@ -45,7 +42,7 @@ type App struct {
 	cfg   Config
 	log   *slog.Logger
 	srv   *events.Server
-	nsp   socket.Namespace // for the server-side revocation event between nodes
+	rt    *runtime.Server // for the server-side revocation event between nodes
 	// checks bounds the photo checks running at once: one costs up to ~0.2 s of
 	// CPU and ~32 MiB, so a burst of uploads must queue rather than exhaust memory.
 	checks chan struct{}
@@ -79,8 +76,8 @@ func New(st store.Store, cfg Config, log *slog.Logger) *App {
 // Register serves the app on rt.
 func (a *App) Register(rt *runtime.Server) {
 	a.srv = events.Register(rt, a)
-	a.nsp = rt.IO().Of(events.Namespace, nil)
-	_ = a.nsp.On(revokedEvent, func(args ...any) { // from another node's logout
+	a.rt = rt
+	rt.OnServerSideEmit(events.Namespace, revokedEvent, func(args ...any) { // from another node's logout
 		if len(args) > 0 {
 			if id, ok := toSessionID(args[0]); ok {
 				a.revoked(id, nil)
@@ -234,7 +231,7 @@ func photo(sess store.Session) *string {
 // SetUsername creates the session, or renames the socket's session keeping its token.
 func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUsername) error {
 	if !visibleName(in.Username) {
-		return runtime.Invalid("needs a visible letter or digit").WithPath("username")
+		return &runtime.Error{Code: runtime.CodeInvalidPayload, Message: "needs a visible letter or digit", Path: "username"}
 	}
 	now := a.cfg.Now()
 	sess := sessionOf(s)
@@ -357,10 +354,10 @@ func (a *App) Logout(ctx context.Context, s *events.Socket) error {
 	}
 	a.detach(s, sess)
 	a.revoked(sess.id, s)
-	// Other nodes learn it through the adapter (the in-memory one has no other
-	// node and says so with an error). A node that misses it still refuses the
+	// Other nodes learn it through the adapter (without one there is no other
+	// node). A node that misses it still refuses the
 	// token on the session's next use: every use checks it in the store.
-	if err := a.nsp.ServerSideEmit(revokedEvent, int64(sess.id)); err != nil && !strings.Contains(err.Error(), "does not support") {
+	if err := a.rt.ServerSideEmit(events.Namespace, revokedEvent, int64(sess.id)); err != nil {
 		a.log.Warn("logout not relayed to the other nodes", "session", sess.id, "err", err)
 	}
 	return nil
@@ -379,7 +376,7 @@ func (a *App) lostSession(s *events.Socket, err error) error {
 // JoinRoom adds the socket to a room.
 func (a *App) JoinRoom(ctx context.Context, s *events.Socket, in events.JoinRoom) error {
 	if !visibleName(in.Room) {
-		return runtime.Invalid("needs a visible letter or digit").WithPath("room")
+		return &runtime.Error{Code: runtime.CodeInvalidPayload, Message: "needs a visible letter or digit", Path: "room"}
 	}
 	if sessionOf(s) == nil {
 		return events.ErrNoSession

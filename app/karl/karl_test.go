@@ -54,7 +54,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 func start(t *testing.T) *env {
 	t.Helper()
 	return startWith(t, runtime.Options{
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, nil)
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}}, nil)
 }
 
 // startWith starts the app with opts (Logger set here) and, when wrap is not

@@ -30,6 +30,8 @@ import (
 	"github.com/zishang520/socket.io/adapters/redis/v3"
 	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/karl-app/karl/runtime"
 )
 
 // Timeouts for talking to Redis. A broadcast publishes from the handler that
@@ -120,13 +122,21 @@ func openRedis(ctx context.Context, redisURL string, log *slog.Logger) (*Redis, 
 // node, is replayed from, and sessions are kept in Redis for the window.
 // Without, it is the pub/sub adapter, at most once (with its relay, see
 // adapterBuilder).
-func (r *Redis) Adapter(recovery bool) socket.AdapterConstructor {
+func (r *Redis) Adapter(recovery bool) runtime.Adapter {
 	if recovery {
 		r.errors.streams.Store(true)
-		return &streamsBuilder{r: r, inner: &adapter.RedisStreamsAdapterBuilder{Redis: r.client, Opts: adapter.DefaultRedisStreamsAdapterOptions()}}
+		return redisAdapter{&streamsBuilder{r: r, inner: &adapter.RedisStreamsAdapterBuilder{Redis: r.client, Opts: adapter.DefaultRedisStreamsAdapterOptions()}}}
 	}
-	return &adapterBuilder{r: r}
+	return redisAdapter{&adapterBuilder{r: r}}
 }
+
+// redisAdapter hands the library's adapter constructor to the runtime.
+type redisAdapter struct{ b socket.AdapterConstructor }
+
+func (a redisAdapter) SocketIOAdapter() any { return a.b }
+
+// Reconnects returns how many times the subscriber connected again after errors.
+func (r *Redis) Reconnects() int64 { return r.errors.reconnects.Load() }
 
 // Close ends the subscriptions and closes both clients. Call it after the
 // Socket.IO server closed, which closes its adapters.
@@ -209,6 +219,8 @@ type errorLog struct {
 	held    int         // errors since then, not logged
 	failing bool        // errors since the last successful connection
 	streams atomic.Bool // the streams adapter: nodes read on from where they were
+
+	reconnects atomic.Int64 // recoveries after errors, for karl_redis_reconnects_total
 }
 
 func (e *errorLog) report(args ...any) {
@@ -230,6 +242,7 @@ func (e *errorLog) recovered() {
 	if !e.failing {
 		return
 	}
+	e.reconnects.Add(1)
 	if e.streams.Load() {
 		e.log.Info("Redis adapter reconnected; reading the other nodes' broadcasts on from where it stopped", "errors_held_back", e.held)
 	} else {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // HTTPTimeouts bound how long one client may hold a connection without
@@ -42,12 +40,12 @@ func NewHTTPServer(h http.Handler, t HTTPTimeouts, log *slog.Logger) *http.Serve
 // newErrorLog adapts net/http's *log.Logger to slog, at most a line a second
 // (bursts of 5); the lines it drops are counted in the next one it writes.
 func newErrorLog(l *slog.Logger) *log.Logger {
-	return log.New(&rateLimitedWriter{log: l, limit: rate.NewLimiter(1, 5)}, "", 0)
+	return log.New(&rateLimitedWriter{log: l, limit: newLogBudget(5)}, "", 0)
 }
 
 type rateLimitedWriter struct {
 	log     *slog.Logger
-	limit   *rate.Limiter
+	limit   *logBudget
 	dropped atomic.Int64
 }
 
@@ -73,7 +71,7 @@ func LimitConnsPerIP(ln net.Listener, max int, log *slog.Logger) net.Listener {
 	if max <= 0 {
 		return ln
 	}
-	return &perIPListener{Listener: ln, max: max, log: log, byIP: map[string]int{}, warn: rate.NewLimiter(1, 1)}
+	return &perIPListener{Listener: ln, max: max, log: log, byIP: map[string]int{}, warn: newLogBudget(1)}
 }
 
 type perIPListener struct {
@@ -82,7 +80,7 @@ type perIPListener struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	byIP    map[string]int
-	warn    *rate.Limiter
+	warn    *logBudget
 	refused atomic.Int64 // since the last warning
 }
 
@@ -144,4 +142,33 @@ func remoteIP(a net.Addr) string {
 		return a.String()
 	}
 	return host
+}
+
+// logBudget allows a log line a second on average, in bursts of up to burst
+// lines: the token bucket of x/time/rate, in the few lines a logger needs.
+type logBudget struct {
+	mu     sync.Mutex
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newLogBudget(burst int) *logBudget {
+	return &logBudget{burst: float64(burst), tokens: float64(burst)}
+}
+
+// Allow takes a token if there is one.
+func (b *logBudget) Allow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds())
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }

@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"golang.org/x/time/rate"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/karl-app/karl/app/imagecheck"
 	"github.com/karl-app/karl/app/karl"
@@ -22,6 +22,8 @@ import (
 	"github.com/karl-app/karl/app/store/postgres"
 	"github.com/karl-app/karl/app/store/sqlite"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/metrics"
+	"github.com/karl-app/karl/runtime/tracing"
 )
 
 // Config is everything karl-server can be told.
@@ -48,8 +50,14 @@ type Config struct {
 
 	// OpenStore opens the store named by DB; nil is server.OpenStore. Tests plug in here.
 	OpenStore func(ctx context.Context, db string, log *slog.Logger) (store.Store, error)
+	// Metrics, when set, receives the runtime's and the store's Prometheus
+	// collectors (see runtime/metrics); nil: no metrics.
+	Metrics prometheus.Registerer
+	// Tracer, when set, traces every handshake and event and their store calls
+	// (see runtime/tracing); nil: no spans.
+	Tracer trace.TracerProvider
 	// Adapter replaces Socket.IO's in-memory adapter (Redis for several nodes).
-	Adapter socket.AdapterConstructor
+	Adapter runtime.Adapter
 }
 
 // Server is a running KARL server without its listener.
@@ -73,6 +81,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Metrics != nil || cfg.Tracer != nil {
+		st = observeStore(st, cfg.Metrics, cfg.Tracer)
+	}
 	limits := imagecheck.Limits{MaxBytes: cfg.MaxImageBytes}
 	opts := runtime.Options{
 		Logger: log,
@@ -89,9 +100,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		RecoveryWindow:    cfg.RecoveryWindow,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
-		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {Rate: rate.Limit(1), Burst: 5}}
+		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {PerSecond: 1, Burst: 5}}
 	}
 	opts.Adapter = cfg.Adapter
+	if cfg.Tracer != nil {
+		opts.Interceptors = append(opts.Interceptors, tracing.Interceptor(cfg.Tracer))
+	}
+	if cfg.Metrics != nil { // outermost: it sees the codes the tracing interceptor passes on
+		m := metrics.New(cfg.Metrics)
+		opts.Interceptors = append([]runtime.Interceptor{m.Interceptor()}, opts.Interceptors...)
+		opts.Observer = m
+	}
 	rt := runtime.NewServer(opts)
 	app := karl.New(st, karl.Config{TokenTTL: cfg.TokenTTL, CleanupInterval: cfg.CleanupInterval, Image: limits, Now: cfg.Now}, log)
 	app.Register(rt)

@@ -64,7 +64,7 @@ func TestDatabaseFileGoneIsNotAcknowledged(t *testing.T) {
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(dir, "karl.db"),
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}}, log)
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestFullDiskFailsTheHealthCheck(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	logs := &logBuffer{}
 	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(dir, "karl.db"),
-		EventLimit: runtime.Limit{Rate: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{Rate: 1000, Burst: 1000}},
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}},
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/karl-app/karl/gen/model"
+	runtimecodes "github.com/karl-app/karl/internal/codes"
 	"github.com/karl-app/karl/schema"
 )
 
@@ -31,29 +32,15 @@ func Generate(m *model.Schema) ([]File, error) {
 	return []File{{Name: "EVENTS.md", Data: Markdown(m)}, {Name: "asyncapi.yaml", Data: api}}, nil
 }
 
-// runtimeCodes says what each code owned by the runtime means, and which of them a
-// known client event can fail with (unknown-event answers names the schema lacks).
-var runtimeCodes = []struct {
-	code    string
-	meaning string
-	onEvent bool
-}{
-	{"invalid-payload", "The payload failed the schema's checks; path names the field at fault.", true},
-	{"unknown-event", "The schema has no client event of that name.", false},
-	{"internal", "The handler failed, panicked or timed out, or returned a code the event does not declare; details are logged on the server only.", true},
-	{"rate-limited", "Too many events from this socket; slow down.", true},
-	{"idempotency-conflict", "An idempotent event's idempotency key was used before for another event or payload.", false},
-}
-
 // eventCodes lists the codes a client event can fail with: its own, then the runtime's.
 func eventCodes(ev *model.Event) []string {
 	var codes []string
 	for _, e := range ev.Errors {
 		codes = append(codes, e.Code)
 	}
-	for _, rc := range runtimeCodes {
-		if rc.onEvent || rc.code == "idempotency-conflict" && ev.Idempotent {
-			codes = append(codes, rc.code)
+	for _, rc := range runtimecodes.All {
+		if rc.OnEvent || rc.Code == "idempotency-conflict" && ev.Idempotent {
+			codes = append(codes, rc.Code)
 		}
 	}
 	return codes
@@ -65,8 +52,8 @@ func allCodes(m *model.Schema) []string {
 	for _, e := range m.Errors {
 		codes = append(codes, e.Code)
 	}
-	for _, rc := range runtimeCodes {
-		codes = append(codes, rc.code)
+	for _, rc := range runtimecodes.All {
+		codes = append(codes, rc.Code)
 	}
 	return codes
 }

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/karl-app/karl/gen/model"
+	runtimecodes "github.com/karl-app/karl/internal/codes"
 	"github.com/karl-app/karl/schema"
 )
 
@@ -303,15 +304,15 @@ func (w *mdWriter) errors() {
 	for _, e := range w.m.Errors {
 		w.f("| <a id=\"%s\"></a>`%s` | %s | %s |\n", codeAnchor(e.Code), e.Code, cell(e.Message), w.eventsWith(e.Code))
 	}
-	for _, rc := range runtimeCodes {
+	for _, rc := range runtimecodes.All {
 		events := "any client event"
 		switch {
-		case rc.code == "idempotency-conflict":
+		case rc.Code == "idempotency-conflict":
 			events = "idempotent events"
-		case !rc.onEvent:
+		case !rc.OnEvent:
 			events = "an event the schema lacks"
 		}
-		w.f("| <a id=\"%s\"></a>`%s` | %s | %s (runtime) |\n", codeAnchor(rc.code), rc.code, rc.meaning, events)
+		w.f("| <a id=\"%s\"></a>`%s` | %s | %s (runtime) |\n", codeAnchor(rc.Code), rc.Code, rc.Meaning, events)
 	}
 	w.f("\n")
 }

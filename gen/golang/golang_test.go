@@ -27,10 +27,10 @@ func TestGenScalar(t *testing.T) {
 	want := "var patternCode = regexp.MustCompile(`^[A-Z]+$`)\n\n" +
 		`// checkCode checks a value against the constraints of the Code type. Code is a short code.
 func checkCode(v string) error {
-	if err := runtime.MaxLength(v, 4); err != nil {
+	if err := impl.MaxLength(v, 4); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternCode); err != nil {
+	if err := impl.Pattern(v, patternCode); err != nil {
 		return err
 	}
 	return nil
@@ -51,11 +51,11 @@ func TestGenAppendJSONOptionalFirst(t *testing.T) {
 		"\tstart := len(b)\n" +
 		"\tif x.Note != nil {\n" +
 		"\t\tb = append(b, `,\"note\":`...)\n" +
-		"\t\tb = runtime.AppendString(b, *x.Note)\n" +
+		"\t\tb = impl.AppendString(b, *x.Note)\n" +
 		"\t}\n" +
 		"\tb = append(b, `,\"n\":`...)\n" +
-		"\tb = runtime.AppendInt(b, x.N)\n" +
-		"\treturn runtime.CloseObject(b, start)\n" +
+		"\tb = impl.AppendInt(b, x.N)\n" +
+		"\treturn impl.CloseObject(b, start)\n" +
 		"}"
 	if diff := cmp.Diff(want, render(t, g.genAppendJSON(st))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -64,7 +64,7 @@ func TestGenAppendJSONOptionalFirst(t *testing.T) {
 
 func TestReaderOfNestedArrays(t *testing.T) {
 	typ := &model.Type{Kind: model.Array, Elem: &model.Type{Kind: model.Array, Elem: &model.Type{Kind: model.String, Trim: true}}}
-	want := "var _ = runtime.ArrayOf(runtime.ArrayOf(runtime.AsTrimmedString))"
+	want := "var _ = impl.ArrayOf(impl.ArrayOf(impl.AsTrimmedString))"
 	if diff := cmp.Diff(want, render(t, jen.Var().Id("_").Op("=").Add(reader(typ)))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

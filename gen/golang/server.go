@@ -89,7 +89,7 @@ func (g *generator) genRegister() jen.Code {
 	for _, ev := range g.m.Client {
 		events[jen.Lit(ev.Name)] = g.genEventEntry(ev)
 	}
-	rs := jen.Id("rs").Op("*").Qual(runtimePkg, "Socket")
+	rs := jen.Id("rs").Op("*").Add(rt("Socket"))
 	fields := jen.Dict{
 		jen.Id("Namespace"): jen.Id("Namespace"),
 		jen.Id("Wrap"): jen.Func().Params(rs.Clone()).Any().Block(
@@ -103,21 +103,21 @@ func (g *generator) genRegister() jen.Code {
 		jen.Id("Disconnect"): jen.Func().Params(rs.Clone(), jen.Id("reason").String()).Block(
 			jen.Id("h").Dot("Disconnect").Call(jen.Id("socketOf").Call(jen.Id("rs")), jen.Id("reason")),
 		),
-		jen.Id("Events"): jen.Map(jen.String()).Qual(runtimePkg, "Event").Values(events),
+		jen.Id("Events"): jen.Map(jen.String()).Add(rt("Event")).Values(events),
 	}
 	if len(g.m.AuthErrors) > 0 {
 		fields[jen.Id("ConnectCodes")] = codeList(g.m.AuthErrors)
 	}
-	service := jen.Qual(runtimePkg, "Service").Values(fields)
+	service := rt("Service").Values(fields)
 	return jen.Add(
 		jen.Comment("Register serves h on rt for the schema's namespace and returns the typed server.").Line(),
-		jen.Func().Id("Register").Params(jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("h").Id("Handler")).Op("*").Id("Server").Block(
+		jen.Func().Id("Register").Params(jen.Id("rt").Op("*").Add(rt("Server")), jen.Id("h").Id("Handler")).Op("*").Id("Server").Block(
 			jen.Id("srv").Op(":=").Op("&").Id("Server").Values(jen.Dict{jen.Id("rt"): jen.Id("rt")}),
 			jen.Id("rt").Dot("Serve").Call(service),
 			jen.Return(jen.Id("srv")),
 		).Line(),
 		jen.Comment("socketOf returns the typed socket the runtime keeps for rs.").Line(),
-		jen.Func().Id("socketOf").Params(jen.Id("rs").Op("*").Qual(runtimePkg, "Socket")).Op("*").Id("Socket").Block(
+		jen.Func().Id("socketOf").Params(jen.Id("rs").Op("*").Add(rt("Socket"))).Op("*").Id("Socket").Block(
 			jen.Return(jen.Id("rs").Dot("Ext").Call().Assert(jen.Op("*").Id("Socket"))),
 		).Line(),
 	)
@@ -159,8 +159,8 @@ func (g *generator) genEventEntry(ev *model.Event) jen.Code {
 		vParam = jen.Id("_")
 	}
 	dict[jen.Id("Handle")] = jen.Func().Params(
-		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("rs").Op("*").Qual(runtimePkg, "Socket"), vParam.Any(),
-	).Params(jen.Qual(runtimePkg, "Message"), jen.Error()).Block(body...)
+		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("rs").Op("*").Add(rt("Socket")), vParam.Any(),
+	).Params(rt("Message"), jen.Error()).Block(body...)
 	return jen.Values(dict)
 }
 
@@ -170,7 +170,7 @@ func codeList(errs []*model.ErrorCode) jen.Code {
 	for _, e := range errs {
 		codes = append(codes, jen.Id(e.GoName))
 	}
-	return jen.Index().Qual(runtimePkg, "Code").Values(codes...)
+	return jen.Index().Add(rt("Code")).Values(codes...)
 }
 
 func durationLit(d time.Duration) jen.Code {
@@ -193,7 +193,7 @@ func (g *generator) genSocket() jen.Code {
 		jen.Comment("Socket is one client connection. Its Emit methods send the events the schema lets"),
 		jen.Comment("the server send to a single socket."),
 		jen.Type().Id("Socket").Struct(
-			jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"),
+			jen.Id("rt").Op("*").Add(rt("Socket")),
 			jen.Id("srv").Op("*").Id("Server"),
 		),
 		jen.Comment("ID returns the Socket.IO id of the socket."),
@@ -231,7 +231,7 @@ func (g *generator) genSocket() jen.Code {
 func (g *generator) genServer() jen.Code {
 	code := []jen.Code{
 		jen.Comment("Server sends the events the schema lets the server broadcast."),
-		jen.Type().Id("Server").Struct(jen.Id("rt").Op("*").Qual(runtimePkg, "Server")),
+		jen.Type().Id("Server").Struct(jen.Id("rt").Op("*").Add(rt("Server"))),
 	}
 	if g.anyTarget(schema.ToRoom) {
 		code = append(code,
@@ -278,13 +278,13 @@ var emitTargets = []emitTarget{
 		}},
 	{target: schema.ToRoom, recv: "r", recvType: "RoomEmitter", where: "to the rooms",
 		decl: valueEmitter("RoomEmitter sends the events the schema lets the server send to rooms.", "RoomEmitter",
-			jen.Id("rt").Op("*").Qual(runtimePkg, "Server"), jen.Id("rooms").Index().String()),
+			jen.Id("rt").Op("*").Add(rt("Server")), jen.Id("rooms").Index().String()),
 		send: func(ev *model.Event, payload jen.Code) jen.Code {
 			return jen.Id("r").Dot("rt").Dot(volatile(ev, "EmitRooms")).Call(jen.Id("Namespace"), jen.Id("r").Dot("rooms"), jen.Lit(ev.Name), payload)
 		}},
 	{target: schema.ToOthers, recv: "o", recvType: "Others", where: "to every socket but the sender",
 		decl: valueEmitter("Others sends the events the schema lets the server send to every socket but the sender.", "Others",
-			jen.Id("rt").Op("*").Qual(runtimePkg, "Socket"), jen.Id("rooms").Index().String()),
+			jen.Id("rt").Op("*").Add(rt("Socket")), jen.Id("rooms").Index().String()),
 		send: func(ev *model.Event, payload jen.Code) jen.Code {
 			return jen.Id("o").Dot("rt").Dot(volatile(ev, "Broadcast")).Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("rooms").Op("..."))
 		}},
@@ -329,11 +329,11 @@ func (g *generator) genEmitter(ev *model.Event, t emitTarget) jen.Code {
 	}
 	var params []jen.Code
 	var body []jen.Code
-	payload := jen.Qual(runtimePkg, "Empty")
+	payload := rt("Empty")
 	if ev.TakesPayload() {
 		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
 		payload = jen.Id("p")
-		body = append(body, ifErr(jen.Id("p").Dot("Validate").Call(), jen.Qual(runtimePkg, "InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())))
+		body = append(body, ifErr(jen.Id("p").Dot("Validate").Call(), rt("InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())))
 	}
 	body = append(body, jen.Return(t.send(ev, payload)))
 	recvDecl := jen.Id(t.recv).Id(t.recvType)

@@ -33,21 +33,21 @@ func (g *generator) genTestServer() jen.Code {
 		jen.Comment("TestClients speak Socket.IO to it (handshake, checks, acks, rooms, broadcasts) without"),
 		jen.Comment("a port or a network."),
 		jen.Type().Id("TestServer").Struct(
-			jen.Id("rt").Op("*").Qual(runtimePkg, "Server"),
+			jen.Id("rt").Op("*").Add(rt("Server")),
 			jen.Id("srv").Op("*").Id("Server"),
 			jen.Id("mem").Op("*").Qual(karltestPkg, "Server"),
 		),
 		jen.Comment("NewTestServer registers h on a new runtime server with opts and serves it in memory."),
 		jen.Comment("Close it at the end of the test."),
-		jen.Func().Id("NewTestServer").Params(jen.Id("h").Id("Handler"), jen.Id("opts").Qual(runtimePkg, "Options")).Op("*").Id("TestServer").Block(
-			jen.Return(jen.Id("NewTestServerFunc").Call(jen.Id("opts"), jen.Func().Params(jen.Id("rt").Op("*").Qual(runtimePkg, "Server")).Block(
+		jen.Func().Id("NewTestServer").Params(jen.Id("h").Id("Handler"), jen.Id("opts").Add(rt("Options"))).Op("*").Id("TestServer").Block(
+			jen.Return(jen.Id("NewTestServerFunc").Call(jen.Id("opts"), jen.Func().Params(jen.Id("rt").Op("*").Add(rt("Server"))).Block(
 				jen.Id("Register").Call(jen.Id("rt"), jen.Id("h")),
 			))),
 		),
 		jen.Comment("NewTestServerFunc is NewTestServer for applications that register themselves (and keep"),
 		jen.Comment("the *Server Register returns): register is called with the new runtime server."),
-		jen.Func().Id("NewTestServerFunc").Params(jen.Id("opts").Qual(runtimePkg, "Options"), jen.Id("register").Func().Params(jen.Op("*").Qual(runtimePkg, "Server"))).Op("*").Id("TestServer").Block(
-			jen.Id("rt").Op(":=").Qual(runtimePkg, "NewServer").Call(jen.Id("opts")),
+		jen.Func().Id("NewTestServerFunc").Params(jen.Id("opts").Add(rt("Options")), jen.Id("register").Func().Params(jen.Op("*").Add(rt("Server")))).Op("*").Id("TestServer").Block(
+			jen.Id("rt").Op(":=").Add(rt("NewServer")).Call(jen.Id("opts")),
 			jen.Id("register").Call(jen.Id("rt")),
 			jen.Return(jen.Op("&").Id("TestServer").Values(jen.Dict{
 				jen.Id("rt"): jen.Id("rt"), jen.Id("srv"): jen.Op("&").Id("Server").Values(jen.Dict{jen.Id("rt"): jen.Id("rt")}),

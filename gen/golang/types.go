@@ -54,21 +54,21 @@ func fieldType(f *model.Field) *jen.Statement {
 func reader(t *model.Type) *jen.Statement {
 	switch {
 	case t.Kind == model.Array:
-		return jen.Qual(runtimePkg, "ArrayOf").Call(reader(t.Elem))
+		return rt("ArrayOf").Call(reader(t.Elem))
 	case t.Kind == model.Object:
 		return jen.Id(t.Struct.GoDecode)
 	case t.GoEnum != nil && t.Trim:
-		return jen.Qual(runtimePkg, "AsTrimmedEnum").Index(jen.Id(t.GoEnum.GoName))
+		return rt("AsTrimmedEnum").Index(jen.Id(t.GoEnum.GoName))
 	case t.GoEnum != nil:
-		return jen.Qual(runtimePkg, "AsEnum").Index(jen.Id(t.GoEnum.GoName))
+		return rt("AsEnum").Index(jen.Id(t.GoEnum.GoName))
 	case t.Kind == model.String && t.Trim && t.Normalize != "":
-		return jen.Qual(runtimePkg, "AsTrimmedNFCString")
+		return rt("AsTrimmedNFCString")
 	case t.Kind == model.String && t.Normalize != "":
-		return jen.Qual(runtimePkg, "AsNFCString")
+		return rt("AsNFCString")
 	case t.Kind == model.String && t.Trim:
-		return jen.Qual(runtimePkg, "AsTrimmedString")
+		return rt("AsTrimmedString")
 	}
-	return jen.Qual(runtimePkg, goKinds[t.Kind].read)
+	return rt(goKinds[t.Kind].read)
 }
 
 // genEnum renders the Go type of a string enum, its constants and the list of its
@@ -202,7 +202,7 @@ func (g *generator) genDecode(st *model.Struct) jen.Code {
 	}
 	body := []jen.Code{
 		jen.Var().Id("x").Id(st.GoName),
-		jen.List(m, jen.Err()).Op(":=").Qual(runtimePkg, "Object").Call(jen.Id("v")),
+		jen.List(m, jen.Err()).Op(":=").Add(rt("Object")).Call(jen.Id("v")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("x"), jen.Err())),
 	}
 	var vars []jen.Code
@@ -220,7 +220,7 @@ func (g *generator) genDecode(st *model.Struct) jen.Code {
 			rd = jen.Id(f.GoReader)
 		}
 		body = append(body, jen.If(
-			jen.List(jen.Id("x").Dot(f.GoName), jen.Err()).Op("=").Qual(runtimePkg, read).Call(jen.Id("m"), jen.Lit(f.Name), rd),
+			jen.List(jen.Id("x").Dot(f.GoName), jen.Err()).Op("=").Add(rt(read)).Call(jen.Id("m"), jen.Lit(f.Name), rd),
 			jen.Err().Op("!=").Nil(),
 		).Block(jen.Return(jen.Id("x"), jen.Err())))
 	}
@@ -241,7 +241,7 @@ func (g *generator) genValidate(st *model.Struct) jen.Code {
 			continue
 		}
 		name := f.Name
-		wrap := func(err jen.Code) jen.Code { return jen.Qual(runtimePkg, "At").Call(jen.Lit(name), err) }
+		wrap := func(err jen.Code) jen.Code { return rt("At").Call(jen.Lit(name), err) }
 		value := jen.Id("x").Dot(f.GoName)
 		if f.Optional && f.Type.Kind != model.Array && f.Type.Kind != model.Object {
 			value = jen.Op("*").Id("x").Dot(f.GoName) // methods of structs work through the pointer
@@ -296,23 +296,23 @@ func (g *generator) checks(v *jen.Statement, t *model.Type, depth int, wrap func
 			num = jen.Float64().Call(v.Clone().Dot("UnixMilli").Call())
 		}
 		if t.Kind == model.Number {
-			check(jen.Qual(runtimePkg, "Finite").Call(v.Clone()))
+			check(rt("Finite").Call(v.Clone()))
 		}
 		if t.Min != nil {
-			check(jen.Qual(runtimePkg, "Min").Call(num.Clone(), jen.Lit(*t.Min)))
+			check(rt("Min").Call(num.Clone(), jen.Lit(*t.Min)))
 		}
 		if t.Max != nil {
-			check(jen.Qual(runtimePkg, "Max").Call(num.Clone(), jen.Lit(*t.Max)))
+			check(rt("Max").Call(num.Clone(), jen.Lit(*t.Max)))
 		}
 	case model.Array:
 		if t.MinItems != nil {
-			check(jen.Qual(runtimePkg, "MinItems").Call(jen.Len(v.Clone()), jen.Lit(*t.MinItems)))
+			check(rt("MinItems").Call(jen.Len(v.Clone()), jen.Lit(*t.MinItems)))
 		}
 		if t.MaxItems != nil {
-			check(jen.Qual(runtimePkg, "MaxItems").Call(jen.Len(v.Clone()), jen.Lit(*t.MaxItems)))
+			check(rt("MaxItems").Call(jen.Len(v.Clone()), jen.Lit(*t.MaxItems)))
 		}
 		idx, item := model.LoopVars(depth)
-		itemWrap := func(err jen.Code) jen.Code { return wrap(jen.Qual(runtimePkg, "AtIndex").Call(jen.Id(idx), err)) }
+		itemWrap := func(err jen.Code) jen.Code { return wrap(rt("AtIndex").Call(jen.Id(idx), err)) }
 		itemVars, itemChecks := g.checks(jen.Id(item), t.Elem, depth+1, itemWrap)
 		vars = append(vars, itemVars...)
 		if len(itemChecks) > 0 {
@@ -324,20 +324,20 @@ func (g *generator) checks(v *jen.Statement, t *model.Type, depth int, wrap func
 
 func (g *generator) stringChecks(v *jen.Statement, t *model.Type, check func(jen.Code)) (vars []jen.Code) {
 	if t.MinLength != nil {
-		check(jen.Qual(runtimePkg, "MinLength").Call(v.Clone(), jen.Lit(*t.MinLength)))
+		check(rt("MinLength").Call(v.Clone(), jen.Lit(*t.MinLength)))
 	}
 	if t.MaxLength != nil {
-		check(jen.Qual(runtimePkg, "MaxLength").Call(v.Clone(), jen.Lit(*t.MaxLength)))
+		check(rt("MaxLength").Call(v.Clone(), jen.Lit(*t.MaxLength)))
 	}
 	if t.Pattern != "" {
 		vars = append(vars, jen.Var().Id(t.GoPattern).Op("=").Qual(regexpPkg, "MustCompile").Call(rawLit(t.Pattern)).Line())
-		check(jen.Qual(runtimePkg, "Pattern").Call(v.Clone(), jen.Id(t.GoPattern)))
+		check(rt("Pattern").Call(v.Clone(), jen.Id(t.GoPattern)))
 	}
 	if t.GoEnum != nil {
-		check(jen.Qual(runtimePkg, "OneOf").Call(v.Clone(), jen.Id(t.GoEnum.GoValues)))
+		check(rt("OneOf").Call(v.Clone(), jen.Id(t.GoEnum.GoValues)))
 	}
 	if t.Format != "" {
-		check(jen.Qual(runtimePkg, "Format").Call(v.Clone(), jen.Lit(t.Format)))
+		check(rt("Format").Call(v.Clone(), jen.Lit(t.Format)))
 	}
 	return vars
 }
@@ -367,7 +367,7 @@ func (g *generator) genAppendJSON(st *model.Struct) jen.Code {
 			body = append(body, write...)
 		}
 	}
-	body = append(body, jen.Return(jen.Qual(runtimePkg, "CloseObject").Call(jen.Id("b"), jen.Id("start"))))
+	body = append(body, jen.Return(rt("CloseObject").Call(jen.Id("b"), jen.Id("start"))))
 	return jen.Add(
 		jen.Comment("AppendJSON appends the JSON encoding of x to b.").Line(),
 		jen.Func().Params(jen.Id("x").Id(st.GoName)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().Block(body...).Line(),
@@ -386,16 +386,16 @@ func appendValue(v *jen.Statement, t *model.Type) *jen.Statement {
 func appender(t *model.Type) *jen.Statement {
 	switch {
 	case t.GoEnum != nil:
-		return jen.Qual(runtimePkg, "AppendEnum").Index(jen.Id(t.GoEnum.GoName))
+		return rt("AppendEnum").Index(jen.Id(t.GoEnum.GoName))
 	case t.Kind == model.Object:
-		return jen.Qual(runtimePkg, "AppendMessage").Index(jen.Id(t.Struct.GoName))
+		return rt("AppendMessage").Index(jen.Id(t.Struct.GoName))
 	case t.Kind == model.Array:
 		// func(b []byte, v []T) []byte { return runtime.AppendArray(b, v, <appender of T>) }
 		return jen.Func().Params(jen.Id("b").Index().Byte(), jen.Id("v").Add(goType(t))).Index().Byte().Block(
-			jen.Return(jen.Qual(runtimePkg, "AppendArray").Call(jen.Id("b"), jen.Id("v"), appender(t.Elem))),
+			jen.Return(rt("AppendArray").Call(jen.Id("b"), jen.Id("v"), appender(t.Elem))),
 		)
 	}
-	return jen.Qual(runtimePkg, goKinds[t.Kind].append)
+	return rt(goKinds[t.Kind].append)
 }
 
 func (g *generator) genMarshalJSON(st *model.Struct) jen.Code {

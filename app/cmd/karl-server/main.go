@@ -14,13 +14,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/karl-app/karl/app/karl"
 	"github.com/karl-app/karl/app/multinode"
@@ -31,7 +32,7 @@ import (
 
 type flags struct {
 	addr, tlsCert, tlsKey, logLevel, logFormat, origins string
-	redis, hosts                                        string
+	redis, hosts, metricsAddr, debugAddr                string
 	shutdownTimeout                                     time.Duration
 	maxConnsPerIP                                       int
 	httpTimeouts                                        server.HTTPTimeouts
@@ -51,6 +52,8 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.IntVar(&f.cfg.MaxImageBytes, "max-image-bytes", 256<<10, "largest profile photo, decoded, in bytes")
 	fs.StringVar(&f.origins, "allowed-origins", "", "comma-separated browser origins allowed to connect besides the server's own (empty: same origin only; * for any)")
 	fs.StringVar(&f.hosts, "allowed-hosts", "", "comma-separated host names the server answers to besides IP addresses and localhost, e.g. the public name behind a proxy (* for any)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address of a separate listener serving Prometheus metrics on /metrics, e.g. 127.0.0.1:9464 (empty: no metrics)")
+	fs.StringVar(&f.debugAddr, "debug-addr", "", "address of a separate listener serving net/http/pprof on /debug/pprof/, e.g. 127.0.0.1:6060 (empty: none)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (serves HTTPS/WSS with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&f.cfg.Static, "static", "", "directory served at / (the demo page)")
@@ -89,9 +92,9 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	}
 	f.cfg.AllowedOrigins = server.SplitList(f.origins)
 	f.cfg.AllowedHosts = server.SplitList(f.hosts)
-	f.cfg.EventLimit = runtime.Limit{Rate: rate.Limit(f.eventRate), Burst: f.eventBurst}
-	f.cfg.UploadLimit = runtime.Limit{Rate: rate.Limit(f.uploadRate), Burst: f.uploadBurst}
-	f.cfg.HandshakeLimit = runtime.Limit{Rate: rate.Limit(f.handshakeRate), Burst: f.handshakeBurst}
+	f.cfg.EventLimit = runtime.Limit{PerSecond: f.eventRate, Burst: f.eventBurst}
+	f.cfg.UploadLimit = runtime.Limit{PerSecond: f.uploadRate, Burst: f.uploadBurst}
+	f.cfg.HandshakeLimit = runtime.Limit{PerSecond: f.handshakeRate, Burst: f.handshakeBurst}
 	return f, nil
 }
 
@@ -132,6 +135,23 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	var reg *prometheus.Registry
+	if f.metricsAddr != "" {
+		reg = newRegistry()
+		f.cfg.Metrics = reg
+	}
+	tp, stopTracing, err := newTracerProvider(ctx, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		f.cfg.Tracer = tp
+		defer func() { // flush the last spans
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = stopTracing(c)
+		}()
+	}
 	if f.redis != "" {
 		rds, err := multinode.OpenRedis(ctx, f.redis, log)
 		if err != nil {
@@ -139,6 +159,11 @@ func run(args []string) error {
 		}
 		defer rds.Close() // after srv.Shutdown closed the adapter
 		f.cfg.Adapter = rds.Adapter(f.cfg.RecoveryWindow > 0)
+		if reg != nil {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "karl_redis_reconnects_total", Help: "Times the Redis adapter's subscriber connected again after errors.",
+			}, func() float64 { return float64(rds.Reconnects()) }))
+		}
 	}
 	srv, err := server.New(ctx, f.cfg, log)
 	if err != nil {
@@ -150,6 +175,27 @@ func run(args []string) error {
 		return err
 	}
 	ln = server.LimitConnsPerIP(ln, f.maxConnsPerIP, log)
+	var side []*http.Server // metrics and pprof, stopped with the main listener
+	for _, l := range []struct {
+		what, addr string
+		h          func() http.Handler
+	}{{"metrics", f.metricsAddr, func() http.Handler { return metricsMux(reg) }}, {"debug", f.debugAddr, debugMux}} {
+		if l.addr == "" {
+			continue
+		}
+		hs, err := serveSide(l.what, l.addr, l.h(), log)
+		if err != nil {
+			_ = ln.Close()
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
+		side = append(side, hs)
+	}
+	defer func() {
+		for _, hs := range side {
+			_ = hs.Close()
+		}
+	}()
 	httpSrv := server.NewHTTPServer(srv.Handler(), f.httpTimeouts, log)
 	scheme := "http"
 	if f.tlsCert != "" {

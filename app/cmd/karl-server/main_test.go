@@ -45,7 +45,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if got := strings.Join(f.cfg.AllowedOrigins, "|"); got != "https://a.example|https://b.example" {
 		t.Errorf("origins = %q", got)
 	}
-	if f.cfg.EventLimit.Rate != 3 || f.cfg.DB != "karl.db" || f.cfg.MaxImageBytes != 256<<10 {
+	if f.cfg.EventLimit.PerSecond != 3 || f.cfg.DB != "karl.db" || f.cfg.MaxImageBytes != 256<<10 {
 		t.Errorf("config = %+v", f.cfg)
 	}
 	if _, err := parseFlags(nil, func(k string) string {

@@ -21,8 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/karl-app/karl/app/server"
 	"github.com/karl-app/karl/bench/internal/debugsrv"
 	"github.com/karl-app/karl/bench/internal/echoapi"
@@ -52,9 +50,9 @@ func main() {
 	cfg := server.Config{
 		DB:             *db,
 		MaxImageBytes:  256 << 10,
-		EventLimit:     runtime.Limit{Rate: rate.Limit(*eventRate), Burst: burst(*eventRate)},
-		UploadLimit:    runtime.Limit{Rate: rate.Limit(*upload), Burst: burst(*upload)},
-		HandshakeLimit: runtime.Limit{Rate: rate.Limit(*handshake), Burst: burst(*handshake)},
+		EventLimit:     runtime.Limit{PerSecond: *eventRate, Burst: burst(*eventRate)},
+		UploadLimit:    runtime.Limit{PerSecond: *upload, Burst: burst(*upload)},
+		HandshakeLimit: runtime.Limit{PerSecond: *handshake, Burst: burst(*handshake)},
 		RecoveryWindow: *recovery,
 	}
 	if err := run(*addr, *debugAddr, *appName, cfg, log); err != nil {

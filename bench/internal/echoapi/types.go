@@ -4,7 +4,10 @@
 // Package echoapi is the typed Socket.IO API of the "bench-echo" schema, version 0.1.0.
 package echoapi
 
-import "github.com/karl-app/karl/runtime"
+import (
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
+)
 
 // SchemaVersion is the version of the schema this package was generated from.
 const SchemaVersion = "0.1.0"
@@ -17,7 +20,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Echo is a short message.
 type Echo struct {
@@ -28,11 +31,11 @@ type Echo struct {
 // decodeEcho reads an Echo from the value the Socket.IO parser decoded and checks it.
 func decodeEcho(v any) (Echo, error) {
 	var x Echo
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.M, err = runtime.Required(m, "m", runtime.AsString); err != nil {
+	if x.M, err = impl.Required(m, "m", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -40,8 +43,8 @@ func decodeEcho(v any) (Echo, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Echo) Validate() error {
-	if err := runtime.MaxLength(x.M, 1024); err != nil {
-		return runtime.At("m", err)
+	if err := impl.MaxLength(x.M, 1024); err != nil {
+		return impl.At("m", err)
 	}
 	return nil
 }
@@ -50,8 +53,8 @@ func (x Echo) Validate() error {
 func (x Echo) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"m":`...)
-	b = runtime.AppendString(b, x.M)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.M)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -65,7 +68,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -80,7 +83,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -6,6 +6,7 @@ package events
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 )
 
 // Handler handles the client events of the "lobby" schema. The application implements it;
@@ -225,7 +226,7 @@ type RoomEmitter struct {
 // EmitPlayerLeft sends "player-left" to the rooms: A player left the lobby or disconnected.
 func (r RoomEmitter) EmitPlayerLeft(p PlayerLeft) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("player-left", err)
+		return impl.InvalidEmit("player-left", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "player-left", p)
 }
@@ -233,7 +234,7 @@ func (r RoomEmitter) EmitPlayerLeft(p PlayerLeft) error {
 // EmitTeamPicked sends "team-picked" to the rooms: A player picked a team.
 func (r RoomEmitter) EmitTeamPicked(p TeamPicked) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("team-picked", err)
+		return impl.InvalidEmit("team-picked", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "team-picked", p)
 }
@@ -241,7 +242,7 @@ func (r RoomEmitter) EmitTeamPicked(p TeamPicked) error {
 // EmitPlayerReady sends "player-ready" to the rooms: A player is ready, or no longer.
 func (r RoomEmitter) EmitPlayerReady(p PlayerReady) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("player-ready", err)
+		return impl.InvalidEmit("player-ready", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "player-ready", p)
 }
@@ -249,7 +250,7 @@ func (r RoomEmitter) EmitPlayerReady(p PlayerReady) error {
 // EmitChatMessage sends "chat-message" to the rooms: A chat line said in the lobby.
 func (r RoomEmitter) EmitChatMessage(p ChatMessage) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("chat-message", err)
+		return impl.InvalidEmit("chat-message", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "chat-message", p)
 }
@@ -257,7 +258,7 @@ func (r RoomEmitter) EmitChatMessage(p ChatMessage) error {
 // EmitGameStarting sends "game-starting" to the rooms: Every player is ready; the match begins with these teams.
 func (r RoomEmitter) EmitGameStarting(p GameStarting) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("game-starting", err)
+		return impl.InvalidEmit("game-starting", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "game-starting", p)
 }
@@ -271,7 +272,7 @@ type Others struct {
 // EmitPlayerJoined sends "player-joined" to every socket but the sender: A player joined the lobby; sent to its other members (the player gets the reply).
 func (o Others) EmitPlayerJoined(p PlayerJoined) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("player-joined", err)
+		return impl.InvalidEmit("player-joined", err)
 	}
 	return o.rt.Broadcast("player-joined", p, o.rooms...)
 }

@@ -6,6 +6,7 @@ package events
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 	"time"
 )
@@ -21,7 +22,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -89,13 +90,13 @@ var patternPlayerName = regexp.MustCompile(`^[\p{L}\p{N} _\-]+$`)
 
 // checkPlayerName checks a value against the constraints of the PlayerName type. PlayerName is a display name; letters, digits, space, "_" and "-". Surrounding spaces are trimmed and the text is put in NFC, so that one name typed two ways is one name.
 func checkPlayerName(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 24); err != nil {
+	if err := impl.MaxLength(v, 24); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternPlayerName); err != nil {
+	if err := impl.Pattern(v, patternPlayerName); err != nil {
 		return err
 	}
 	return nil
@@ -105,13 +106,13 @@ var patternLobbyID = regexp.MustCompile(`^[a-z0-9\-]+$`)
 
 // checkLobbyID checks a value against the constraints of the LobbyID type. LobbyID is the name of a lobby, in lower-case letters, digits and "-".
 func checkLobbyID(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 32); err != nil {
+	if err := impl.MaxLength(v, 32); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternLobbyID); err != nil {
+	if err := impl.Pattern(v, patternLobbyID); err != nil {
 		return err
 	}
 	return nil
@@ -119,7 +120,7 @@ func checkLobbyID(v string) error {
 
 // checkTeam checks a value against the constraints of the Team type.
 func checkTeam(v Team) error {
-	if err := runtime.OneOf(string(v), enumTeam); err != nil {
+	if err := impl.OneOf(string(v), enumTeam); err != nil {
 		return err
 	}
 	return nil
@@ -127,10 +128,10 @@ func checkTeam(v Team) error {
 
 // checkChatText checks a value against the constraints of the ChatText type. ChatText is a chat line.
 func checkChatText(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 500); err != nil {
+	if err := impl.MaxLength(v, 500); err != nil {
 		return err
 	}
 	return nil
@@ -149,20 +150,20 @@ type Player struct {
 // decodePlayer reads a Player from the value the Socket.IO parser decoded and checks it.
 func decodePlayer(v any) (Player, error) {
 	var x Player
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Optional(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Optional(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
-	if x.Ready, err = runtime.Required(m, "ready", runtime.AsBool); err != nil {
+	if x.Ready, err = impl.Required(m, "ready", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.JoinedAt, err = runtime.Required(m, "joinedAt", runtime.AsTime); err != nil {
+	if x.JoinedAt, err = impl.Required(m, "joinedAt", impl.AsTime); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -171,11 +172,11 @@ func decodePlayer(v any) (Player, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Player) Validate() error {
 	if err := checkPlayerName(x.Name); err != nil {
-		return runtime.At("name", err)
+		return impl.At("name", err)
 	}
 	if x.Team != nil {
 		if err := checkTeam(*x.Team); err != nil {
-			return runtime.At("team", err)
+			return impl.At("team", err)
 		}
 	}
 	return nil
@@ -185,16 +186,16 @@ func (x Player) Validate() error {
 func (x Player) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	if x.Team != nil {
 		b = append(b, `,"team":`...)
-		b = runtime.AppendEnum[Team](b, *x.Team)
+		b = impl.AppendEnum[Team](b, *x.Team)
 	}
 	b = append(b, `,"ready":`...)
-	b = runtime.AppendBool(b, x.Ready)
+	b = impl.AppendBool(b, x.Ready)
 	b = append(b, `,"joinedAt":`...)
-	b = runtime.AppendTime(b, x.JoinedAt)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendTime(b, x.JoinedAt)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -208,19 +209,19 @@ type TeamRoster struct {
 	Players []string `json:"players"`
 }
 
-var readTeamRosterPlayers = runtime.ArrayOf(runtime.AsTrimmedNFCString)
+var readTeamRosterPlayers = impl.ArrayOf(impl.AsTrimmedNFCString)
 
 // decodeTeamRoster reads a TeamRoster from the value the Socket.IO parser decoded and checks it.
 func decodeTeamRoster(v any) (TeamRoster, error) {
 	var x TeamRoster
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Required(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Required(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
-	if x.Players, err = runtime.Required(m, "players", readTeamRosterPlayers); err != nil {
+	if x.Players, err = impl.Required(m, "players", readTeamRosterPlayers); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -229,14 +230,14 @@ func decodeTeamRoster(v any) (TeamRoster, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x TeamRoster) Validate() error {
 	if err := checkTeam(x.Team); err != nil {
-		return runtime.At("team", err)
+		return impl.At("team", err)
 	}
-	if err := runtime.MaxItems(len(x.Players), 4); err != nil {
-		return runtime.At("players", err)
+	if err := impl.MaxItems(len(x.Players), 4); err != nil {
+		return impl.At("players", err)
 	}
 	for i, item := range x.Players {
 		if err := checkPlayerName(item); err != nil {
-			return runtime.At("players", runtime.AtIndex(i, err))
+			return impl.At("players", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -246,12 +247,12 @@ func (x TeamRoster) Validate() error {
 func (x TeamRoster) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"team":`...)
-	b = runtime.AppendEnum[Team](b, x.Team)
+	b = impl.AppendEnum[Team](b, x.Team)
 	b = append(b, `,"players":`...)
 	b = func(b []byte, v []string) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendString)
+		return impl.AppendArray(b, v, impl.AppendString)
 	}(b, x.Players)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -272,29 +273,29 @@ type Lobby struct {
 	Teams []TeamRoster `json:"teams"`
 }
 
-var readLobbyPlayers = runtime.ArrayOf(decodePlayer)
-var readLobbyTeams = runtime.ArrayOf(decodeTeamRoster)
+var readLobbyPlayers = impl.ArrayOf(decodePlayer)
+var readLobbyTeams = impl.ArrayOf(decodeTeamRoster)
 
 // decodeLobby reads a Lobby from the value the Socket.IO parser decoded and checks it.
 func decodeLobby(v any) (Lobby, error) {
 	var x Lobby
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.ID, err = runtime.Required(m, "id", runtime.AsString); err != nil {
+	if x.ID, err = impl.Required(m, "id", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Status, err = runtime.Required(m, "status", runtime.AsEnum[LobbyStatus]); err != nil {
+	if x.Status, err = impl.Required(m, "status", impl.AsEnum[LobbyStatus]); err != nil {
 		return x, err
 	}
-	if x.Host, err = runtime.Optional(m, "host", runtime.AsTrimmedNFCString); err != nil {
+	if x.Host, err = impl.Optional(m, "host", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Players, err = runtime.Required(m, "players", readLobbyPlayers); err != nil {
+	if x.Players, err = impl.Required(m, "players", readLobbyPlayers); err != nil {
 		return x, err
 	}
-	if x.Teams, err = runtime.Required(m, "teams", readLobbyTeams); err != nil {
+	if x.Teams, err = impl.Required(m, "teams", readLobbyTeams); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -303,27 +304,27 @@ func decodeLobby(v any) (Lobby, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Lobby) Validate() error {
 	if err := checkLobbyID(x.ID); err != nil {
-		return runtime.At("id", err)
+		return impl.At("id", err)
 	}
-	if err := runtime.OneOf(string(x.Status), enumLobbyStatus); err != nil {
-		return runtime.At("status", err)
+	if err := impl.OneOf(string(x.Status), enumLobbyStatus); err != nil {
+		return impl.At("status", err)
 	}
 	if x.Host != nil {
 		if err := checkPlayerName(*x.Host); err != nil {
-			return runtime.At("host", err)
+			return impl.At("host", err)
 		}
 	}
-	if err := runtime.MaxItems(len(x.Players), 8); err != nil {
-		return runtime.At("players", err)
+	if err := impl.MaxItems(len(x.Players), 8); err != nil {
+		return impl.At("players", err)
 	}
 	for i, item := range x.Players {
 		if err := item.Validate(); err != nil {
-			return runtime.At("players", runtime.AtIndex(i, err))
+			return impl.At("players", impl.AtIndex(i, err))
 		}
 	}
 	for i, item := range x.Teams {
 		if err := item.Validate(); err != nil {
-			return runtime.At("teams", runtime.AtIndex(i, err))
+			return impl.At("teams", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -333,22 +334,22 @@ func (x Lobby) Validate() error {
 func (x Lobby) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"id":`...)
-	b = runtime.AppendString(b, x.ID)
+	b = impl.AppendString(b, x.ID)
 	b = append(b, `,"status":`...)
-	b = runtime.AppendEnum[LobbyStatus](b, x.Status)
+	b = impl.AppendEnum[LobbyStatus](b, x.Status)
 	if x.Host != nil {
 		b = append(b, `,"host":`...)
-		b = runtime.AppendString(b, *x.Host)
+		b = impl.AppendString(b, *x.Host)
 	}
 	b = append(b, `,"players":`...)
 	b = func(b []byte, v []Player) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[Player])
+		return impl.AppendArray(b, v, impl.AppendMessage[Player])
 	}(b, x.Players)
 	b = append(b, `,"teams":`...)
 	b = func(b []byte, v []TeamRoster) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[TeamRoster])
+		return impl.AppendArray(b, v, impl.AppendMessage[TeamRoster])
 	}(b, x.Teams)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -366,14 +367,14 @@ type Auth struct {
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.PlayerName, err = runtime.Required(m, "playerName", runtime.AsTrimmedNFCString); err != nil {
+	if x.PlayerName, err = impl.Required(m, "playerName", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.ClientVersion, err = runtime.Optional(m, "clientVersion", runtime.AsString); err != nil {
+	if x.ClientVersion, err = impl.Optional(m, "clientVersion", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -382,11 +383,11 @@ func decodeAuth(v any) (Auth, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Auth) Validate() error {
 	if err := checkPlayerName(x.PlayerName); err != nil {
-		return runtime.At("playerName", err)
+		return impl.At("playerName", err)
 	}
 	if x.ClientVersion != nil {
-		if err := runtime.MaxLength(*x.ClientVersion, 32); err != nil {
-			return runtime.At("clientVersion", err)
+		if err := impl.MaxLength(*x.ClientVersion, 32); err != nil {
+			return impl.At("clientVersion", err)
 		}
 	}
 	return nil
@@ -396,12 +397,12 @@ func (x Auth) Validate() error {
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"playerName":`...)
-	b = runtime.AppendString(b, x.PlayerName)
+	b = impl.AppendString(b, x.PlayerName)
 	if x.ClientVersion != nil {
 		b = append(b, `,"clientVersion":`...)
-		b = runtime.AppendString(b, *x.ClientVersion)
+		b = impl.AppendString(b, *x.ClientVersion)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -417,11 +418,11 @@ type JoinLobby struct {
 // decodeJoinLobby reads a JoinLobby from the value the Socket.IO parser decoded and checks it.
 func decodeJoinLobby(v any) (JoinLobby, error) {
 	var x JoinLobby
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -430,7 +431,7 @@ func decodeJoinLobby(v any) (JoinLobby, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x JoinLobby) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	return nil
 }
@@ -439,8 +440,8 @@ func (x JoinLobby) Validate() error {
 func (x JoinLobby) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Lobby)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -456,11 +457,11 @@ type PickTeam struct {
 // decodePickTeam reads a PickTeam from the value the Socket.IO parser decoded and checks it.
 func decodePickTeam(v any) (PickTeam, error) {
 	var x PickTeam
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Required(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Required(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -469,7 +470,7 @@ func decodePickTeam(v any) (PickTeam, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x PickTeam) Validate() error {
 	if err := checkTeam(x.Team); err != nil {
-		return runtime.At("team", err)
+		return impl.At("team", err)
 	}
 	return nil
 }
@@ -478,8 +479,8 @@ func (x PickTeam) Validate() error {
 func (x PickTeam) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"team":`...)
-	b = runtime.AppendEnum[Team](b, x.Team)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendEnum[Team](b, x.Team)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -495,11 +496,11 @@ type SetReady struct {
 // decodeSetReady reads a SetReady from the value the Socket.IO parser decoded and checks it.
 func decodeSetReady(v any) (SetReady, error) {
 	var x SetReady
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Ready, err = runtime.Required(m, "ready", runtime.AsBool); err != nil {
+	if x.Ready, err = impl.Required(m, "ready", impl.AsBool); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -514,8 +515,8 @@ func (x SetReady) Validate() error {
 func (x SetReady) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"ready":`...)
-	b = runtime.AppendBool(b, x.Ready)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendBool(b, x.Ready)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -531,11 +532,11 @@ type Chat struct {
 // decodeChat reads a Chat from the value the Socket.IO parser decoded and checks it.
 func decodeChat(v any) (Chat, error) {
 	var x Chat
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsTrimmedString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -544,7 +545,7 @@ func decodeChat(v any) (Chat, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Chat) Validate() error {
 	if err := checkChatText(x.Text); err != nil {
-		return runtime.At("text", err)
+		return impl.At("text", err)
 	}
 	return nil
 }
@@ -553,8 +554,8 @@ func (x Chat) Validate() error {
 func (x Chat) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -571,11 +572,11 @@ type GetLobby struct {
 // decodeGetLobby reads a GetLobby from the value the Socket.IO parser decoded and checks it.
 func decodeGetLobby(v any) (GetLobby, error) {
 	var x GetLobby
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Optional(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Optional(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -585,7 +586,7 @@ func decodeGetLobby(v any) (GetLobby, error) {
 func (x GetLobby) Validate() error {
 	if x.Lobby != nil {
 		if err := checkLobbyID(*x.Lobby); err != nil {
-			return runtime.At("lobby", err)
+			return impl.At("lobby", err)
 		}
 	}
 	return nil
@@ -596,9 +597,9 @@ func (x GetLobby) AppendJSON(b []byte) []byte {
 	start := len(b)
 	if x.Lobby != nil {
 		b = append(b, `,"lobby":`...)
-		b = runtime.AppendString(b, *x.Lobby)
+		b = impl.AppendString(b, *x.Lobby)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -615,14 +616,14 @@ type PlayerJoined struct {
 // decodePlayerJoined reads a PlayerJoined from the value the Socket.IO parser decoded and checks it.
 func decodePlayerJoined(v any) (PlayerJoined, error) {
 	var x PlayerJoined
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Player, err = runtime.Required(m, "player", decodePlayer); err != nil {
+	if x.Player, err = impl.Required(m, "player", decodePlayer); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -631,10 +632,10 @@ func decodePlayerJoined(v any) (PlayerJoined, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x PlayerJoined) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	if err := x.Player.Validate(); err != nil {
-		return runtime.At("player", err)
+		return impl.At("player", err)
 	}
 	return nil
 }
@@ -643,10 +644,10 @@ func (x PlayerJoined) Validate() error {
 func (x PlayerJoined) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
+	b = impl.AppendString(b, x.Lobby)
 	b = append(b, `,"player":`...)
 	b = x.Player.AppendJSON(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -665,17 +666,17 @@ type PlayerLeft struct {
 // decodePlayerLeft reads a PlayerLeft from the value the Socket.IO parser decoded and checks it.
 func decodePlayerLeft(v any) (PlayerLeft, error) {
 	var x PlayerLeft
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Host, err = runtime.Optional(m, "host", runtime.AsTrimmedNFCString); err != nil {
+	if x.Host, err = impl.Optional(m, "host", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -684,14 +685,14 @@ func decodePlayerLeft(v any) (PlayerLeft, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x PlayerLeft) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	if err := checkPlayerName(x.Name); err != nil {
-		return runtime.At("name", err)
+		return impl.At("name", err)
 	}
 	if x.Host != nil {
 		if err := checkPlayerName(*x.Host); err != nil {
-			return runtime.At("host", err)
+			return impl.At("host", err)
 		}
 	}
 	return nil
@@ -701,14 +702,14 @@ func (x PlayerLeft) Validate() error {
 func (x PlayerLeft) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
+	b = impl.AppendString(b, x.Lobby)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	if x.Host != nil {
 		b = append(b, `,"host":`...)
-		b = runtime.AppendString(b, *x.Host)
+		b = impl.AppendString(b, *x.Host)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -726,17 +727,17 @@ type TeamPicked struct {
 // decodeTeamPicked reads a TeamPicked from the value the Socket.IO parser decoded and checks it.
 func decodeTeamPicked(v any) (TeamPicked, error) {
 	var x TeamPicked
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Required(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Required(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -745,13 +746,13 @@ func decodeTeamPicked(v any) (TeamPicked, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x TeamPicked) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	if err := checkPlayerName(x.Name); err != nil {
-		return runtime.At("name", err)
+		return impl.At("name", err)
 	}
 	if err := checkTeam(x.Team); err != nil {
-		return runtime.At("team", err)
+		return impl.At("team", err)
 	}
 	return nil
 }
@@ -760,12 +761,12 @@ func (x TeamPicked) Validate() error {
 func (x TeamPicked) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
+	b = impl.AppendString(b, x.Lobby)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	b = append(b, `,"team":`...)
-	b = runtime.AppendEnum[Team](b, x.Team)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendEnum[Team](b, x.Team)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -783,17 +784,17 @@ type PlayerReady struct {
 // decodePlayerReady reads a PlayerReady from the value the Socket.IO parser decoded and checks it.
 func decodePlayerReady(v any) (PlayerReady, error) {
 	var x PlayerReady
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedNFCString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Ready, err = runtime.Required(m, "ready", runtime.AsBool); err != nil {
+	if x.Ready, err = impl.Required(m, "ready", impl.AsBool); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -802,10 +803,10 @@ func decodePlayerReady(v any) (PlayerReady, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x PlayerReady) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	if err := checkPlayerName(x.Name); err != nil {
-		return runtime.At("name", err)
+		return impl.At("name", err)
 	}
 	return nil
 }
@@ -814,12 +815,12 @@ func (x PlayerReady) Validate() error {
 func (x PlayerReady) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
+	b = impl.AppendString(b, x.Lobby)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	b = append(b, `,"ready":`...)
-	b = runtime.AppendBool(b, x.Ready)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendBool(b, x.Ready)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -841,23 +842,23 @@ type ChatMessage struct {
 // decodeChatMessage reads a ChatMessage from the value the Socket.IO parser decoded and checks it.
 func decodeChatMessage(v any) (ChatMessage, error) {
 	var x ChatMessage
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.From, err = runtime.Required(m, "from", runtime.AsTrimmedNFCString); err != nil {
+	if x.From, err = impl.Required(m, "from", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Optional(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Optional(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsTrimmedString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
-	if x.SentAt, err = runtime.Required(m, "sentAt", runtime.AsTime); err != nil {
+	if x.SentAt, err = impl.Required(m, "sentAt", impl.AsTime); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -866,18 +867,18 @@ func decodeChatMessage(v any) (ChatMessage, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x ChatMessage) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	if err := checkPlayerName(x.From); err != nil {
-		return runtime.At("from", err)
+		return impl.At("from", err)
 	}
 	if x.Team != nil {
 		if err := checkTeam(*x.Team); err != nil {
-			return runtime.At("team", err)
+			return impl.At("team", err)
 		}
 	}
 	if err := checkChatText(x.Text); err != nil {
-		return runtime.At("text", err)
+		return impl.At("text", err)
 	}
 	return nil
 }
@@ -886,18 +887,18 @@ func (x ChatMessage) Validate() error {
 func (x ChatMessage) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
+	b = impl.AppendString(b, x.Lobby)
 	b = append(b, `,"from":`...)
-	b = runtime.AppendString(b, x.From)
+	b = impl.AppendString(b, x.From)
 	if x.Team != nil {
 		b = append(b, `,"team":`...)
-		b = runtime.AppendEnum[Team](b, *x.Team)
+		b = impl.AppendEnum[Team](b, *x.Team)
 	}
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
+	b = impl.AppendString(b, x.Text)
 	b = append(b, `,"sentAt":`...)
-	b = runtime.AppendTime(b, x.SentAt)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendTime(b, x.SentAt)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -911,19 +912,19 @@ type GameStarting struct {
 	Teams []TeamRoster `json:"teams"`
 }
 
-var readGameStartingTeams = runtime.ArrayOf(decodeTeamRoster)
+var readGameStartingTeams = impl.ArrayOf(decodeTeamRoster)
 
 // decodeGameStarting reads a GameStarting from the value the Socket.IO parser decoded and checks it.
 func decodeGameStarting(v any) (GameStarting, error) {
 	var x GameStarting
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Lobby, err = runtime.Required(m, "lobby", runtime.AsString); err != nil {
+	if x.Lobby, err = impl.Required(m, "lobby", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Teams, err = runtime.Required(m, "teams", readGameStartingTeams); err != nil {
+	if x.Teams, err = impl.Required(m, "teams", readGameStartingTeams); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -932,11 +933,11 @@ func decodeGameStarting(v any) (GameStarting, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x GameStarting) Validate() error {
 	if err := checkLobbyID(x.Lobby); err != nil {
-		return runtime.At("lobby", err)
+		return impl.At("lobby", err)
 	}
 	for i, item := range x.Teams {
 		if err := item.Validate(); err != nil {
-			return runtime.At("teams", runtime.AtIndex(i, err))
+			return impl.At("teams", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -946,12 +947,12 @@ func (x GameStarting) Validate() error {
 func (x GameStarting) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lobby":`...)
-	b = runtime.AppendString(b, x.Lobby)
+	b = impl.AppendString(b, x.Lobby)
 	b = append(b, `,"teams":`...)
 	b = func(b []byte, v []TeamRoster) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[TeamRoster])
+		return impl.AppendArray(b, v, impl.AppendMessage[TeamRoster])
 	}(b, x.Teams)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

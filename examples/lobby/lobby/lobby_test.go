@@ -25,7 +25,7 @@ var epoch = time.UnixMilli(1_780_000_000_000)
 func serve(t *testing.T, wrap func(*lobby.App) events.Handler) *httptest.Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	lots := runtime.Limit{Rate: 1000, Burst: 1000}
+	lots := runtime.Limit{PerSecond: 1000, Burst: 1000}
 	rt := runtime.NewServer(runtime.Options{Logger: log, EventLimit: lots, HandshakeLimit: lots})
 	app := lobby.New(log, func() time.Time { return epoch })
 	if wrap == nil {

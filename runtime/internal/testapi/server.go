@@ -6,6 +6,7 @@ package testapi
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -209,7 +210,7 @@ func (s *Socket) Others(rooms ...string) Others {
 // EmitHello sends "hello" to this socket: A greeting.
 func (s *Socket) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return s.rt.Emit("hello", p)
 }
@@ -217,7 +218,7 @@ func (s *Socket) EmitHello(p Hello) error {
 // EmitCounted sends "counted" to this socket: The counter moved.
 func (s *Socket) EmitCounted(p Counted) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("counted", err)
+		return impl.InvalidEmit("counted", err)
 	}
 	return s.rt.Emit("counted", p)
 }
@@ -238,7 +239,7 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 // EmitHello sends "hello" to every socket: A greeting.
 func (srv *Server) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return srv.rt.EmitAll(Namespace, "hello", p)
 }
@@ -252,7 +253,7 @@ type RoomEmitter struct {
 // EmitHello sends "hello" to the rooms: A greeting.
 func (r RoomEmitter) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "hello", p)
 }
@@ -266,7 +267,7 @@ type Others struct {
 // EmitHello sends "hello" to every socket but the sender: A greeting.
 func (o Others) EmitHello(p Hello) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("hello", err)
+		return impl.InvalidEmit("hello", err)
 	}
 	return o.rt.Broadcast("hello", p, o.rooms...)
 }

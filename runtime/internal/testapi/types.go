@@ -6,6 +6,7 @@ package testapi
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 	"time"
 )
@@ -21,7 +22,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -53,7 +54,7 @@ var enumColor = []string{string(ColorRed), string(ColorGreen), string(ColorBlue)
 
 // checkColor checks a value against the constraints of the Color type.
 func checkColor(v Color) error {
-	if err := runtime.OneOf(string(v), enumColor); err != nil {
+	if err := impl.OneOf(string(v), enumColor); err != nil {
 		return err
 	}
 	return nil
@@ -63,13 +64,13 @@ var patternTag = regexp.MustCompile(`^[a-z]+$`)
 
 // checkTag checks a value against the constraints of the Tag type.
 func checkTag(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 8); err != nil {
+	if err := impl.MaxLength(v, 8); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternTag); err != nil {
+	if err := impl.Pattern(v, patternTag); err != nil {
 		return err
 	}
 	return nil
@@ -84,14 +85,14 @@ type Point struct {
 // decodePoint reads a Point from the value the Socket.IO parser decoded and checks it.
 func decodePoint(v any) (Point, error) {
 	var x Point
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.X, err = runtime.Required(m, "x", runtime.AsInt); err != nil {
+	if x.X, err = impl.Required(m, "x", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Y, err = runtime.Required(m, "y", runtime.AsInt); err != nil {
+	if x.Y, err = impl.Required(m, "y", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -99,17 +100,17 @@ func decodePoint(v any) (Point, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Point) Validate() error {
-	if err := runtime.Min(float64(x.X), 0.0); err != nil {
-		return runtime.At("x", err)
+	if err := impl.Min(float64(x.X), 0.0); err != nil {
+		return impl.At("x", err)
 	}
-	if err := runtime.Max(float64(x.X), 100.0); err != nil {
-		return runtime.At("x", err)
+	if err := impl.Max(float64(x.X), 100.0); err != nil {
+		return impl.At("x", err)
 	}
-	if err := runtime.Min(float64(x.Y), 0.0); err != nil {
-		return runtime.At("y", err)
+	if err := impl.Min(float64(x.Y), 0.0); err != nil {
+		return impl.At("y", err)
 	}
-	if err := runtime.Max(float64(x.Y), 100.0); err != nil {
-		return runtime.At("y", err)
+	if err := impl.Max(float64(x.Y), 100.0); err != nil {
+		return impl.At("y", err)
 	}
 	return nil
 }
@@ -118,10 +119,10 @@ func (x Point) Validate() error {
 func (x Point) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"x":`...)
-	b = runtime.AppendInt(b, x.X)
+	b = impl.AppendInt(b, x.X)
 	b = append(b, `,"y":`...)
-	b = runtime.AppendInt(b, x.Y)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.Y)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -142,41 +143,41 @@ type Shape struct {
 	Meta      *ShapeMeta `json:"meta,omitempty"`
 }
 
-var readShapeTags = runtime.ArrayOf(runtime.AsTrimmedString)
-var readShapePoints = runtime.ArrayOf(decodePoint)
+var readShapeTags = impl.ArrayOf(impl.AsTrimmedString)
+var readShapePoints = impl.ArrayOf(decodePoint)
 
 // decodeShape reads a Shape from the value the Socket.IO parser decoded and checks it.
 func decodeShape(v any) (Shape, error) {
 	var x Shape
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Color, err = runtime.Required(m, "color", runtime.AsEnum[Color]); err != nil {
+	if x.Color, err = impl.Required(m, "color", impl.AsEnum[Color]); err != nil {
 		return x, err
 	}
-	if x.Tags, err = runtime.OptionalSlice(m, "tags", readShapeTags); err != nil {
+	if x.Tags, err = impl.OptionalSlice(m, "tags", readShapeTags); err != nil {
 		return x, err
 	}
-	if x.Points, err = runtime.Required(m, "points", readShapePoints); err != nil {
+	if x.Points, err = impl.Required(m, "points", readShapePoints); err != nil {
 		return x, err
 	}
-	if x.Weight, err = runtime.Optional(m, "weight", runtime.AsNumber); err != nil {
+	if x.Weight, err = impl.Optional(m, "weight", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Visible, err = runtime.Required(m, "visible", runtime.AsBool); err != nil {
+	if x.Visible, err = impl.Required(m, "visible", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.CreatedAt, err = runtime.Required(m, "createdAt", runtime.AsTime); err != nil {
+	if x.CreatedAt, err = impl.Required(m, "createdAt", impl.AsTime); err != nil {
 		return x, err
 	}
-	if x.Image, err = runtime.Optional(m, "image", runtime.AsString); err != nil {
+	if x.Image, err = impl.Optional(m, "image", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Meta, err = runtime.Optional(m, "meta", decodeShapeMeta); err != nil {
+	if x.Meta, err = impl.Optional(m, "meta", decodeShapeMeta); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -184,50 +185,50 @@ func decodeShape(v any) (Shape, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Shape) Validate() error {
-	if err := runtime.MinLength(x.Name, 1); err != nil {
-		return runtime.At("name", err)
+	if err := impl.MinLength(x.Name, 1); err != nil {
+		return impl.At("name", err)
 	}
-	if err := runtime.MaxLength(x.Name, 10); err != nil {
-		return runtime.At("name", err)
+	if err := impl.MaxLength(x.Name, 10); err != nil {
+		return impl.At("name", err)
 	}
 	if err := checkColor(x.Color); err != nil {
-		return runtime.At("color", err)
+		return impl.At("color", err)
 	}
-	if err := runtime.MaxItems(len(x.Tags), 3); err != nil {
-		return runtime.At("tags", err)
+	if err := impl.MaxItems(len(x.Tags), 3); err != nil {
+		return impl.At("tags", err)
 	}
 	for i, item := range x.Tags {
 		if err := checkTag(item); err != nil {
-			return runtime.At("tags", runtime.AtIndex(i, err))
+			return impl.At("tags", impl.AtIndex(i, err))
 		}
 	}
-	if err := runtime.MinItems(len(x.Points), 1); err != nil {
-		return runtime.At("points", err)
+	if err := impl.MinItems(len(x.Points), 1); err != nil {
+		return impl.At("points", err)
 	}
-	if err := runtime.MaxItems(len(x.Points), 4); err != nil {
-		return runtime.At("points", err)
+	if err := impl.MaxItems(len(x.Points), 4); err != nil {
+		return impl.At("points", err)
 	}
 	for i, item := range x.Points {
 		if err := item.Validate(); err != nil {
-			return runtime.At("points", runtime.AtIndex(i, err))
+			return impl.At("points", impl.AtIndex(i, err))
 		}
 	}
 	if x.Weight != nil {
-		if err := runtime.Finite(*x.Weight); err != nil {
-			return runtime.At("weight", err)
+		if err := impl.Finite(*x.Weight); err != nil {
+			return impl.At("weight", err)
 		}
-		if err := runtime.Min(float64(*x.Weight), 0.0); err != nil {
-			return runtime.At("weight", err)
+		if err := impl.Min(float64(*x.Weight), 0.0); err != nil {
+			return impl.At("weight", err)
 		}
 	}
 	if x.Image != nil {
-		if err := runtime.Format(*x.Image, "image-data-url"); err != nil {
-			return runtime.At("image", err)
+		if err := impl.Format(*x.Image, "image-data-url"); err != nil {
+			return impl.At("image", err)
 		}
 	}
 	if x.Meta != nil {
 		if err := x.Meta.Validate(); err != nil {
-			return runtime.At("meta", err)
+			return impl.At("meta", err)
 		}
 	}
 	return nil
@@ -237,36 +238,36 @@ func (x Shape) Validate() error {
 func (x Shape) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	b = append(b, `,"color":`...)
-	b = runtime.AppendEnum[Color](b, x.Color)
+	b = impl.AppendEnum[Color](b, x.Color)
 	if x.Tags != nil {
 		b = append(b, `,"tags":`...)
 		b = func(b []byte, v []string) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendString)
+			return impl.AppendArray(b, v, impl.AppendString)
 		}(b, x.Tags)
 	}
 	b = append(b, `,"points":`...)
 	b = func(b []byte, v []Point) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[Point])
+		return impl.AppendArray(b, v, impl.AppendMessage[Point])
 	}(b, x.Points)
 	if x.Weight != nil {
 		b = append(b, `,"weight":`...)
-		b = runtime.AppendNumber(b, *x.Weight)
+		b = impl.AppendNumber(b, *x.Weight)
 	}
 	b = append(b, `,"visible":`...)
-	b = runtime.AppendBool(b, x.Visible)
+	b = impl.AppendBool(b, x.Visible)
 	b = append(b, `,"createdAt":`...)
-	b = runtime.AppendTime(b, x.CreatedAt)
+	b = impl.AppendTime(b, x.CreatedAt)
 	if x.Image != nil {
 		b = append(b, `,"image":`...)
-		b = runtime.AppendString(b, *x.Image)
+		b = impl.AppendString(b, *x.Image)
 	}
 	if x.Meta != nil {
 		b = append(b, `,"meta":`...)
 		b = x.Meta.AppendJSON(b)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -282,11 +283,11 @@ type ShapeMeta struct {
 // decodeShapeMeta reads a ShapeMeta from the value the Socket.IO parser decoded and checks it.
 func decodeShapeMeta(v any) (ShapeMeta, error) {
 	var x ShapeMeta
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Note, err = runtime.Required(m, "note", runtime.AsString); err != nil {
+	if x.Note, err = impl.Required(m, "note", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -294,8 +295,8 @@ func decodeShapeMeta(v any) (ShapeMeta, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x ShapeMeta) Validate() error {
-	if err := runtime.MaxLength(x.Note, 20); err != nil {
-		return runtime.At("note", err)
+	if err := impl.MaxLength(x.Note, 20); err != nil {
+		return impl.At("note", err)
 	}
 	return nil
 }
@@ -304,8 +305,8 @@ func (x ShapeMeta) Validate() error {
 func (x ShapeMeta) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"note":`...)
-	b = runtime.AppendString(b, x.Note)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Note)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -326,17 +327,17 @@ type Auth struct {
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Optional(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Optional(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Reject, err = runtime.Optional(m, "reject", runtime.AsBool); err != nil {
+	if x.Reject, err = impl.Optional(m, "reject", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.Late, err = runtime.Optional(m, "late", runtime.AsBool); err != nil {
+	if x.Late, err = impl.Optional(m, "late", impl.AsBool); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -345,8 +346,8 @@ func decodeAuth(v any) (Auth, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Auth) Validate() error {
 	if x.Name != nil {
-		if err := runtime.MaxLength(*x.Name, 16); err != nil {
-			return runtime.At("name", err)
+		if err := impl.MaxLength(*x.Name, 16); err != nil {
+			return impl.At("name", err)
 		}
 	}
 	return nil
@@ -357,17 +358,17 @@ func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
 	if x.Name != nil {
 		b = append(b, `,"name":`...)
-		b = runtime.AppendString(b, *x.Name)
+		b = impl.AppendString(b, *x.Name)
 	}
 	if x.Reject != nil {
 		b = append(b, `,"reject":`...)
-		b = runtime.AppendBool(b, *x.Reject)
+		b = impl.AppendBool(b, *x.Reject)
 	}
 	if x.Late != nil {
 		b = append(b, `,"late":`...)
-		b = runtime.AppendBool(b, *x.Late)
+		b = impl.AppendBool(b, *x.Late)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -383,11 +384,11 @@ type BadReplyReply struct {
 // decodeBadReplyReply reads a BadReplyReply from the value the Socket.IO parser decoded and checks it.
 func decodeBadReplyReply(v any) (BadReplyReply, error) {
 	var x BadReplyReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Count, err = runtime.Required(m, "count", runtime.AsInt); err != nil {
+	if x.Count, err = impl.Required(m, "count", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -395,8 +396,8 @@ func decodeBadReplyReply(v any) (BadReplyReply, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x BadReplyReply) Validate() error {
-	if err := runtime.Max(float64(x.Count), 1.0); err != nil {
-		return runtime.At("count", err)
+	if err := impl.Max(float64(x.Count), 1.0); err != nil {
+		return impl.At("count", err)
 	}
 	return nil
 }
@@ -405,8 +406,8 @@ func (x BadReplyReply) Validate() error {
 func (x BadReplyReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"count":`...)
-	b = runtime.AppendInt(b, x.Count)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.Count)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -422,11 +423,11 @@ type Greet struct {
 // decodeGreet reads a Greet from the value the Socket.IO parser decoded and checks it.
 func decodeGreet(v any) (Greet, error) {
 	var x Greet
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Optional(m, "room", runtime.AsString); err != nil {
+	if x.Room, err = impl.Optional(m, "room", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -442,9 +443,9 @@ func (x Greet) AppendJSON(b []byte) []byte {
 	start := len(b)
 	if x.Room != nil {
 		b = append(b, `,"room":`...)
-		b = runtime.AppendString(b, *x.Room)
+		b = impl.AppendString(b, *x.Room)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -460,11 +461,11 @@ type Count struct {
 // decodeCount reads a Count from the value the Socket.IO parser decoded and checks it.
 func decodeCount(v any) (Count, error) {
 	var x Count
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.N, err = runtime.Required(m, "n", runtime.AsInt); err != nil {
+	if x.N, err = impl.Required(m, "n", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -479,8 +480,8 @@ func (x Count) Validate() error {
 func (x Count) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"n":`...)
-	b = runtime.AppendInt(b, x.N)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.N)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -496,11 +497,11 @@ type CountReply struct {
 // decodeCountReply reads a CountReply from the value the Socket.IO parser decoded and checks it.
 func decodeCountReply(v any) (CountReply, error) {
 	var x CountReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Total, err = runtime.Required(m, "total", runtime.AsInt); err != nil {
+	if x.Total, err = impl.Required(m, "total", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -515,8 +516,8 @@ func (x CountReply) Validate() error {
 func (x CountReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"total":`...)
-	b = runtime.AppendInt(b, x.Total)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.Total)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -532,11 +533,11 @@ type Hello struct {
 // decodeHello reads a Hello from the value the Socket.IO parser decoded and checks it.
 func decodeHello(v any) (Hello, error) {
 	var x Hello
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -551,8 +552,8 @@ func (x Hello) Validate() error {
 func (x Hello) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Name)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -568,11 +569,11 @@ type Counted struct {
 // decodeCounted reads a Counted from the value the Socket.IO parser decoded and checks it.
 func decodeCounted(v any) (Counted, error) {
 	var x Counted
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Total, err = runtime.Required(m, "total", runtime.AsInt); err != nil {
+	if x.Total, err = impl.Required(m, "total", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -587,8 +588,8 @@ func (x Counted) Validate() error {
 func (x Counted) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"total":`...)
-	b = runtime.AppendInt(b, x.Total)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.Total)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

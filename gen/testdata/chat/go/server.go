@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -181,7 +182,7 @@ func (s *Socket) Others(rooms ...string) Others {
 // EmitKicked sends "kicked" to this socket: The socket was removed from a room.
 func (s *Socket) EmitKicked(p Kicked) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("kicked", err)
+		return impl.InvalidEmit("kicked", err)
 	}
 	return s.rt.Emit("kicked", p)
 }
@@ -208,7 +209,7 @@ type RoomEmitter struct {
 // EmitMessage sends "message" to the rooms: A new message in a room the socket joined.
 func (r RoomEmitter) EmitMessage(p Message) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("message", err)
+		return impl.InvalidEmit("message", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "message", p)
 }
@@ -216,7 +217,7 @@ func (r RoomEmitter) EmitMessage(p Message) error {
 // EmitPresenceChanged sends "presence-changed" to the rooms: A user's presence changed.
 func (r RoomEmitter) EmitPresenceChanged(p PresenceChanged) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("presence-changed", err)
+		return impl.InvalidEmit("presence-changed", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "presence-changed", p)
 }
@@ -230,7 +231,7 @@ type Others struct {
 // EmitPresenceChanged sends "presence-changed" to every socket but the sender: A user's presence changed.
 func (o Others) EmitPresenceChanged(p PresenceChanged) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("presence-changed", err)
+		return impl.InvalidEmit("presence-changed", err)
 	}
 	return o.rt.Broadcast("presence-changed", p, o.rooms...)
 }

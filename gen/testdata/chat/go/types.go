@@ -6,6 +6,7 @@ package out
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 	"time"
 )
@@ -21,7 +22,7 @@ const Namespace = "/chat"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -71,7 +72,7 @@ var patternRoomID = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 
 // checkRoomID checks a value against the constraints of the RoomID type. RoomID is a room's id.
 func checkRoomID(v string) error {
-	if err := runtime.Pattern(v, patternRoomID); err != nil {
+	if err := impl.Pattern(v, patternRoomID); err != nil {
 		return err
 	}
 	return nil
@@ -79,7 +80,7 @@ func checkRoomID(v string) error {
 
 // checkPresence checks a value against the constraints of the Presence type.
 func checkPresence(v Presence) error {
-	if err := runtime.OneOf(string(v), enumPresence); err != nil {
+	if err := impl.OneOf(string(v), enumPresence); err != nil {
 		return err
 	}
 	return nil
@@ -96,17 +97,17 @@ type Attachment struct {
 // decodeAttachment reads an Attachment from the value the Socket.IO parser decoded and checks it.
 func decodeAttachment(v any) (Attachment, error) {
 	var x Attachment
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Size, err = runtime.Required(m, "size", runtime.AsInt); err != nil {
+	if x.Size, err = impl.Required(m, "size", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Image, err = runtime.Optional(m, "image", runtime.AsString); err != nil {
+	if x.Image, err = impl.Optional(m, "image", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -114,18 +115,18 @@ func decodeAttachment(v any) (Attachment, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Attachment) Validate() error {
-	if err := runtime.MaxLength(x.Name, 255); err != nil {
-		return runtime.At("name", err)
+	if err := impl.MaxLength(x.Name, 255); err != nil {
+		return impl.At("name", err)
 	}
-	if err := runtime.Min(float64(x.Size), 0.0); err != nil {
-		return runtime.At("size", err)
+	if err := impl.Min(float64(x.Size), 0.0); err != nil {
+		return impl.At("size", err)
 	}
-	if err := runtime.Max(float64(x.Size), 1.048576e+07); err != nil {
-		return runtime.At("size", err)
+	if err := impl.Max(float64(x.Size), 1.048576e+07); err != nil {
+		return impl.At("size", err)
 	}
 	if x.Image != nil {
-		if err := runtime.Format(*x.Image, "image-data-url"); err != nil {
-			return runtime.At("image", err)
+		if err := impl.Format(*x.Image, "image-data-url"); err != nil {
+			return impl.At("image", err)
 		}
 	}
 	return nil
@@ -135,14 +136,14 @@ func (x Attachment) Validate() error {
 func (x Attachment) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	b = append(b, `,"size":`...)
-	b = runtime.AppendInt(b, x.Size)
+	b = impl.AppendInt(b, x.Size)
 	if x.Image != nil {
 		b = append(b, `,"image":`...)
-		b = runtime.AppendString(b, *x.Image)
+		b = impl.AppendString(b, *x.Image)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -160,31 +161,31 @@ type Message struct {
 	EditedAt    *time.Time   `json:"editedAt,omitempty"`
 }
 
-var readMessageAttachments = runtime.ArrayOf(decodeAttachment)
+var readMessageAttachments = impl.ArrayOf(decodeAttachment)
 
 // decodeMessage reads a Message from the value the Socket.IO parser decoded and checks it.
 func decodeMessage(v any) (Message, error) {
 	var x Message
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.ID, err = runtime.Required(m, "id", runtime.AsInt); err != nil {
+	if x.ID, err = impl.Required(m, "id", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsTrimmedString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
-	if x.Attachments, err = runtime.Required(m, "attachments", readMessageAttachments); err != nil {
+	if x.Attachments, err = impl.Required(m, "attachments", readMessageAttachments); err != nil {
 		return x, err
 	}
-	if x.SentAt, err = runtime.Required(m, "sentAt", runtime.AsTime); err != nil {
+	if x.SentAt, err = impl.Required(m, "sentAt", impl.AsTime); err != nil {
 		return x, err
 	}
-	if x.EditedAt, err = runtime.Optional(m, "editedAt", runtime.AsTime); err != nil {
+	if x.EditedAt, err = impl.Optional(m, "editedAt", impl.AsTime); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -193,25 +194,25 @@ func decodeMessage(v any) (Message, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Message) Validate() error {
 	if err := checkRoomID(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
-	if err := runtime.MinLength(x.Text, 1); err != nil {
-		return runtime.At("text", err)
+	if err := impl.MinLength(x.Text, 1); err != nil {
+		return impl.At("text", err)
 	}
-	if err := runtime.MaxLength(x.Text, 4000); err != nil {
-		return runtime.At("text", err)
+	if err := impl.MaxLength(x.Text, 4000); err != nil {
+		return impl.At("text", err)
 	}
-	if err := runtime.MaxItems(len(x.Attachments), 4); err != nil {
-		return runtime.At("attachments", err)
+	if err := impl.MaxItems(len(x.Attachments), 4); err != nil {
+		return impl.At("attachments", err)
 	}
 	for i, item := range x.Attachments {
 		if err := item.Validate(); err != nil {
-			return runtime.At("attachments", runtime.AtIndex(i, err))
+			return impl.At("attachments", impl.AtIndex(i, err))
 		}
 	}
 	if x.EditedAt != nil {
-		if err := runtime.Min(float64((*x.EditedAt).UnixMilli()), 0.0); err != nil {
-			return runtime.At("editedAt", err)
+		if err := impl.Min(float64((*x.EditedAt).UnixMilli()), 0.0); err != nil {
+			return impl.At("editedAt", err)
 		}
 	}
 	return nil
@@ -221,22 +222,22 @@ func (x Message) Validate() error {
 func (x Message) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"id":`...)
-	b = runtime.AppendInt(b, x.ID)
+	b = impl.AppendInt(b, x.ID)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
+	b = impl.AppendString(b, x.Text)
 	b = append(b, `,"attachments":`...)
 	b = func(b []byte, v []Attachment) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[Attachment])
+		return impl.AppendArray(b, v, impl.AppendMessage[Attachment])
 	}(b, x.Attachments)
 	b = append(b, `,"sentAt":`...)
-	b = runtime.AppendTime(b, x.SentAt)
+	b = impl.AppendTime(b, x.SentAt)
 	if x.EditedAt != nil {
 		b = append(b, `,"editedAt":`...)
-		b = runtime.AppendTime(b, *x.EditedAt)
+		b = impl.AppendTime(b, *x.EditedAt)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -254,14 +255,14 @@ type Auth struct {
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.APIKey, err = runtime.Required(m, "apiKey", runtime.AsString); err != nil {
+	if x.APIKey, err = impl.Required(m, "apiKey", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Device, err = runtime.Optional(m, "device", runtime.AsEnum[AuthDevice]); err != nil {
+	if x.Device, err = impl.Optional(m, "device", impl.AsEnum[AuthDevice]); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -271,18 +272,18 @@ var patternAuthAPIKey = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Auth) Validate() error {
-	if err := runtime.MinLength(x.APIKey, 16); err != nil {
-		return runtime.At("apiKey", err)
+	if err := impl.MinLength(x.APIKey, 16); err != nil {
+		return impl.At("apiKey", err)
 	}
-	if err := runtime.MaxLength(x.APIKey, 64); err != nil {
-		return runtime.At("apiKey", err)
+	if err := impl.MaxLength(x.APIKey, 64); err != nil {
+		return impl.At("apiKey", err)
 	}
-	if err := runtime.Pattern(x.APIKey, patternAuthAPIKey); err != nil {
-		return runtime.At("apiKey", err)
+	if err := impl.Pattern(x.APIKey, patternAuthAPIKey); err != nil {
+		return impl.At("apiKey", err)
 	}
 	if x.Device != nil {
-		if err := runtime.OneOf(string(*x.Device), enumAuthDevice); err != nil {
-			return runtime.At("device", err)
+		if err := impl.OneOf(string(*x.Device), enumAuthDevice); err != nil {
+			return impl.At("device", err)
 		}
 	}
 	return nil
@@ -292,12 +293,12 @@ func (x Auth) Validate() error {
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"apiKey":`...)
-	b = runtime.AppendString(b, x.APIKey)
+	b = impl.AppendString(b, x.APIKey)
 	if x.Device != nil {
 		b = append(b, `,"device":`...)
-		b = runtime.AppendEnum[AuthDevice](b, *x.Device)
+		b = impl.AppendEnum[AuthDevice](b, *x.Device)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -315,14 +316,14 @@ type Join struct {
 // decodeJoin reads a Join from the value the Socket.IO parser decoded and checks it.
 func decodeJoin(v any) (Join, error) {
 	var x Join
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Limit, err = runtime.Optional(m, "limit", runtime.AsInt); err != nil {
+	if x.Limit, err = impl.Optional(m, "limit", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -331,14 +332,14 @@ func decodeJoin(v any) (Join, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Join) Validate() error {
 	if err := checkRoomID(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	if x.Limit != nil {
-		if err := runtime.Min(float64(*x.Limit), 1.0); err != nil {
-			return runtime.At("limit", err)
+		if err := impl.Min(float64(*x.Limit), 1.0); err != nil {
+			return impl.At("limit", err)
 		}
-		if err := runtime.Max(float64(*x.Limit), 100.0); err != nil {
-			return runtime.At("limit", err)
+		if err := impl.Max(float64(*x.Limit), 100.0); err != nil {
+			return impl.At("limit", err)
 		}
 	}
 	return nil
@@ -348,12 +349,12 @@ func (x Join) Validate() error {
 func (x Join) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	if x.Limit != nil {
 		b = append(b, `,"limit":`...)
-		b = runtime.AppendInt(b, *x.Limit)
+		b = impl.AppendInt(b, *x.Limit)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -367,20 +368,20 @@ type JoinReply struct {
 	History []Message `json:"history"`
 }
 
-var readJoinReplyMembers = runtime.ArrayOf(runtime.AsString)
-var readJoinReplyHistory = runtime.ArrayOf(decodeMessage)
+var readJoinReplyMembers = impl.ArrayOf(impl.AsString)
+var readJoinReplyHistory = impl.ArrayOf(decodeMessage)
 
 // decodeJoinReply reads a JoinReply from the value the Socket.IO parser decoded and checks it.
 func decodeJoinReply(v any) (JoinReply, error) {
 	var x JoinReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Members, err = runtime.Required(m, "members", readJoinReplyMembers); err != nil {
+	if x.Members, err = impl.Required(m, "members", readJoinReplyMembers); err != nil {
 		return x, err
 	}
-	if x.History, err = runtime.Required(m, "history", readJoinReplyHistory); err != nil {
+	if x.History, err = impl.Required(m, "history", readJoinReplyHistory); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -388,12 +389,12 @@ func decodeJoinReply(v any) (JoinReply, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x JoinReply) Validate() error {
-	if err := runtime.MinItems(len(x.Members), 1); err != nil {
-		return runtime.At("members", err)
+	if err := impl.MinItems(len(x.Members), 1); err != nil {
+		return impl.At("members", err)
 	}
 	for i, item := range x.History {
 		if err := item.Validate(); err != nil {
-			return runtime.At("history", runtime.AtIndex(i, err))
+			return impl.At("history", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -404,13 +405,13 @@ func (x JoinReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"members":`...)
 	b = func(b []byte, v []string) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendString)
+		return impl.AppendArray(b, v, impl.AppendString)
 	}(b, x.Members)
 	b = append(b, `,"history":`...)
 	b = func(b []byte, v []Message) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[Message])
+		return impl.AppendArray(b, v, impl.AppendMessage[Message])
 	}(b, x.History)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -427,25 +428,25 @@ type Post struct {
 	Poll *PostPoll `json:"poll,omitempty"`
 }
 
-var readPostAttachments = runtime.ArrayOf(decodeAttachment)
+var readPostAttachments = impl.ArrayOf(decodeAttachment)
 
 // decodePost reads a Post from the value the Socket.IO parser decoded and checks it.
 func decodePost(v any) (Post, error) {
 	var x Post
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsTrimmedString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
-	if x.Attachments, err = runtime.OptionalSlice(m, "attachments", readPostAttachments); err != nil {
+	if x.Attachments, err = impl.OptionalSlice(m, "attachments", readPostAttachments); err != nil {
 		return x, err
 	}
-	if x.Poll, err = runtime.Optional(m, "poll", decodePostPoll); err != nil {
+	if x.Poll, err = impl.Optional(m, "poll", decodePostPoll); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -454,25 +455,25 @@ func decodePost(v any) (Post, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Post) Validate() error {
 	if err := checkRoomID(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
-	if err := runtime.MinLength(x.Text, 1); err != nil {
-		return runtime.At("text", err)
+	if err := impl.MinLength(x.Text, 1); err != nil {
+		return impl.At("text", err)
 	}
-	if err := runtime.MaxLength(x.Text, 4000); err != nil {
-		return runtime.At("text", err)
+	if err := impl.MaxLength(x.Text, 4000); err != nil {
+		return impl.At("text", err)
 	}
-	if err := runtime.MaxItems(len(x.Attachments), 4); err != nil {
-		return runtime.At("attachments", err)
+	if err := impl.MaxItems(len(x.Attachments), 4); err != nil {
+		return impl.At("attachments", err)
 	}
 	for i, item := range x.Attachments {
 		if err := item.Validate(); err != nil {
-			return runtime.At("attachments", runtime.AtIndex(i, err))
+			return impl.At("attachments", impl.AtIndex(i, err))
 		}
 	}
 	if x.Poll != nil {
 		if err := x.Poll.Validate(); err != nil {
-			return runtime.At("poll", err)
+			return impl.At("poll", err)
 		}
 	}
 	return nil
@@ -482,20 +483,20 @@ func (x Post) Validate() error {
 func (x Post) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
+	b = impl.AppendString(b, x.Text)
 	if x.Attachments != nil {
 		b = append(b, `,"attachments":`...)
 		b = func(b []byte, v []Attachment) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendMessage[Attachment])
+			return impl.AppendArray(b, v, impl.AppendMessage[Attachment])
 		}(b, x.Attachments)
 	}
 	if x.Poll != nil {
 		b = append(b, `,"poll":`...)
 		b = x.Poll.AppendJSON(b)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -510,22 +511,22 @@ type PostPoll struct {
 	Anonymous *bool    `json:"anonymous,omitempty"`
 }
 
-var readPostPollChoices = runtime.ArrayOf(runtime.AsString)
+var readPostPollChoices = impl.ArrayOf(impl.AsString)
 
 // decodePostPoll reads a PostPoll from the value the Socket.IO parser decoded and checks it.
 func decodePostPoll(v any) (PostPoll, error) {
 	var x PostPoll
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Question, err = runtime.Required(m, "question", runtime.AsString); err != nil {
+	if x.Question, err = impl.Required(m, "question", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Choices, err = runtime.Required(m, "choices", readPostPollChoices); err != nil {
+	if x.Choices, err = impl.Required(m, "choices", readPostPollChoices); err != nil {
 		return x, err
 	}
-	if x.Anonymous, err = runtime.Optional(m, "anonymous", runtime.AsBool); err != nil {
+	if x.Anonymous, err = impl.Optional(m, "anonymous", impl.AsBool); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -533,15 +534,15 @@ func decodePostPoll(v any) (PostPoll, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x PostPoll) Validate() error {
-	if err := runtime.MinItems(len(x.Choices), 2); err != nil {
-		return runtime.At("choices", err)
+	if err := impl.MinItems(len(x.Choices), 2); err != nil {
+		return impl.At("choices", err)
 	}
-	if err := runtime.MaxItems(len(x.Choices), 10); err != nil {
-		return runtime.At("choices", err)
+	if err := impl.MaxItems(len(x.Choices), 10); err != nil {
+		return impl.At("choices", err)
 	}
 	for i, item := range x.Choices {
-		if err := runtime.MaxLength(item, 80); err != nil {
-			return runtime.At("choices", runtime.AtIndex(i, err))
+		if err := impl.MaxLength(item, 80); err != nil {
+			return impl.At("choices", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -551,16 +552,16 @@ func (x PostPoll) Validate() error {
 func (x PostPoll) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"question":`...)
-	b = runtime.AppendString(b, x.Question)
+	b = impl.AppendString(b, x.Question)
 	b = append(b, `,"choices":`...)
 	b = func(b []byte, v []string) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendString)
+		return impl.AppendArray(b, v, impl.AppendString)
 	}(b, x.Choices)
 	if x.Anonymous != nil {
 		b = append(b, `,"anonymous":`...)
-		b = runtime.AppendBool(b, *x.Anonymous)
+		b = impl.AppendBool(b, *x.Anonymous)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -576,11 +577,11 @@ type PostReply struct {
 // decodePostReply reads a PostReply from the value the Socket.IO parser decoded and checks it.
 func decodePostReply(v any) (PostReply, error) {
 	var x PostReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.ID, err = runtime.Required(m, "id", runtime.AsInt); err != nil {
+	if x.ID, err = impl.Required(m, "id", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -595,8 +596,8 @@ func (x PostReply) Validate() error {
 func (x PostReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"id":`...)
-	b = runtime.AppendInt(b, x.ID)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.ID)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -615,17 +616,17 @@ type React struct {
 // decodeReact reads a React from the value the Socket.IO parser decoded and checks it.
 func decodeReact(v any) (React, error) {
 	var x React
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.MessageID, err = runtime.Required(m, "messageId", runtime.AsInt); err != nil {
+	if x.MessageID, err = impl.Required(m, "messageId", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Emoji, err = runtime.Required(m, "emoji", runtime.AsString); err != nil {
+	if x.Emoji, err = impl.Required(m, "emoji", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Weight, err = runtime.Optional(m, "weight", runtime.AsNumber); err != nil {
+	if x.Weight, err = impl.Optional(m, "weight", impl.AsNumber); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -633,18 +634,18 @@ func decodeReact(v any) (React, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x React) Validate() error {
-	if err := runtime.MaxLength(x.Emoji, 8); err != nil {
-		return runtime.At("emoji", err)
+	if err := impl.MaxLength(x.Emoji, 8); err != nil {
+		return impl.At("emoji", err)
 	}
 	if x.Weight != nil {
-		if err := runtime.Finite(*x.Weight); err != nil {
-			return runtime.At("weight", err)
+		if err := impl.Finite(*x.Weight); err != nil {
+			return impl.At("weight", err)
 		}
-		if err := runtime.Min(float64(*x.Weight), 0.5); err != nil {
-			return runtime.At("weight", err)
+		if err := impl.Min(float64(*x.Weight), 0.5); err != nil {
+			return impl.At("weight", err)
 		}
-		if err := runtime.Max(float64(*x.Weight), 2.5); err != nil {
-			return runtime.At("weight", err)
+		if err := impl.Max(float64(*x.Weight), 2.5); err != nil {
+			return impl.At("weight", err)
 		}
 	}
 	return nil
@@ -654,14 +655,14 @@ func (x React) Validate() error {
 func (x React) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"messageId":`...)
-	b = runtime.AppendInt(b, x.MessageID)
+	b = impl.AppendInt(b, x.MessageID)
 	b = append(b, `,"emoji":`...)
-	b = runtime.AppendString(b, x.Emoji)
+	b = impl.AppendString(b, x.Emoji)
 	if x.Weight != nil {
 		b = append(b, `,"weight":`...)
-		b = runtime.AppendNumber(b, *x.Weight)
+		b = impl.AppendNumber(b, *x.Weight)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -677,11 +678,11 @@ type SetPresence struct {
 // decodeSetPresence reads a SetPresence from the value the Socket.IO parser decoded and checks it.
 func decodeSetPresence(v any) (SetPresence, error) {
 	var x SetPresence
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Presence, err = runtime.Required(m, "presence", runtime.AsEnum[Presence]); err != nil {
+	if x.Presence, err = impl.Required(m, "presence", impl.AsEnum[Presence]); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -690,7 +691,7 @@ func decodeSetPresence(v any) (SetPresence, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x SetPresence) Validate() error {
 	if err := checkPresence(x.Presence); err != nil {
-		return runtime.At("presence", err)
+		return impl.At("presence", err)
 	}
 	return nil
 }
@@ -699,8 +700,8 @@ func (x SetPresence) Validate() error {
 func (x SetPresence) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"presence":`...)
-	b = runtime.AppendEnum[Presence](b, x.Presence)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendEnum[Presence](b, x.Presence)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -718,17 +719,17 @@ type PresenceChanged struct {
 // decodePresenceChanged reads a PresenceChanged from the value the Socket.IO parser decoded and checks it.
 func decodePresenceChanged(v any) (PresenceChanged, error) {
 	var x PresenceChanged
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.User, err = runtime.Required(m, "user", runtime.AsString); err != nil {
+	if x.User, err = impl.Required(m, "user", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Presence, err = runtime.Required(m, "presence", runtime.AsEnum[Presence]); err != nil {
+	if x.Presence, err = impl.Required(m, "presence", impl.AsEnum[Presence]); err != nil {
 		return x, err
 	}
-	if x.Since, err = runtime.Required(m, "since", runtime.AsTime); err != nil {
+	if x.Since, err = impl.Required(m, "since", impl.AsTime); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -737,7 +738,7 @@ func decodePresenceChanged(v any) (PresenceChanged, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x PresenceChanged) Validate() error {
 	if err := checkPresence(x.Presence); err != nil {
-		return runtime.At("presence", err)
+		return impl.At("presence", err)
 	}
 	return nil
 }
@@ -746,12 +747,12 @@ func (x PresenceChanged) Validate() error {
 func (x PresenceChanged) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"user":`...)
-	b = runtime.AppendString(b, x.User)
+	b = impl.AppendString(b, x.User)
 	b = append(b, `,"presence":`...)
-	b = runtime.AppendEnum[Presence](b, x.Presence)
+	b = impl.AppendEnum[Presence](b, x.Presence)
 	b = append(b, `,"since":`...)
-	b = runtime.AppendTime(b, x.Since)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendTime(b, x.Since)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -768,14 +769,14 @@ type Kicked struct {
 // decodeKicked reads a Kicked from the value the Socket.IO parser decoded and checks it.
 func decodeKicked(v any) (Kicked, error) {
 	var x Kicked
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Room, err = runtime.Required(m, "room", runtime.AsString); err != nil {
+	if x.Room, err = impl.Required(m, "room", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Reason, err = runtime.Optional(m, "reason", runtime.AsString); err != nil {
+	if x.Reason, err = impl.Optional(m, "reason", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -784,7 +785,7 @@ func decodeKicked(v any) (Kicked, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Kicked) Validate() error {
 	if err := checkRoomID(x.Room); err != nil {
-		return runtime.At("room", err)
+		return impl.At("room", err)
 	}
 	return nil
 }
@@ -793,12 +794,12 @@ func (x Kicked) Validate() error {
 func (x Kicked) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
-	b = runtime.AppendString(b, x.Room)
+	b = impl.AppendString(b, x.Room)
 	if x.Reason != nil {
 		b = append(b, `,"reason":`...)
-		b = runtime.AppendString(b, *x.Reason)
+		b = impl.AppendString(b, *x.Reason)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 )
 
 // Handler handles the client events of the "enums" schema. The application implements it;
@@ -133,7 +134,7 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 // EmitJoined sends "joined" to every socket
 func (srv *Server) EmitJoined(p Player) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("joined", err)
+		return impl.InvalidEmit("joined", err)
 	}
 	return srv.rt.EmitAll(Namespace, "joined", p)
 }
@@ -147,7 +148,7 @@ type RoomEmitter struct {
 // EmitJoined sends "joined" to the rooms
 func (r RoomEmitter) EmitJoined(p Player) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("joined", err)
+		return impl.InvalidEmit("joined", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "joined", p)
 }

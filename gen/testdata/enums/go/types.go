@@ -4,7 +4,10 @@
 // Package out is the typed Socket.IO API of the "enums" schema, version 1.0.0.
 package out
 
-import "github.com/karl-app/karl/runtime"
+import (
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
+)
 
 // SchemaVersion is the version of the schema this package was generated from.
 const SchemaVersion = "1.0.0"
@@ -17,7 +20,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Team is a team colour.
 type Team string
@@ -69,7 +72,7 @@ var enumPlayerTagsItem = []string{string(PlayerTagsItemNew), string(PlayerTagsIt
 
 // checkTeam checks a value against the constraints of the Team type.
 func checkTeam(v Team) error {
-	if err := runtime.OneOf(string(v), enumTeam); err != nil {
+	if err := impl.OneOf(string(v), enumTeam); err != nil {
 		return err
 	}
 	return nil
@@ -77,7 +80,7 @@ func checkTeam(v Team) error {
 
 // checkSide checks a value against the constraints of the Side type.
 func checkSide(v Side) error {
-	if err := runtime.OneOf(string(v), enumSide); err != nil {
+	if err := impl.OneOf(string(v), enumSide); err != nil {
 		return err
 	}
 	return nil
@@ -91,25 +94,25 @@ type Player struct {
 	Tags []PlayerTagsItem `json:"tags"`
 }
 
-var readPlayerTags = runtime.ArrayOf(runtime.AsEnum[PlayerTagsItem])
+var readPlayerTags = impl.ArrayOf(impl.AsEnum[PlayerTagsItem])
 
 // decodePlayer reads a Player from the value the Socket.IO parser decoded and checks it.
 func decodePlayer(v any) (Player, error) {
 	var x Player
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Required(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Required(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
-	if x.Side, err = runtime.Optional(m, "side", runtime.AsTrimmedEnum[Side]); err != nil {
+	if x.Side, err = impl.Optional(m, "side", impl.AsTrimmedEnum[Side]); err != nil {
 		return x, err
 	}
-	if x.Size, err = runtime.Required(m, "size", runtime.AsEnum[PlayerSize]); err != nil {
+	if x.Size, err = impl.Required(m, "size", impl.AsEnum[PlayerSize]); err != nil {
 		return x, err
 	}
-	if x.Tags, err = runtime.Required(m, "tags", readPlayerTags); err != nil {
+	if x.Tags, err = impl.Required(m, "tags", readPlayerTags); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -118,19 +121,19 @@ func decodePlayer(v any) (Player, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Player) Validate() error {
 	if err := checkTeam(x.Team); err != nil {
-		return runtime.At("team", err)
+		return impl.At("team", err)
 	}
 	if x.Side != nil {
 		if err := checkSide(*x.Side); err != nil {
-			return runtime.At("side", err)
+			return impl.At("side", err)
 		}
 	}
-	if err := runtime.OneOf(string(x.Size), enumPlayerSize); err != nil {
-		return runtime.At("size", err)
+	if err := impl.OneOf(string(x.Size), enumPlayerSize); err != nil {
+		return impl.At("size", err)
 	}
 	for i, item := range x.Tags {
-		if err := runtime.OneOf(string(item), enumPlayerTagsItem); err != nil {
-			return runtime.At("tags", runtime.AtIndex(i, err))
+		if err := impl.OneOf(string(item), enumPlayerTagsItem); err != nil {
+			return impl.At("tags", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -140,18 +143,18 @@ func (x Player) Validate() error {
 func (x Player) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"team":`...)
-	b = runtime.AppendEnum[Team](b, x.Team)
+	b = impl.AppendEnum[Team](b, x.Team)
 	if x.Side != nil {
 		b = append(b, `,"side":`...)
-		b = runtime.AppendEnum[Side](b, *x.Side)
+		b = impl.AppendEnum[Side](b, *x.Side)
 	}
 	b = append(b, `,"size":`...)
-	b = runtime.AppendEnum[PlayerSize](b, x.Size)
+	b = impl.AppendEnum[PlayerSize](b, x.Size)
 	b = append(b, `,"tags":`...)
 	b = func(b []byte, v []PlayerTagsItem) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendEnum[PlayerTagsItem])
+		return impl.AppendArray(b, v, impl.AppendEnum[PlayerTagsItem])
 	}(b, x.Tags)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -165,7 +168,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -180,7 +183,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -196,11 +199,11 @@ type JoinReply struct {
 // decodeJoinReply reads a JoinReply from the value the Socket.IO parser decoded and checks it.
 func decodeJoinReply(v any) (JoinReply, error) {
 	var x JoinReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Team, err = runtime.Required(m, "team", runtime.AsEnum[Team]); err != nil {
+	if x.Team, err = impl.Required(m, "team", impl.AsEnum[Team]); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -209,7 +212,7 @@ func decodeJoinReply(v any) (JoinReply, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x JoinReply) Validate() error {
 	if err := checkTeam(x.Team); err != nil {
-		return runtime.At("team", err)
+		return impl.At("team", err)
 	}
 	return nil
 }
@@ -218,8 +221,8 @@ func (x JoinReply) Validate() error {
 func (x JoinReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"team":`...)
-	b = runtime.AppendEnum[Team](b, x.Team)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendEnum[Team](b, x.Team)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

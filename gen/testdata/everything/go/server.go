@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -149,7 +150,7 @@ func (s *Socket) Others(rooms ...string) Others {
 // EmitYouMoved sends "you-moved" to this socket
 func (s *Socket) EmitYouMoved(p YouMoved) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("you-moved", err)
+		return impl.InvalidEmit("you-moved", err)
 	}
 	return s.rt.Emit("you-moved", p)
 }
@@ -170,7 +171,7 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 // EmitPlayerJoined sends "player-joined" to every socket: A player joined.
 func (srv *Server) EmitPlayerJoined(p Player) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("player-joined", err)
+		return impl.InvalidEmit("player-joined", err)
 	}
 	return srv.rt.EmitAll(Namespace, "player-joined", p)
 }
@@ -184,7 +185,7 @@ type RoomEmitter struct {
 // EmitPlayerJoined sends "player-joined" to the rooms: A player joined.
 func (r RoomEmitter) EmitPlayerJoined(p Player) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("player-joined", err)
+		return impl.InvalidEmit("player-joined", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "player-joined", p)
 }
@@ -198,7 +199,7 @@ type Others struct {
 // EmitSomeoneMoved sends "someone-moved" to every socket but the sender
 func (o Others) EmitSomeoneMoved(p SomeoneMoved) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("someone-moved", err)
+		return impl.InvalidEmit("someone-moved", err)
 	}
 	return o.rt.Broadcast("someone-moved", p, o.rooms...)
 }

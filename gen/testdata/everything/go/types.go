@@ -6,6 +6,7 @@ package out
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -20,7 +21,7 @@ const Namespace = "/game"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -51,10 +52,10 @@ var enumMood = []string{string(MoodHappy), string(MoodSad)}
 
 // checkLevel checks a value against the constraints of the Level type.
 func checkLevel(v int64) error {
-	if err := runtime.Min(float64(v), 1.0); err != nil {
+	if err := impl.Min(float64(v), 1.0); err != nil {
 		return err
 	}
-	if err := runtime.Max(float64(v), 99.0); err != nil {
+	if err := impl.Max(float64(v), 99.0); err != nil {
 		return err
 	}
 	return nil
@@ -62,7 +63,7 @@ func checkLevel(v int64) error {
 
 // checkMood checks a value against the constraints of the Mood type.
 func checkMood(v Mood) error {
-	if err := runtime.OneOf(string(v), enumMood); err != nil {
+	if err := impl.OneOf(string(v), enumMood); err != nil {
 		return err
 	}
 	return nil
@@ -74,20 +75,20 @@ type Grid struct {
 	Labels []string    `json:"labels,omitempty"`
 }
 
-var readGridRows = runtime.ArrayOf(runtime.ArrayOf(runtime.AsNumber))
-var readGridLabels = runtime.ArrayOf(runtime.AsString)
+var readGridRows = impl.ArrayOf(impl.ArrayOf(impl.AsNumber))
+var readGridLabels = impl.ArrayOf(impl.AsString)
 
 // decodeGrid reads a Grid from the value the Socket.IO parser decoded and checks it.
 func decodeGrid(v any) (Grid, error) {
 	var x Grid
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Rows, err = runtime.Required(m, "rows", readGridRows); err != nil {
+	if x.Rows, err = impl.Required(m, "rows", readGridRows); err != nil {
 		return x, err
 	}
-	if x.Labels, err = runtime.OptionalSlice(m, "labels", readGridLabels); err != nil {
+	if x.Labels, err = impl.OptionalSlice(m, "labels", readGridLabels); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -95,22 +96,22 @@ func decodeGrid(v any) (Grid, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Grid) Validate() error {
-	if err := runtime.MaxItems(len(x.Rows), 8); err != nil {
-		return runtime.At("rows", err)
+	if err := impl.MaxItems(len(x.Rows), 8); err != nil {
+		return impl.At("rows", err)
 	}
 	for i, item := range x.Rows {
-		if err := runtime.MaxItems(len(item), 8); err != nil {
-			return runtime.At("rows", runtime.AtIndex(i, err))
+		if err := impl.MaxItems(len(item), 8); err != nil {
+			return impl.At("rows", impl.AtIndex(i, err))
 		}
 		for j, item2 := range item {
-			if err := runtime.Finite(item2); err != nil {
-				return runtime.At("rows", runtime.AtIndex(i, runtime.AtIndex(j, err)))
+			if err := impl.Finite(item2); err != nil {
+				return impl.At("rows", impl.AtIndex(i, impl.AtIndex(j, err)))
 			}
 		}
 	}
 	for i, item := range x.Labels {
-		if err := runtime.MaxLength(item, 4); err != nil {
-			return runtime.At("labels", runtime.AtIndex(i, err))
+		if err := impl.MaxLength(item, 4); err != nil {
+			return impl.At("labels", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -121,17 +122,17 @@ func (x Grid) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"rows":`...)
 	b = func(b []byte, v [][]float64) []byte {
-		return runtime.AppendArray(b, v, func(b []byte, v []float64) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendNumber)
+		return impl.AppendArray(b, v, func(b []byte, v []float64) []byte {
+			return impl.AppendArray(b, v, impl.AppendNumber)
 		})
 	}(b, x.Rows)
 	if x.Labels != nil {
 		b = append(b, `,"labels":`...)
 		b = func(b []byte, v []string) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendString)
+			return impl.AppendArray(b, v, impl.AppendString)
 		}(b, x.Labels)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -155,32 +156,32 @@ type Player struct {
 // decodePlayer reads a Player from the value the Socket.IO parser decoded and checks it.
 func decodePlayer(v any) (Player, error) {
 	var x Player
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsTrimmedString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
-	if x.Level, err = runtime.Required(m, "level", runtime.AsInt); err != nil {
+	if x.Level, err = impl.Required(m, "level", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Mood, err = runtime.Optional(m, "mood", runtime.AsEnum[Mood]); err != nil {
+	if x.Mood, err = impl.Optional(m, "mood", impl.AsEnum[Mood]); err != nil {
 		return x, err
 	}
-	if x.URLID, err = runtime.Optional(m, "url_id", runtime.AsString); err != nil {
+	if x.URLID, err = impl.Optional(m, "url_id", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.JoinedAt, err = runtime.Required(m, "joinedAt", runtime.AsTime); err != nil {
+	if x.JoinedAt, err = impl.Required(m, "joinedAt", impl.AsTime); err != nil {
 		return x, err
 	}
-	if x.Online, err = runtime.Required(m, "online", runtime.AsBool); err != nil {
+	if x.Online, err = impl.Required(m, "online", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.Score, err = runtime.Required(m, "score", runtime.AsNumber); err != nil {
+	if x.Score, err = impl.Required(m, "score", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Position, err = runtime.Required(m, "position", decodePlayerPosition); err != nil {
+	if x.Position, err = impl.Required(m, "position", decodePlayerPosition); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -188,33 +189,33 @@ func decodePlayer(v any) (Player, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Player) Validate() error {
-	if err := runtime.MaxLength(x.Name, 20); err != nil {
-		return runtime.At("name", err)
+	if err := impl.MaxLength(x.Name, 20); err != nil {
+		return impl.At("name", err)
 	}
 	if err := checkLevel(x.Level); err != nil {
-		return runtime.At("level", err)
+		return impl.At("level", err)
 	}
 	if x.Mood != nil {
 		if err := checkMood(*x.Mood); err != nil {
-			return runtime.At("mood", err)
+			return impl.At("mood", err)
 		}
 	}
 	if x.URLID != nil {
-		if err := runtime.Format(*x.URLID, "image-data-url"); err != nil {
-			return runtime.At("url_id", err)
+		if err := impl.Format(*x.URLID, "image-data-url"); err != nil {
+			return impl.At("url_id", err)
 		}
 	}
-	if err := runtime.Finite(x.Score); err != nil {
-		return runtime.At("score", err)
+	if err := impl.Finite(x.Score); err != nil {
+		return impl.At("score", err)
 	}
-	if err := runtime.Min(float64(x.Score), -1.5); err != nil {
-		return runtime.At("score", err)
+	if err := impl.Min(float64(x.Score), -1.5); err != nil {
+		return impl.At("score", err)
 	}
-	if err := runtime.Max(float64(x.Score), 1e+09); err != nil {
-		return runtime.At("score", err)
+	if err := impl.Max(float64(x.Score), 1e+09); err != nil {
+		return impl.At("score", err)
 	}
 	if err := x.Position.Validate(); err != nil {
-		return runtime.At("position", err)
+		return impl.At("position", err)
 	}
 	return nil
 }
@@ -223,26 +224,26 @@ func (x Player) Validate() error {
 func (x Player) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	b = append(b, `,"level":`...)
-	b = runtime.AppendInt(b, x.Level)
+	b = impl.AppendInt(b, x.Level)
 	if x.Mood != nil {
 		b = append(b, `,"mood":`...)
-		b = runtime.AppendEnum[Mood](b, *x.Mood)
+		b = impl.AppendEnum[Mood](b, *x.Mood)
 	}
 	if x.URLID != nil {
 		b = append(b, `,"url_id":`...)
-		b = runtime.AppendString(b, *x.URLID)
+		b = impl.AppendString(b, *x.URLID)
 	}
 	b = append(b, `,"joinedAt":`...)
-	b = runtime.AppendTime(b, x.JoinedAt)
+	b = impl.AppendTime(b, x.JoinedAt)
 	b = append(b, `,"online":`...)
-	b = runtime.AppendBool(b, x.Online)
+	b = impl.AppendBool(b, x.Online)
 	b = append(b, `,"score":`...)
-	b = runtime.AppendNumber(b, x.Score)
+	b = impl.AppendNumber(b, x.Score)
 	b = append(b, `,"position":`...)
 	b = x.Position.AppendJSON(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -259,14 +260,14 @@ type PlayerPosition struct {
 // decodePlayerPosition reads a PlayerPosition from the value the Socket.IO parser decoded and checks it.
 func decodePlayerPosition(v any) (PlayerPosition, error) {
 	var x PlayerPosition
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.X, err = runtime.Required(m, "x", runtime.AsInt); err != nil {
+	if x.X, err = impl.Required(m, "x", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Y, err = runtime.Optional(m, "y", runtime.AsInt); err != nil {
+	if x.Y, err = impl.Optional(m, "y", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -281,12 +282,12 @@ func (x PlayerPosition) Validate() error {
 func (x PlayerPosition) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"x":`...)
-	b = runtime.AppendInt(b, x.X)
+	b = impl.AppendInt(b, x.X)
 	if x.Y != nil {
 		b = append(b, `,"y":`...)
-		b = runtime.AppendInt(b, *x.Y)
+		b = impl.AppendInt(b, *x.Y)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -304,14 +305,14 @@ type Auth struct {
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Player, err = runtime.Required(m, "player", runtime.AsString); err != nil {
+	if x.Player, err = impl.Required(m, "player", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.SessionID, err = runtime.Optional(m, "session_id", runtime.AsString); err != nil {
+	if x.SessionID, err = impl.Optional(m, "session_id", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -319,8 +320,8 @@ func decodeAuth(v any) (Auth, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Auth) Validate() error {
-	if err := runtime.MinLength(x.Player, 1); err != nil {
-		return runtime.At("player", err)
+	if err := impl.MinLength(x.Player, 1); err != nil {
+		return impl.At("player", err)
 	}
 	return nil
 }
@@ -329,12 +330,12 @@ func (x Auth) Validate() error {
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"player":`...)
-	b = runtime.AppendString(b, x.Player)
+	b = impl.AppendString(b, x.Player)
 	if x.SessionID != nil {
 		b = append(b, `,"session_id":`...)
-		b = runtime.AppendString(b, *x.SessionID)
+		b = impl.AppendString(b, *x.SessionID)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -351,14 +352,14 @@ type Move struct {
 // decodeMove reads a Move from the value the Socket.IO parser decoded and checks it.
 func decodeMove(v any) (Move, error) {
 	var x Move
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Dx, err = runtime.Required(m, "dx", runtime.AsInt); err != nil {
+	if x.Dx, err = impl.Required(m, "dx", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Dy, err = runtime.Required(m, "dy", runtime.AsInt); err != nil {
+	if x.Dy, err = impl.Required(m, "dy", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -373,10 +374,10 @@ func (x Move) Validate() error {
 func (x Move) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"dx":`...)
-	b = runtime.AppendInt(b, x.Dx)
+	b = impl.AppendInt(b, x.Dx)
 	b = append(b, `,"dy":`...)
-	b = runtime.AppendInt(b, x.Dy)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.Dy)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -392,11 +393,11 @@ type YouMoved struct {
 // decodeYouMoved reads a YouMoved from the value the Socket.IO parser decoded and checks it.
 func decodeYouMoved(v any) (YouMoved, error) {
 	var x YouMoved
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Grid, err = runtime.Required(m, "grid", decodeGrid); err != nil {
+	if x.Grid, err = impl.Required(m, "grid", decodeGrid); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -405,7 +406,7 @@ func decodeYouMoved(v any) (YouMoved, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x YouMoved) Validate() error {
 	if err := x.Grid.Validate(); err != nil {
-		return runtime.At("grid", err)
+		return impl.At("grid", err)
 	}
 	return nil
 }
@@ -415,7 +416,7 @@ func (x YouMoved) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"grid":`...)
 	b = x.Grid.AppendJSON(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -431,11 +432,11 @@ type SomeoneMoved struct {
 // decodeSomeoneMoved reads a SomeoneMoved from the value the Socket.IO parser decoded and checks it.
 func decodeSomeoneMoved(v any) (SomeoneMoved, error) {
 	var x SomeoneMoved
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -450,8 +451,8 @@ func (x SomeoneMoved) Validate() error {
 func (x SomeoneMoved) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Name)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 )
 
 // Handler handles the client events of the "keyword-fields" schema. The application implements it;
@@ -125,7 +126,7 @@ type Server struct {
 // EmitThing sends "thing" to every socket
 func (srv *Server) EmitThing(p Thing) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("thing", err)
+		return impl.InvalidEmit("thing", err)
 	}
 	return srv.rt.EmitAll(Namespace, "thing", p)
 }

@@ -4,7 +4,10 @@
 // Package out is the typed Socket.IO API of the "keyword-fields" schema, version 1.0.0.
 package out
 
-import "github.com/karl-app/karl/runtime"
+import (
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
+)
 
 // SchemaVersion is the version of the schema this package was generated from.
 const SchemaVersion = "1.0.0"
@@ -17,7 +20,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Shape is the Shape object of the schema.
 type Shape struct {
@@ -27,11 +30,11 @@ type Shape struct {
 // decodeShape reads a Shape from the value the Socket.IO parser decoded and checks it.
 func decodeShape(v any) (Shape, error) {
 	var x Shape
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Kind, err = runtime.Required(m, "kind", runtime.AsString); err != nil {
+	if x.Kind, err = impl.Required(m, "kind", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -46,8 +49,8 @@ func (x Shape) Validate() error {
 func (x Shape) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"kind":`...)
-	b = runtime.AppendString(b, x.Kind)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Kind)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -66,34 +69,34 @@ type Thing struct {
 	Then    *string  `json:"then,omitempty"`
 }
 
-var readThingString = runtime.ArrayOf(runtime.AsInt)
+var readThingString = impl.ArrayOf(impl.AsInt)
 
 // decodeThing reads a Thing from the value the Socket.IO parser decoded and checks it.
 func decodeThing(v any) (Thing, error) {
 	var x Thing
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.String, err = runtime.Required(m, "string", readThingString); err != nil {
+	if x.String, err = impl.Required(m, "string", readThingString); err != nil {
 		return x, err
 	}
-	if x.Type, err = runtime.Required(m, "type", decodeShape); err != nil {
+	if x.Type, err = impl.Required(m, "type", decodeShape); err != nil {
 		return x, err
 	}
-	if x.Number, err = runtime.Optional(m, "number", runtime.AsNumber); err != nil {
+	if x.Number, err = impl.Optional(m, "number", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Default, err = runtime.Optional(m, "default", runtime.AsBool); err != nil {
+	if x.Default, err = impl.Optional(m, "default", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.Class, err = runtime.Optional(m, "class", runtime.AsString); err != nil {
+	if x.Class, err = impl.Optional(m, "class", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Func, err = runtime.Optional(m, "func", runtime.AsInt); err != nil {
+	if x.Func, err = impl.Optional(m, "func", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Then, err = runtime.Optional(m, "then", runtime.AsString); err != nil {
+	if x.Then, err = impl.Optional(m, "then", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -102,11 +105,11 @@ func decodeThing(v any) (Thing, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Thing) Validate() error {
 	if err := x.Type.Validate(); err != nil {
-		return runtime.At("type", err)
+		return impl.At("type", err)
 	}
 	if x.Number != nil {
-		if err := runtime.Finite(*x.Number); err != nil {
-			return runtime.At("number", err)
+		if err := impl.Finite(*x.Number); err != nil {
+			return impl.At("number", err)
 		}
 	}
 	return nil
@@ -117,31 +120,31 @@ func (x Thing) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"string":`...)
 	b = func(b []byte, v []int64) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendInt)
+		return impl.AppendArray(b, v, impl.AppendInt)
 	}(b, x.String)
 	b = append(b, `,"type":`...)
 	b = x.Type.AppendJSON(b)
 	if x.Number != nil {
 		b = append(b, `,"number":`...)
-		b = runtime.AppendNumber(b, *x.Number)
+		b = impl.AppendNumber(b, *x.Number)
 	}
 	if x.Default != nil {
 		b = append(b, `,"default":`...)
-		b = runtime.AppendBool(b, *x.Default)
+		b = impl.AppendBool(b, *x.Default)
 	}
 	if x.Class != nil {
 		b = append(b, `,"class":`...)
-		b = runtime.AppendString(b, *x.Class)
+		b = impl.AppendString(b, *x.Class)
 	}
 	if x.Func != nil {
 		b = append(b, `,"func":`...)
-		b = runtime.AppendInt(b, *x.Func)
+		b = impl.AppendInt(b, *x.Func)
 	}
 	if x.Then != nil {
 		b = append(b, `,"then":`...)
-		b = runtime.AppendString(b, *x.Then)
+		b = impl.AppendString(b, *x.Then)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -155,7 +158,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -170,7 +173,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -168,7 +169,7 @@ func (s *Socket) Others(rooms ...string) Others {
 
 // EmitPong sends "pong" to this socket
 func (s *Socket) EmitPong() error {
-	return s.rt.Emit("pong", runtime.Empty)
+	return s.rt.Emit("pong", impl.Empty)
 }
 
 // Server sends the events the schema lets the server broadcast.
@@ -189,7 +190,7 @@ func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
 // Deprecated: deprecated
 func (srv *Server) EmitOldNews(p OldNews) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("old-news", err)
+		return impl.InvalidEmit("old-news", err)
 	}
 	return srv.rt.EmitAll(Namespace, "old-news", p)
 }
@@ -203,7 +204,7 @@ type RoomEmitter struct {
 // EmitDrawn sends "drawn" to the rooms
 func (r RoomEmitter) EmitDrawn(p Drawn) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("drawn", err)
+		return impl.InvalidEmit("drawn", err)
 	}
 	return r.rt.EmitRooms(Namespace, r.rooms, "drawn", p)
 }
@@ -217,7 +218,7 @@ type Others struct {
 // EmitDrawn sends "drawn" to every socket but the sender
 func (o Others) EmitDrawn(p Drawn) error {
 	if err := p.Validate(); err != nil {
-		return runtime.InvalidEmit("drawn", err)
+		return impl.InvalidEmit("drawn", err)
 	}
 	return o.rt.Broadcast("drawn", p, o.rooms...)
 }

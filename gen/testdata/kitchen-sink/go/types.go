@@ -6,6 +6,7 @@ package out
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 	"time"
 )
@@ -21,7 +22,7 @@ const Namespace = "/chat"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -60,7 +61,7 @@ var enumDrawStyle = []string{string(DrawStyleSolid), string(DrawStyleDashed)}
 
 // checkColor checks a value against the constraints of the Color type.
 func checkColor(v Color) error {
-	if err := runtime.OneOf(string(v), enumColor); err != nil {
+	if err := impl.OneOf(string(v), enumColor); err != nil {
 		return err
 	}
 	return nil
@@ -68,10 +69,10 @@ func checkColor(v Color) error {
 
 // checkAge checks a value against the constraints of the Age type.
 func checkAge(v int64) error {
-	if err := runtime.Min(float64(v), 0.0); err != nil {
+	if err := impl.Min(float64(v), 0.0); err != nil {
 		return err
 	}
-	if err := runtime.Max(float64(v), 150.0); err != nil {
+	if err := impl.Max(float64(v), 150.0); err != nil {
 		return err
 	}
 	return nil
@@ -79,13 +80,13 @@ func checkAge(v int64) error {
 
 // checkRatio checks a value against the constraints of the Ratio type.
 func checkRatio(v float64) error {
-	if err := runtime.Finite(v); err != nil {
+	if err := impl.Finite(v); err != nil {
 		return err
 	}
-	if err := runtime.Min(float64(v), 0.0); err != nil {
+	if err := impl.Min(float64(v), 0.0); err != nil {
 		return err
 	}
-	if err := runtime.Max(float64(v), 1.5); err != nil {
+	if err := impl.Max(float64(v), 1.5); err != nil {
 		return err
 	}
 	return nil
@@ -95,10 +96,10 @@ var patternSlug = regexp.MustCompile(`^[a-z0-9/]+(?:-[a-z0-9]+)*$`)
 
 // checkSlug checks a value against the constraints of the Slug type.
 func checkSlug(v string) error {
-	if err := runtime.MaxLength(v, 40); err != nil {
+	if err := impl.MaxLength(v, 40); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternSlug); err != nil {
+	if err := impl.Pattern(v, patternSlug); err != nil {
 		return err
 	}
 	return nil
@@ -119,15 +120,15 @@ func checkHandle(v string) error {
 
 // checkTags checks a value against the constraints of the Tags type.
 func checkTags(v []string) error {
-	if err := runtime.MinItems(len(v), 1); err != nil {
+	if err := impl.MinItems(len(v), 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxItems(len(v), 5); err != nil {
+	if err := impl.MaxItems(len(v), 5); err != nil {
 		return err
 	}
 	for i, item := range v {
-		if err := runtime.MaxLength(item, 10); err != nil {
-			return runtime.AtIndex(i, err)
+		if err := impl.MaxLength(item, 10); err != nil {
+			return impl.AtIndex(i, err)
 		}
 	}
 	return nil
@@ -135,7 +136,7 @@ func checkTags(v []string) error {
 
 // checkUserID checks a value against the constraints of the UserId type.
 func checkUserID(v int64) error {
-	if err := runtime.Min(float64(v), 1.0); err != nil {
+	if err := impl.Min(float64(v), 1.0); err != nil {
 		return err
 	}
 	return nil
@@ -151,17 +152,17 @@ type Point struct {
 // decodePoint reads a Point from the value the Socket.IO parser decoded and checks it.
 func decodePoint(v any) (Point, error) {
 	var x Point
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.X, err = runtime.Required(m, "x", runtime.AsNumber); err != nil {
+	if x.X, err = impl.Required(m, "x", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Y, err = runtime.Required(m, "y", runtime.AsNumber); err != nil {
+	if x.Y, err = impl.Required(m, "y", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Label, err = runtime.Optional(m, "label", runtime.AsString); err != nil {
+	if x.Label, err = impl.Optional(m, "label", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -169,11 +170,11 @@ func decodePoint(v any) (Point, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Point) Validate() error {
-	if err := runtime.Finite(x.X); err != nil {
-		return runtime.At("x", err)
+	if err := impl.Finite(x.X); err != nil {
+		return impl.At("x", err)
 	}
-	if err := runtime.Finite(x.Y); err != nil {
-		return runtime.At("y", err)
+	if err := impl.Finite(x.Y); err != nil {
+		return impl.At("y", err)
 	}
 	return nil
 }
@@ -182,14 +183,14 @@ func (x Point) Validate() error {
 func (x Point) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"x":`...)
-	b = runtime.AppendNumber(b, x.X)
+	b = impl.AppendNumber(b, x.X)
 	b = append(b, `,"y":`...)
-	b = runtime.AppendNumber(b, x.Y)
+	b = impl.AppendNumber(b, x.Y)
 	if x.Label != nil {
 		b = append(b, `,"label":`...)
-		b = runtime.AppendString(b, *x.Label)
+		b = impl.AppendString(b, *x.Label)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -203,7 +204,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -218,7 +219,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -238,35 +239,35 @@ type Draw struct {
 	Matrix [][]float64 `json:"matrix"`
 }
 
-var readDrawPoints = runtime.ArrayOf(decodePoint)
-var readDrawMatrix = runtime.ArrayOf(runtime.ArrayOf(runtime.AsNumber))
+var readDrawPoints = impl.ArrayOf(decodePoint)
+var readDrawMatrix = impl.ArrayOf(impl.ArrayOf(impl.AsNumber))
 
 // decodeDraw reads a Draw from the value the Socket.IO parser decoded and checks it.
 func decodeDraw(v any) (Draw, error) {
 	var x Draw
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Points, err = runtime.Required(m, "points", readDrawPoints); err != nil {
+	if x.Points, err = impl.Required(m, "points", readDrawPoints); err != nil {
 		return x, err
 	}
-	if x.Color, err = runtime.Required(m, "color", runtime.AsEnum[Color]); err != nil {
+	if x.Color, err = impl.Required(m, "color", impl.AsEnum[Color]); err != nil {
 		return x, err
 	}
-	if x.Width, err = runtime.Optional(m, "width", runtime.AsNumber); err != nil {
+	if x.Width, err = impl.Optional(m, "width", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Closed, err = runtime.Required(m, "closed", runtime.AsBool); err != nil {
+	if x.Closed, err = impl.Required(m, "closed", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.At, err = runtime.Required(m, "at", runtime.AsTime); err != nil {
+	if x.At, err = impl.Required(m, "at", impl.AsTime); err != nil {
 		return x, err
 	}
-	if x.Style, err = runtime.Required(m, "style", runtime.AsEnum[DrawStyle]); err != nil {
+	if x.Style, err = impl.Required(m, "style", impl.AsEnum[DrawStyle]); err != nil {
 		return x, err
 	}
-	if x.Matrix, err = runtime.Required(m, "matrix", readDrawMatrix); err != nil {
+	if x.Matrix, err = impl.Required(m, "matrix", readDrawMatrix); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -274,38 +275,38 @@ func decodeDraw(v any) (Draw, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Draw) Validate() error {
-	if err := runtime.MaxItems(len(x.Points), 100); err != nil {
-		return runtime.At("points", err)
+	if err := impl.MaxItems(len(x.Points), 100); err != nil {
+		return impl.At("points", err)
 	}
 	for i, item := range x.Points {
 		if err := item.Validate(); err != nil {
-			return runtime.At("points", runtime.AtIndex(i, err))
+			return impl.At("points", impl.AtIndex(i, err))
 		}
 	}
 	if err := checkColor(x.Color); err != nil {
-		return runtime.At("color", err)
+		return impl.At("color", err)
 	}
 	if x.Width != nil {
-		if err := runtime.Finite(*x.Width); err != nil {
-			return runtime.At("width", err)
+		if err := impl.Finite(*x.Width); err != nil {
+			return impl.At("width", err)
 		}
-		if err := runtime.Min(float64(*x.Width), 0.5); err != nil {
-			return runtime.At("width", err)
+		if err := impl.Min(float64(*x.Width), 0.5); err != nil {
+			return impl.At("width", err)
 		}
 	}
-	if err := runtime.Min(float64(x.At.UnixMilli()), 0.0); err != nil {
-		return runtime.At("at", err)
+	if err := impl.Min(float64(x.At.UnixMilli()), 0.0); err != nil {
+		return impl.At("at", err)
 	}
-	if err := runtime.OneOf(string(x.Style), enumDrawStyle); err != nil {
-		return runtime.At("style", err)
+	if err := impl.OneOf(string(x.Style), enumDrawStyle); err != nil {
+		return impl.At("style", err)
 	}
 	for i, item := range x.Matrix {
-		if err := runtime.MinItems(len(item), 2); err != nil {
-			return runtime.At("matrix", runtime.AtIndex(i, err))
+		if err := impl.MinItems(len(item), 2); err != nil {
+			return impl.At("matrix", impl.AtIndex(i, err))
 		}
 		for j, item2 := range item {
-			if err := runtime.Finite(item2); err != nil {
-				return runtime.At("matrix", runtime.AtIndex(i, runtime.AtIndex(j, err)))
+			if err := impl.Finite(item2); err != nil {
+				return impl.At("matrix", impl.AtIndex(i, impl.AtIndex(j, err)))
 			}
 		}
 	}
@@ -317,27 +318,27 @@ func (x Draw) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"points":`...)
 	b = func(b []byte, v []Point) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[Point])
+		return impl.AppendArray(b, v, impl.AppendMessage[Point])
 	}(b, x.Points)
 	b = append(b, `,"color":`...)
-	b = runtime.AppendEnum[Color](b, x.Color)
+	b = impl.AppendEnum[Color](b, x.Color)
 	if x.Width != nil {
 		b = append(b, `,"width":`...)
-		b = runtime.AppendNumber(b, *x.Width)
+		b = impl.AppendNumber(b, *x.Width)
 	}
 	b = append(b, `,"closed":`...)
-	b = runtime.AppendBool(b, x.Closed)
+	b = impl.AppendBool(b, x.Closed)
 	b = append(b, `,"at":`...)
-	b = runtime.AppendTime(b, x.At)
+	b = impl.AppendTime(b, x.At)
 	b = append(b, `,"style":`...)
-	b = runtime.AppendEnum[DrawStyle](b, x.Style)
+	b = impl.AppendEnum[DrawStyle](b, x.Style)
 	b = append(b, `,"matrix":`...)
 	b = func(b []byte, v [][]float64) []byte {
-		return runtime.AppendArray(b, v, func(b []byte, v []float64) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendNumber)
+		return impl.AppendArray(b, v, func(b []byte, v []float64) []byte {
+			return impl.AppendArray(b, v, impl.AppendNumber)
 		})
 	}(b, x.Matrix)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -355,14 +356,14 @@ type Describe struct {
 // decodeDescribe reads a Describe from the value the Socket.IO parser decoded and checks it.
 func decodeDescribe(v any) (Describe, error) {
 	var x Describe
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.ID, err = runtime.Required(m, "id", runtime.AsInt); err != nil {
+	if x.ID, err = impl.Required(m, "id", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Settings, err = runtime.Required(m, "settings", decodeDescribeSettings); err != nil {
+	if x.Settings, err = impl.Required(m, "settings", decodeDescribeSettings); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -371,10 +372,10 @@ func decodeDescribe(v any) (Describe, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Describe) Validate() error {
 	if err := checkUserID(x.ID); err != nil {
-		return runtime.At("id", err)
+		return impl.At("id", err)
 	}
 	if err := x.Settings.Validate(); err != nil {
-		return runtime.At("settings", err)
+		return impl.At("settings", err)
 	}
 	return nil
 }
@@ -383,10 +384,10 @@ func (x Describe) Validate() error {
 func (x Describe) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"id":`...)
-	b = runtime.AppendInt(b, x.ID)
+	b = impl.AppendInt(b, x.ID)
 	b = append(b, `,"settings":`...)
 	b = x.Settings.AppendJSON(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -402,22 +403,22 @@ type DescribeSettings struct {
 	Old *string `json:"old,omitempty"`
 }
 
-var readDescribeSettingsTags = runtime.ArrayOf(runtime.AsString)
+var readDescribeSettingsTags = impl.ArrayOf(impl.AsString)
 
 // decodeDescribeSettings reads a DescribeSettings from the value the Socket.IO parser decoded and checks it.
 func decodeDescribeSettings(v any) (DescribeSettings, error) {
 	var x DescribeSettings
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Dark, err = runtime.Optional(m, "dark", runtime.AsBool); err != nil {
+	if x.Dark, err = impl.Optional(m, "dark", impl.AsBool); err != nil {
 		return x, err
 	}
-	if x.Tags, err = runtime.OptionalSlice(m, "tags", readDescribeSettingsTags); err != nil {
+	if x.Tags, err = impl.OptionalSlice(m, "tags", readDescribeSettingsTags); err != nil {
 		return x, err
 	}
-	if x.Old, err = runtime.Optional(m, "old", runtime.AsString); err != nil {
+	if x.Old, err = impl.Optional(m, "old", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -426,7 +427,7 @@ func decodeDescribeSettings(v any) (DescribeSettings, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x DescribeSettings) Validate() error {
 	if err := checkTags(x.Tags); err != nil {
-		return runtime.At("tags", err)
+		return impl.At("tags", err)
 	}
 	return nil
 }
@@ -436,19 +437,19 @@ func (x DescribeSettings) AppendJSON(b []byte) []byte {
 	start := len(b)
 	if x.Dark != nil {
 		b = append(b, `,"dark":`...)
-		b = runtime.AppendBool(b, *x.Dark)
+		b = impl.AppendBool(b, *x.Dark)
 	}
 	if x.Tags != nil {
 		b = append(b, `,"tags":`...)
 		b = func(b []byte, v []string) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendString)
+			return impl.AppendArray(b, v, impl.AppendString)
 		}(b, x.Tags)
 	}
 	if x.Old != nil {
 		b = append(b, `,"old":`...)
-		b = runtime.AppendString(b, *x.Old)
+		b = impl.AppendString(b, *x.Old)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -465,28 +466,28 @@ type DescribeReply struct {
 	Seen  []time.Time `json:"seen,omitempty"`
 }
 
-var readDescribeReplySeen = runtime.ArrayOf(runtime.AsTime)
+var readDescribeReplySeen = impl.ArrayOf(impl.AsTime)
 
 // decodeDescribeReply reads a DescribeReply from the value the Socket.IO parser decoded and checks it.
 func decodeDescribeReply(v any) (DescribeReply, error) {
 	var x DescribeReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Age, err = runtime.Required(m, "age", runtime.AsInt); err != nil {
+	if x.Age, err = impl.Required(m, "age", impl.AsInt); err != nil {
 		return x, err
 	}
-	if x.Ratio, err = runtime.Required(m, "ratio", runtime.AsNumber); err != nil {
+	if x.Ratio, err = impl.Required(m, "ratio", impl.AsNumber); err != nil {
 		return x, err
 	}
-	if x.Slug, err = runtime.Required(m, "slug", runtime.AsString); err != nil {
+	if x.Slug, err = impl.Required(m, "slug", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Nick, err = runtime.Required(m, "nick", runtime.AsTrimmedString); err != nil {
+	if x.Nick, err = impl.Required(m, "nick", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
-	if x.Seen, err = runtime.OptionalSlice(m, "seen", readDescribeReplySeen); err != nil {
+	if x.Seen, err = impl.OptionalSlice(m, "seen", readDescribeReplySeen); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -495,16 +496,16 @@ func decodeDescribeReply(v any) (DescribeReply, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x DescribeReply) Validate() error {
 	if err := checkAge(x.Age); err != nil {
-		return runtime.At("age", err)
+		return impl.At("age", err)
 	}
 	if err := checkRatio(x.Ratio); err != nil {
-		return runtime.At("ratio", err)
+		return impl.At("ratio", err)
 	}
 	if err := checkSlug(x.Slug); err != nil {
-		return runtime.At("slug", err)
+		return impl.At("slug", err)
 	}
 	if err := checkHandle(x.Nick); err != nil {
-		return runtime.At("nick", err)
+		return impl.At("nick", err)
 	}
 	return nil
 }
@@ -513,20 +514,20 @@ func (x DescribeReply) Validate() error {
 func (x DescribeReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"age":`...)
-	b = runtime.AppendInt(b, x.Age)
+	b = impl.AppendInt(b, x.Age)
 	b = append(b, `,"ratio":`...)
-	b = runtime.AppendNumber(b, x.Ratio)
+	b = impl.AppendNumber(b, x.Ratio)
 	b = append(b, `,"slug":`...)
-	b = runtime.AppendString(b, x.Slug)
+	b = impl.AppendString(b, x.Slug)
 	b = append(b, `,"nick":`...)
-	b = runtime.AppendString(b, x.Nick)
+	b = impl.AppendString(b, x.Nick)
 	if x.Seen != nil {
 		b = append(b, `,"seen":`...)
 		b = func(b []byte, v []time.Time) []byte {
-			return runtime.AppendArray(b, v, runtime.AppendTime)
+			return impl.AppendArray(b, v, impl.AppendTime)
 		}(b, x.Seen)
 	}
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -541,19 +542,19 @@ type Drawn struct {
 	By string `json:"by"`
 }
 
-var readDrawnPoints = runtime.ArrayOf(decodePoint)
+var readDrawnPoints = impl.ArrayOf(decodePoint)
 
 // decodeDrawn reads a Drawn from the value the Socket.IO parser decoded and checks it.
 func decodeDrawn(v any) (Drawn, error) {
 	var x Drawn
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Points, err = runtime.Required(m, "points", readDrawnPoints); err != nil {
+	if x.Points, err = impl.Required(m, "points", readDrawnPoints); err != nil {
 		return x, err
 	}
-	if x.By, err = runtime.Required(m, "by", runtime.AsTrimmedString); err != nil {
+	if x.By, err = impl.Required(m, "by", impl.AsTrimmedString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -563,11 +564,11 @@ func decodeDrawn(v any) (Drawn, error) {
 func (x Drawn) Validate() error {
 	for i, item := range x.Points {
 		if err := item.Validate(); err != nil {
-			return runtime.At("points", runtime.AtIndex(i, err))
+			return impl.At("points", impl.AtIndex(i, err))
 		}
 	}
 	if err := checkNick(x.By); err != nil {
-		return runtime.At("by", err)
+		return impl.At("by", err)
 	}
 	return nil
 }
@@ -577,11 +578,11 @@ func (x Drawn) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"points":`...)
 	b = func(b []byte, v []Point) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendMessage[Point])
+		return impl.AppendArray(b, v, impl.AppendMessage[Point])
 	}(b, x.Points)
 	b = append(b, `,"by":`...)
-	b = runtime.AppendString(b, x.By)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.By)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -597,11 +598,11 @@ type OldNews struct {
 // decodeOldNews reads an OldNews from the value the Socket.IO parser decoded and checks it.
 func decodeOldNews(v any) (OldNews, error) {
 	var x OldNews
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Text, err = runtime.Required(m, "text", runtime.AsString); err != nil {
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -616,8 +617,8 @@ func (x OldNews) Validate() error {
 func (x OldNews) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"text":`...)
-	b = runtime.AppendString(b, x.Text)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 )
 
 // Handler handles the client events of the "minimal" schema. The application implements it;
@@ -124,5 +125,5 @@ type Server struct {
 
 // EmitTick sends "tick" to every socket: Sent to everyone once a second.
 func (srv *Server) EmitTick() error {
-	return srv.rt.EmitAll(Namespace, "tick", runtime.Empty)
+	return srv.rt.EmitAll(Namespace, "tick", impl.Empty)
 }

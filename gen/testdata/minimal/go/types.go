@@ -4,7 +4,10 @@
 // Package out is the typed Socket.IO API of the "minimal" schema, version 0.1.0.
 package out
 
-import "github.com/karl-app/karl/runtime"
+import (
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
+)
 
 // SchemaVersion is the version of the schema this package was generated from.
 const SchemaVersion = "0.1.0"
@@ -17,7 +20,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Auth is what the client sends in the handshake (socket.handshake.auth).
 type Auth struct{}
@@ -25,7 +28,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -40,7 +43,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -56,11 +59,11 @@ type Ping struct {
 // decodePing reads a Ping from the value the Socket.IO parser decoded and checks it.
 func decodePing(v any) (Ping, error) {
 	var x Ping
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.N, err = runtime.Required(m, "n", runtime.AsInt); err != nil {
+	if x.N, err = impl.Required(m, "n", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -75,8 +78,8 @@ func (x Ping) Validate() error {
 func (x Ping) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"n":`...)
-	b = runtime.AppendInt(b, x.N)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.N)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -92,11 +95,11 @@ type PingReply struct {
 // decodePingReply reads a PingReply from the value the Socket.IO parser decoded and checks it.
 func decodePingReply(v any) (PingReply, error) {
 	var x PingReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.N, err = runtime.Required(m, "n", runtime.AsInt); err != nil {
+	if x.N, err = impl.Required(m, "n", impl.AsInt); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -111,8 +114,8 @@ func (x PingReply) Validate() error {
 func (x PingReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"n":`...)
-	b = runtime.AppendInt(b, x.N)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendInt(b, x.N)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -4,7 +4,10 @@
 // Package out is the typed Socket.IO API of the "nested-arrays" schema, version 1.0.0.
 package out
 
-import "github.com/karl-app/karl/runtime"
+import (
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
+)
 
 // SchemaVersion is the version of the schema this package was generated from.
 const SchemaVersion = "1.0.0"
@@ -17,7 +20,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Order is the Order object of the schema.
 type Order struct {
@@ -25,20 +28,20 @@ type Order struct {
 	ItemIds   []int64      `json:"itemIds"`
 }
 
-var readOrderLineItems = runtime.ArrayOf(runtime.ArrayOf(runtime.ArrayOf(runtime.AsString)))
-var readOrderItemIds = runtime.ArrayOf(runtime.AsInt)
+var readOrderLineItems = impl.ArrayOf(impl.ArrayOf(impl.ArrayOf(impl.AsString)))
+var readOrderItemIds = impl.ArrayOf(impl.AsInt)
 
 // decodeOrder reads an Order from the value the Socket.IO parser decoded and checks it.
 func decodeOrder(v any) (Order, error) {
 	var x Order
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.LineItems, err = runtime.Required(m, "lineItems", readOrderLineItems); err != nil {
+	if x.LineItems, err = impl.Required(m, "lineItems", readOrderLineItems); err != nil {
 		return x, err
 	}
-	if x.ItemIds, err = runtime.Required(m, "itemIds", readOrderItemIds); err != nil {
+	if x.ItemIds, err = impl.Required(m, "itemIds", readOrderItemIds); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -46,24 +49,24 @@ func decodeOrder(v any) (Order, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Order) Validate() error {
-	if err := runtime.MaxItems(len(x.LineItems), 10); err != nil {
-		return runtime.At("lineItems", err)
+	if err := impl.MaxItems(len(x.LineItems), 10); err != nil {
+		return impl.At("lineItems", err)
 	}
 	for i, item := range x.LineItems {
-		if err := runtime.MinItems(len(item), 1); err != nil {
-			return runtime.At("lineItems", runtime.AtIndex(i, err))
+		if err := impl.MinItems(len(item), 1); err != nil {
+			return impl.At("lineItems", impl.AtIndex(i, err))
 		}
 		for j, item2 := range item {
 			for k, item3 := range item2 {
-				if err := runtime.MaxLength(item3, 3); err != nil {
-					return runtime.At("lineItems", runtime.AtIndex(i, runtime.AtIndex(j, runtime.AtIndex(k, err))))
+				if err := impl.MaxLength(item3, 3); err != nil {
+					return impl.At("lineItems", impl.AtIndex(i, impl.AtIndex(j, impl.AtIndex(k, err))))
 				}
 			}
 		}
 	}
 	for i, item := range x.ItemIds {
-		if err := runtime.Min(float64(item), 1.0); err != nil {
-			return runtime.At("itemIds", runtime.AtIndex(i, err))
+		if err := impl.Min(float64(item), 1.0); err != nil {
+			return impl.At("itemIds", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -74,17 +77,17 @@ func (x Order) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"lineItems":`...)
 	b = func(b []byte, v [][][]string) []byte {
-		return runtime.AppendArray(b, v, func(b []byte, v [][]string) []byte {
-			return runtime.AppendArray(b, v, func(b []byte, v []string) []byte {
-				return runtime.AppendArray(b, v, runtime.AppendString)
+		return impl.AppendArray(b, v, func(b []byte, v [][]string) []byte {
+			return impl.AppendArray(b, v, func(b []byte, v []string) []byte {
+				return impl.AppendArray(b, v, impl.AppendString)
 			})
 		})
 	}(b, x.LineItems)
 	b = append(b, `,"itemIds":`...)
 	b = func(b []byte, v []int64) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendInt)
+		return impl.AppendArray(b, v, impl.AppendInt)
 	}(b, x.ItemIds)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -98,7 +101,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -113,7 +116,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

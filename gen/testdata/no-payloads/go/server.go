@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"time"
 )
 
@@ -115,7 +116,7 @@ func (s *Socket) Disconnect() {
 
 // EmitWelcome sends "welcome" to this socket
 func (s *Socket) EmitWelcome() error {
-	return s.rt.Emit("welcome", runtime.Empty)
+	return s.rt.Emit("welcome", impl.Empty)
 }
 
 // Server sends the events the schema lets the server broadcast.

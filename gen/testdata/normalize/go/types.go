@@ -6,6 +6,7 @@ package out
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 )
 
@@ -20,19 +21,19 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 var patternNick = regexp.MustCompile(`^[\p{L}\p{M}\p{N} ]+$`)
 
 // checkNick checks a value against the constraints of the Nick type.
 func checkNick(v string) error {
-	if err := runtime.MinLength(v, 1); err != nil {
+	if err := impl.MinLength(v, 1); err != nil {
 		return err
 	}
-	if err := runtime.MaxLength(v, 16); err != nil {
+	if err := impl.MaxLength(v, 16); err != nil {
 		return err
 	}
-	if err := runtime.Pattern(v, patternNick); err != nil {
+	if err := impl.Pattern(v, patternNick); err != nil {
 		return err
 	}
 	return nil
@@ -44,7 +45,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -59,7 +60,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -74,22 +75,22 @@ type Rename struct {
 	Tags []string `json:"tags"`
 }
 
-var readRenameTags = runtime.ArrayOf(runtime.AsNFCString)
+var readRenameTags = impl.ArrayOf(impl.AsNFCString)
 
 // decodeRename reads a Rename from the value the Socket.IO parser decoded and checks it.
 func decodeRename(v any) (Rename, error) {
 	var x Rename
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Nick, err = runtime.Required(m, "nick", runtime.AsTrimmedNFCString); err != nil {
+	if x.Nick, err = impl.Required(m, "nick", impl.AsTrimmedNFCString); err != nil {
 		return x, err
 	}
-	if x.City, err = runtime.Required(m, "city", runtime.AsNFCString); err != nil {
+	if x.City, err = impl.Required(m, "city", impl.AsNFCString); err != nil {
 		return x, err
 	}
-	if x.Tags, err = runtime.Required(m, "tags", readRenameTags); err != nil {
+	if x.Tags, err = impl.Required(m, "tags", readRenameTags); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -98,11 +99,11 @@ func decodeRename(v any) (Rename, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Rename) Validate() error {
 	if err := checkNick(x.Nick); err != nil {
-		return runtime.At("nick", err)
+		return impl.At("nick", err)
 	}
 	for i, item := range x.Tags {
-		if err := runtime.MaxLength(item, 8); err != nil {
-			return runtime.At("tags", runtime.AtIndex(i, err))
+		if err := impl.MaxLength(item, 8); err != nil {
+			return impl.At("tags", impl.AtIndex(i, err))
 		}
 	}
 	return nil
@@ -112,14 +113,14 @@ func (x Rename) Validate() error {
 func (x Rename) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"nick":`...)
-	b = runtime.AppendString(b, x.Nick)
+	b = impl.AppendString(b, x.Nick)
 	b = append(b, `,"city":`...)
-	b = runtime.AppendString(b, x.City)
+	b = impl.AppendString(b, x.City)
 	b = append(b, `,"tags":`...)
 	b = func(b []byte, v []string) []byte {
-		return runtime.AppendArray(b, v, runtime.AppendString)
+		return impl.AppendArray(b, v, impl.AppendString)
 	}(b, x.Tags)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

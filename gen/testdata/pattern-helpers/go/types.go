@@ -6,6 +6,7 @@ package out
 
 import (
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 	"regexp"
 )
 
@@ -20,13 +21,13 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 var patternUserName = regexp.MustCompile(`^[a-z]+$`)
 
 // checkUserName checks a value against the constraints of the UserName type. UserName is a login.
 func checkUserName(v string) error {
-	if err := runtime.Pattern(v, patternUserName); err != nil {
+	if err := impl.Pattern(v, patternUserName); err != nil {
 		return err
 	}
 	return nil
@@ -41,14 +42,14 @@ type User struct {
 // decodeUser reads an User from the value the Socket.IO parser decoded and checks it.
 func decodeUser(v any) (User, error) {
 	var x User
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
-	if x.Login, err = runtime.Required(m, "login", runtime.AsString); err != nil {
+	if x.Login, err = impl.Required(m, "login", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -58,11 +59,11 @@ var patternUserName2 = regexp.MustCompile(`^[A-Z][a-z]*$`)
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x User) Validate() error {
-	if err := runtime.Pattern(x.Name, patternUserName2); err != nil {
-		return runtime.At("name", err)
+	if err := impl.Pattern(x.Name, patternUserName2); err != nil {
+		return impl.At("name", err)
 	}
 	if err := checkUserName(x.Login); err != nil {
-		return runtime.At("login", err)
+		return impl.At("login", err)
 	}
 	return nil
 }
@@ -71,10 +72,10 @@ func (x User) Validate() error {
 func (x User) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
+	b = impl.AppendString(b, x.Name)
 	b = append(b, `,"login":`...)
-	b = runtime.AppendString(b, x.Login)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Login)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -88,7 +89,7 @@ type Auth struct{}
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	_, err := runtime.Object(v)
+	_, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
@@ -103,7 +104,7 @@ func (x Auth) Validate() error {
 // AppendJSON appends the JSON encoding of x to b.
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
-	return runtime.CloseObject(b, start)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
@@ -119,11 +120,11 @@ type RegisterUserReply struct {
 // decodeRegisterUserReply reads a RegisterUserReply from the value the Socket.IO parser decoded and checks it.
 func decodeRegisterUserReply(v any) (RegisterUserReply, error) {
 	var x RegisterUserReply
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.Name, err = runtime.Required(m, "name", runtime.AsString); err != nil {
+	if x.Name, err = impl.Required(m, "name", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -132,7 +133,7 @@ func decodeRegisterUserReply(v any) (RegisterUserReply, error) {
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x RegisterUserReply) Validate() error {
 	if err := checkUserName(x.Name); err != nil {
-		return runtime.At("name", err)
+		return impl.At("name", err)
 	}
 	return nil
 }
@@ -141,8 +142,8 @@ func (x RegisterUserReply) Validate() error {
 func (x RegisterUserReply) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"name":`...)
-	b = runtime.AppendString(b, x.Name)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.Name)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -6,6 +6,7 @@ package out
 import (
 	"context"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
 )
 
 // Handler handles the client events of the "required-auth" schema. The application implements it;
@@ -117,5 +118,5 @@ type Server struct {
 
 // EmitStart sends "start" to every socket
 func (srv *Server) EmitStart() error {
-	return srv.rt.EmitAll(Namespace, "start", runtime.Empty)
+	return srv.rt.EmitAll(Namespace, "start", impl.Empty)
 }

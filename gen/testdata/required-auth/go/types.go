@@ -4,7 +4,10 @@
 // Package out is the typed Socket.IO API of the "required-auth" schema, version 1.0.0.
 package out
 
-import "github.com/karl-app/karl/runtime"
+import (
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/impl"
+)
 
 // SchemaVersion is the version of the schema this package was generated from.
 const SchemaVersion = "1.0.0"
@@ -17,7 +20,7 @@ const Namespace = "/"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Error codes declared by the schema.
 const (
@@ -39,11 +42,11 @@ type Auth struct {
 // decodeAuth reads an Auth from the value the Socket.IO parser decoded and checks it.
 func decodeAuth(v any) (Auth, error) {
 	var x Auth
-	m, err := runtime.Object(v)
+	m, err := impl.Object(v)
 	if err != nil {
 		return x, err
 	}
-	if x.PlayerName, err = runtime.Required(m, "playerName", runtime.AsString); err != nil {
+	if x.PlayerName, err = impl.Required(m, "playerName", impl.AsString); err != nil {
 		return x, err
 	}
 	return x, x.Validate()
@@ -51,8 +54,8 @@ func decodeAuth(v any) (Auth, error) {
 
 // Validate checks x against the schema's constraints; the error names the field at fault.
 func (x Auth) Validate() error {
-	if err := runtime.MinLength(x.PlayerName, 1); err != nil {
-		return runtime.At("playerName", err)
+	if err := impl.MinLength(x.PlayerName, 1); err != nil {
+		return impl.At("playerName", err)
 	}
 	return nil
 }
@@ -61,8 +64,8 @@ func (x Auth) Validate() error {
 func (x Auth) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"playerName":`...)
-	b = runtime.AppendString(b, x.PlayerName)
-	return runtime.CloseObject(b, start)
+	b = impl.AppendString(b, x.PlayerName)
+	return impl.CloseObject(b, start)
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

@@ -1,4 +1,4 @@
-package runtime
+package impl
 
 // AsEnum reads a JSON string as a value of the string enum type T; the generated
 // Validate checks that it is one of T's values.

@@ -1,29 +1,32 @@
-package runtime
+package impl
 
 import (
 	"fmt"
-	"golang.org/x/text/unicode/norm"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/karl-app/karl/runtime"
 )
 
 // The decoders below read the values that the Socket.IO parser produced from JSON
 // (map[string]any, []any, string, float64, bool, nil) without reflection.
-// Their errors carry CodeInvalidPayload and a path that At and AtIndex extend
+// Their errors carry runtime.CodeInvalidPayload and a path that At and AtIndex extend
 // as the error travels up to the payload.
 
 // Invalid returns an invalid-payload error with a message.
-func Invalid(format string, args ...any) *Error {
-	return &Error{Code: CodeInvalidPayload, Message: fmt.Sprintf(format, args...)}
+func Invalid(format string, args ...any) *runtime.Error {
+	return &runtime.Error{Code: runtime.CodeInvalidPayload, Message: fmt.Sprintf(format, args...)}
 }
 
 // At prefixes the path of an invalid-payload error with a field name.
 func At(field string, err error) error {
-	e, ok := err.(*Error)
+	e, ok := err.(*runtime.Error)
 	if !ok {
 		return err
 	}
@@ -41,7 +44,7 @@ func At(field string, err error) error {
 
 // AtIndex prefixes the path of an invalid-payload error with an array index.
 func AtIndex(i int, err error) error {
-	e, ok := err.(*Error)
+	e, ok := err.(*runtime.Error)
 	if !ok {
 		return err
 	}
@@ -88,7 +91,7 @@ func Required[T any](m map[string]any, key string, as func(any) (T, error)) (T, 
 	v, ok := m[key]
 	if !ok || v == nil {
 		var zero T
-		return zero, &Error{Code: CodeInvalidPayload, Message: "required", Path: key}
+		return zero, &runtime.Error{Code: runtime.CodeInvalidPayload, Message: "required", Path: key}
 	}
 	out, err := as(v)
 	if err != nil {
