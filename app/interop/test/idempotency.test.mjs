@@ -47,3 +47,32 @@ test("send-message retried with its key reaches each member once; another payloa
   assert.equal(conflict.error.code, "idempotency-conflict");
   for (const s of [sender, member]) s.disconnect();
 });
+
+test("a proxy drops the ack of an idempotent send-message after the server committed: the retry on a new connection gets the same answer, one message per member", async () => {
+  const { startProxy } = await import("./proxy.mjs");
+  const proxy = await startProxy(server.url);
+  try {
+    const sender = await connect(proxy.url);
+    const member = await connect(server.url);
+    for (const [s, name] of [[sender, "Pia"], [member, "Max"]]) {
+      assert.deepEqual(await call(s, "set-username", { username: name }), { ok: true });
+      assert.deepEqual(await call(s, "join-room", { room: "dropped" }), { ok: true });
+    }
+    const key = { idempotencyKey: "dropped-" + Math.random().toString(36).slice(2) };
+    const msg = { room: "dropped", text: "after a lost ack" };
+    const dropped = proxy.dropNextFrameMatching((text) => /^43\d/.test(text));
+    await assert.rejects(sender.timeout(1000).emitWithAck("send-message", msg, key), "the ack never arrives");
+    assert.match(await dropped, /^43\d+\[\{"ok":true\}\]$/, "the server had answered ok: it committed");
+    proxy.cut(); // the client gives up on this connection
+    sender.disconnect();
+    proxy.resume();
+
+    const retry = await connect(proxy.url);
+    assert.deepEqual(await call(retry, "send-message", msg, key), { ok: true });
+    assert.equal((await next(member, "new-message")).text, "after a lost ack");
+    await nothing(member, "new-message", 400);
+    for (const s of [retry, member]) s.disconnect();
+  } finally {
+    await proxy.close();
+  }
+});
