@@ -45,7 +45,9 @@ func genAPIOptions() string {
 		doc("  ", "How long a call queued while disconnected waits for the connection, in ms [30000].", "") +
 		"  offlineTimeout?: number;\n" +
 		doc("  ", "Makes idempotency keys [newIdempotencyKey].", "") +
-		"  newIdempotencyKey?: () => string;\n}"
+		"  newIdempotencyKey?: () => string;\n" +
+		doc("  ", "Returns the W3C traceparent sent with each call, for the server's traces; undefined sends none.", "") +
+		"  traceparent?: () => string | undefined;\n}"
 }
 
 // genAPIInterface renders the Api interface:

@@ -93,3 +93,17 @@ describe("offline policies", () => {
     expect(isKarlError(err) && err.code).toBe("not-connected");
   });
 });
+
+describe("traceparent", () => {
+  test("the app's traceparent goes in the request metadata, after an empty payload when there is none", async () => {
+    const fake = createFakeSocket();
+    const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const api = createApi(fake.socket, { traceparent: () => tp });
+    const done = api.getProfile();
+    const call = await fake.nextCall("get-profile");
+    expect(call.traceparent).toBe(tp);
+    expect(call.idempotencyKey).toBeUndefined();
+    call.fail("no-session", "Save a username first.");
+    await expect(done).rejects.toMatchObject({ code: "no-session" });
+  });
+});

@@ -35,6 +35,10 @@ export interface ApiOptions {
   offlineTimeout?: number;
   /** Makes idempotency keys [newIdempotencyKey]. */
   newIdempotencyKey?: () => string;
+  /**
+   * Returns the W3C traceparent sent with each call, for the server's traces; undefined sends none.
+   */
+  traceparent?: () => string | undefined;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface FakeCall<E extends ClientEventName = ClientEventName> {
   readonly payload: CallPayload<E>;
   /** The idempotency key of the request metadata, sent by the Api for idempotent events (the same on every retry). */
   readonly idempotencyKey: string | undefined;
+  /** The traceparent of the request metadata, when the app gave one. */
+  readonly traceparent: string | undefined;
   /** Whether the event was sent with an ack (every call of the Api is). */
   readonly hasAck: boolean;
   /** Whether the call was answered (reply, fail, respond or an answer handler). */
@@ -156,6 +158,7 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
       event,
       payload: payloadArgs[0],
       idempotencyKey: (payloadArgs[1] as { idempotencyKey?: string } | undefined)?.idempotencyKey,
+      traceparent: (payloadArgs[1] as { traceparent?: string } | undefined)?.traceparent,
       hasAck: ack !== null,
       get answered() {
         return answered;

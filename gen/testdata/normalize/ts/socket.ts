@@ -136,6 +136,8 @@ export interface CallOptions {
   offlineTimeout?: number;
   /** Makes the idempotency key of a call: unguessable, as a retry's answer goes to whoever presents it [crypto.getRandomValues]. */
   newIdempotencyKey?: () => string;
+  /** Returns the W3C traceparent to send with a call (the app's current span), or undefined for none. */
+  traceparent?: () => string | undefined;
 }
 
 /**
@@ -211,9 +213,13 @@ export async function request<P, R>(
     }
   }
   const offline = readers.offline ?? (readers.idempotent ? "queue" : "fail");
-  if (readers.idempotent) {
+  const meta: { idempotencyKey?: string; traceparent?: string } = {};
+  if (readers.idempotent) meta.idempotencyKey = (options.newIdempotencyKey ?? newIdempotencyKey)();
+  const traceparent = options.traceparent?.();
+  if (traceparent !== undefined) meta.traceparent = traceparent;
+  if (meta.idempotencyKey !== undefined || meta.traceparent !== undefined) {
     if (args.length === 0) args.push({}); // the metadata is the second argument
-    args.push({ idempotencyKey: (options.newIdempotencyKey ?? newIdempotencyKey)() });
+    args.push(meta);
   }
   const retries = readers.idempotent ? (options.retries ?? 2) : 0;
   for (let attempt = 0; ; attempt++) {
