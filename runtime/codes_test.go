@@ -10,7 +10,7 @@ import (
 // TestRuntimeCodesAreTheList ties the runtime's Code constants to internal/codes,
 // the list the schema loader and the docs read: a code added in one place only fails here.
 func TestRuntimeCodesAreTheList(t *testing.T) {
-	constants := []Code{CodeInvalidPayload, CodeUnknownEvent, CodeInternal, CodeRateLimited}
+	constants := []Code{CodeInvalidPayload, CodeUnknownEvent, CodeInternal, CodeRateLimited, CodeIdempotencyConflict}
 	var got []string
 	for _, c := range constants {
 		got = append(got, string(c))

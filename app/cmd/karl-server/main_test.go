@@ -491,7 +491,7 @@ func TestSlowReadersAreBounded(t *testing.T) {
 		paused, senders = 20, 20
 		perSecond       = 19 // per sender, under the default 20 events/s
 		duration        = 15 * time.Second
-		boundMiB        = 150
+		boundMiB        = 200 // 20 paused readers at 2 MiB each, plus the server; 740 MiB in 30 s before the bound
 	)
 	// 2 MiB instead of the default 1: the reading members are this test's own clients,
 	// which decode every message under -race on a machine that may run other tests;
