@@ -65,7 +65,7 @@ func TestGenerativeSchemas(t *testing.T) {
 	}
 	t.Logf("%d schemas: %d accepted, %d refused", count, len(cases), count-len(cases))
 	logRefusals(t, refusals)
-	if len(cases) < count/5 {
+	if count >= 20 && len(cases) < count/5 { // a replay of one seed may be a refusal
 		t.Fatalf("only %d of %d random schemas accepted: the builder tests little but refusals", len(cases), count)
 	}
 	if testing.Short() {

@@ -39,7 +39,10 @@ func name(m *Schema, errs *schema.ErrorList) {
 
 // types claims the Go and TypeScript names of every declared or synthesized type.
 func (n *namer) types() {
-	for _, st := range n.m.TypedStructs() {
+	// The auth struct first: it exists even when the schema has no auth section
+	// (and so no position), and a type named Auth is then the one to rename.
+	structs := append([]*Struct{n.m.Auth}, slices.DeleteFunc(n.m.TypedStructs(), func(st *Struct) bool { return st == n.m.Auth })...)
+	for _, st := range structs {
 		o := Origin{What: st.origin, Pos: st.Pos}
 		if n.goNS.Claim(st.GoName, o) { // one report when both languages clash
 			n.tsNS.Claim(st.TSName, o)
