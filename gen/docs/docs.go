@@ -38,12 +38,7 @@ func eventCodes(ev *model.Event) []string {
 	for _, e := range ev.Errors {
 		codes = append(codes, e.Code)
 	}
-	for _, rc := range runtimecodes.All {
-		if rc.OnEvent || rc.Code == "idempotency-conflict" && ev.Idempotent {
-			codes = append(codes, rc.Code)
-		}
-	}
-	return codes
+	return append(codes, runtimecodes.ForEvent(ev.Idempotent)...)
 }
 
 // allCodes lists every code a client can receive: the schema's, then the runtime's.

@@ -307,7 +307,7 @@ func (w *mdWriter) errors() {
 	for _, rc := range runtimecodes.All {
 		events := "any client event"
 		switch {
-		case rc.Code == "idempotency-conflict":
+		case rc.IdempotentOnly:
 			events = "idempotent events"
 		case !rc.OnEvent:
 			events = "an event the schema lacks"

@@ -2,10 +2,10 @@ package ts
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/internal/codes"
 	"github.com/karl-app/karl/schema"
 )
 
@@ -111,10 +111,10 @@ func (g *generator) genErrorCodes() string {
 	}
 	return join(
 		doc("", "RuntimeErrorCode is an error code the server's runtime may answer any client event with.", "")+
-			"export type RuntimeErrorCode = "+union(slices.DeleteFunc(slices.Clone(schema.RuntimeCodes), func(c string) bool { return c == idempotencyConflict }))+";",
+			"export type RuntimeErrorCode = "+union(runtimeCodes(false))+";",
 		doc("", text, "")+"export type SchemaErrorCode = "+declared+";",
 		doc("", "ErrorCode is any code the server may answer with.", "")+
-			"export type ErrorCode = RuntimeErrorCode | SchemaErrorCode | "+str(idempotencyConflict)+";",
+			"export type ErrorCode = RuntimeErrorCode | SchemaErrorCode"+idempotentCodes()+";",
 		doc("", "ConnectErrorCode is a code a refused handshake may carry in connect_error data: the runtime's and those the schema declares for the handshake.", "")+
 			"export type ConnectErrorCode = RuntimeErrorCode"+codeUnion(g.m.AuthErrors)+";",
 	)
@@ -126,8 +126,26 @@ func (g *generator) genErrorCodes() string {
 //	  "get-profile": RuntimeErrorCode | "no-session";
 //	}
 //
-// idempotencyConflict is the runtime code only idempotent events answer with.
-const idempotencyConflict = "idempotency-conflict"
+// runtimeCodes returns the runtime's codes: those every event may get, or with
+// idempotentOnly those only idempotent events get.
+func runtimeCodes(idempotentOnly bool) []string {
+	var out []string
+	for _, c := range codes.All {
+		if c.IdempotentOnly == idempotentOnly {
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}
+
+// idempotentCodes renders ` | "idempotency-conflict"`: the codes only idempotent events answer with.
+func idempotentCodes() string {
+	var b strings.Builder
+	for _, c := range runtimeCodes(true) {
+		b.WriteString(" | " + str(c))
+	}
+	return b.String()
+}
 
 // codeUnion renders ` | "a" | "b"` for codes, or "" for none.
 func codeUnion(codes []*model.ErrorCode) string {
@@ -144,8 +162,8 @@ func (g *generator) genEventErrorCodes() string {
 	b.WriteString("export interface EventErrorCodes {\n")
 	for _, ev := range g.m.Client {
 		conflict := ""
-		if ev.Idempotent { // the runtime's code for a key reused with another payload
-			conflict = " | " + str(idempotencyConflict)
+		if ev.Idempotent { // the runtime's codes for a key reused with another payload
+			conflict = idempotentCodes()
 		}
 		b.WriteString("  " + str(ev.Name) + ": RuntimeErrorCode" + conflict + codeUnion(ev.Errors) + ";\n")
 	}

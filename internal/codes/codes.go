@@ -9,15 +9,28 @@ type Runtime struct {
 	Code    string // e.g. "invalid-payload"
 	Meaning string // one sentence for the docs
 	OnEvent bool   // a known client event can fail with it (unknown-event answers names the schema lacks)
+	// IdempotentOnly: only events the schema marks idempotent answer with it.
+	IdempotentOnly bool
 }
 
 // All lists the runtime's codes, in the order the docs show them.
 var All = []Runtime{
-	{"invalid-payload", "The payload failed the schema's checks; path names the field at fault.", true},
-	{"unknown-event", "The schema has no client event of that name.", false},
-	{"internal", "The handler failed, panicked or timed out, or returned a code the event does not declare; details are logged on the server only.", true},
-	{"rate-limited", "Too many events from this socket; slow down.", true},
-	{"idempotency-conflict", "An idempotent event's idempotency key was used before for another event or payload.", false}, // idempotent events only
+	{Code: "invalid-payload", Meaning: "The payload failed the schema's checks; path names the field at fault.", OnEvent: true},
+	{Code: "unknown-event", Meaning: "The schema has no client event of that name."},
+	{Code: "internal", Meaning: "The handler failed, panicked or timed out, or returned a code the event does not declare; details are logged on the server only.", OnEvent: true},
+	{Code: "rate-limited", Meaning: "Too many events from this socket; slow down.", OnEvent: true},
+	{Code: "idempotency-conflict", Meaning: "An idempotent event's idempotency key was used before for another event or payload.", IdempotentOnly: true},
+}
+
+// ForEvent returns the codes a known client event can fail with, idempotent or not.
+func ForEvent(idempotent bool) []string {
+	var out []string
+	for _, c := range All {
+		if c.OnEvent || c.IdempotentOnly && idempotent {
+			out = append(out, c.Code)
+		}
+	}
+	return out
 }
 
 // Names returns the codes of All.
