@@ -85,10 +85,10 @@ func (s *Socket) Disconnect() { s.lib().Disconnect(true) }
 // running (from Connect) are sent right after the client joined.
 func (s *Socket) Emit(event string, m Message) error {
 	raw := json.RawMessage(m.AppendJSON(nil))
-	if rec := s.recording(); rec != nil { // an idempotent handler: its answer replays this
-		rec.add(event, raw)
-	}
 	s.mu.Lock()
+	if s.rec != nil { // an idempotent handler runs: its answer replays this
+		s.rec.add(event, raw)
+	}
 	if !s.connected {
 		s.pending = append(s.pending, [2]any{event, raw})
 		s.mu.Unlock()
@@ -213,11 +213,7 @@ func (s *Socket) run(ctx context.Context, name string, ev *Event, arg any) (repl
 	if srv.closing.Load() {
 		return nil, &Error{Code: CodeInternal, Message: "server shutting down"}
 	}
-	timeout := ev.Timeout
-	if timeout == 0 {
-		timeout = srv.opts.EventTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, srv.eventTimeout(ev))
 	defer cancel()
 	err = srv.protect(func() error {
 		var herr error
@@ -247,10 +243,7 @@ func (s *Socket) dispatchIdempotent(ctx context.Context, name string, ev *Event,
 	if err != nil {
 		return nil, err
 	}
-	timeout := ev.Timeout
-	if timeout == 0 {
-		timeout = srv.opts.EventTimeout
-	}
+	timeout := srv.eventTimeout(ev)
 	deadline := time.Now().Add(timeout)
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
 		state, sealed, err := srv.opts.Idempotency.Claim(ctx, req.key, req.fingerprint, time.Now(), 2*timeout, srv.opts.IdempotencyWindow)
@@ -323,17 +316,18 @@ func (s *Socket) replay(name string, req *idemRequest, sealed []byte) (Message, 
 	return nil, nil
 }
 
+// eventTimeout is the handler deadline of ev: its own, or Options.EventTimeout.
+func (s *Server) eventTimeout(ev *Event) time.Duration {
+	if ev.Timeout > 0 {
+		return ev.Timeout
+	}
+	return s.opts.EventTimeout
+}
+
 // rawReply is a recorded reply, written as it was.
 type rawReply json.RawMessage
 
 func (r rawReply) AppendJSON(b []byte) []byte { return append(b, r...) }
-
-// recording returns the recorder of the idempotent handler running on s, if any.
-func (s *Socket) recording() *recorder {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rec
-}
 
 // splitArgs sets Payload and Meta from the event's arguments: the payload,
 // then an optional request metadata object.

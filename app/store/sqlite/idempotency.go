@@ -21,17 +21,16 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint string, now time.Tim
 		var leaseUntil, expiresAt int64
 		err := tx.QueryRowContext(ctx, `SELECT fingerprint, answer, lease_until, expires_at FROM idempotency WHERE key = ?`, key).
 			Scan(&rec.Fingerprint, &rec.Answer, &leaseUntil, &expiresAt)
-		found := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var held *store.IdempotencyRecord // nil: no row for the key
+		switch {
+		case err == nil:
+			rec.LeaseUntil, rec.ExpiresAt = fromMillis(leaseUntil), fromMillis(expiresAt)
+			held = &rec
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		rec.LeaseUntil, rec.ExpiresAt = fromMillis(leaseUntil), fromMillis(expiresAt)
 		var take bool
-		if found {
-			state, take = store.DecideClaim(&rec, fingerprint, now)
-		} else {
-			state, take = store.DecideClaim(nil, fingerprint, now)
-		}
+		state, take = store.DecideClaim(held, fingerprint, now)
 		answer = rec.Answer
 		if !take {
 			return nil
