@@ -14,11 +14,13 @@ import (
 	"github.com/karl-app/karl/runtime/internal/testapi"
 )
 
-// counterTotal is the state the idempotent "count" event changes.
-var counterTotal atomic.Int64
+// counterTotal is the state the idempotent "count" event changes; unluckyRuns
+// counts its runs that fail.
+var counterTotal, unluckyRuns atomic.Int64
 
 func (handler) Count(ctx context.Context, s *testapi.Socket, in testapi.Count) (testapi.CountReply, error) {
 	if in.N == 13 {
+		unluckyRuns.Add(1)
 		return testapi.CountReply{}, errors.New("unlucky") // internal: not recorded
 	}
 	total := counterTotal.Add(in.N)
@@ -102,10 +104,14 @@ func TestIdempotentRetryIsAnsweredFromTheRecord(t *testing.T) {
 func TestIdempotentFailureIsNotRecorded(t *testing.T) {
 	ts, _ := startServer(t, runtime.Options{})
 	c := dial(t, ts.URL, nil)
+	before := unluckyRuns.Load()
 	for range 2 {
 		if env := countWithKey(t, c, 13, "unlucky-key"); env.OK || env.Error.Code != "internal" {
 			t.Fatalf("%+v, want internal each time", env)
 		}
+	}
+	if runs := unluckyRuns.Load() - before; runs != 2 {
+		t.Errorf("the handler ran %d times, want 2: a failed run must not be replayed", runs)
 	}
 }
 

@@ -63,6 +63,13 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if err != nil || off.cfg.RecoveryWindow != 0 {
 		t.Errorf("KARL_RECOVERY_WINDOW=0: window = %v, err = %v", off.cfg.RecoveryWindow, err)
 	}
+	if f.cfg.IdempotencyWindow != 24*time.Hour {
+		t.Errorf("idempotency window = %v, want the 24h default", f.cfg.IdempotencyWindow)
+	}
+	short, err := parseFlags(nil, func(k string) string { return map[string]string{"KARL_IDEMPOTENCY_WINDOW": "10m"}[k] })
+	if err != nil || short.cfg.IdempotencyWindow != 10*time.Minute {
+		t.Errorf("KARL_IDEMPOTENCY_WINDOW=10m: window = %v, err = %v", short.cfg.IdempotencyWindow, err)
+	}
 }
 
 // TestSIGTERMShutsDownGracefully runs the real binary: it must answer, then on
