@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
 	"github.com/karl-app/karl/runtime/internal/testapi"
 )
@@ -119,5 +120,67 @@ func TestRecoveredSocketIsTheSameSocket(t *testing.T) {
 			t.Fatalf("Disconnect did not run after the window: %q", disconnects)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// gaugeObserver sums Connected's deltas, as the sockets gauge does.
+type gaugeObserver struct {
+	mu        sync.Mutex
+	connected int
+}
+
+func (o *gaugeObserver) Connected(d int)       { o.mu.Lock(); o.connected += d; o.mu.Unlock() }
+func (o *gaugeObserver) Refused(string)        {}
+func (o *gaugeObserver) Delivered(string, int) {}
+func (o *gaugeObserver) value() int            { o.mu.Lock(); defer o.mu.Unlock(); return o.connected }
+
+// TestPoliteCloseEndsTheSocketOnce closes many clients the way socket.io-client
+// does (a DISCONNECT packet, then the transport closes): the library hears of
+// both, on two goroutines, and may fire "disconnect" twice for one socket. The
+// application's Disconnect runs once per socket and the gauge comes back to 0
+// (CI once scraped karl_sockets_connected -1 after two clients left).
+func TestPoliteCloseEndsTheSocketOnce(t *testing.T) {
+	h := &lifeHandler{}
+	obs := &gaugeObserver{}
+	rt := runtime.NewServer(runtime.Options{Observer: obs, HandshakeLimit: runtime.Limit{PerSecond: 10000, Burst: 10000},
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil))})
+	testapi.Register(rt, h)
+	srv := httptest.NewServer(rt.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = rt.Shutdown(ctx)
+		srv.Close()
+	})
+	const n = 200
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := sioclient.Dial(srv.URL, sioclient.Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = c.Close()
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		connects, disconnects := h.counts()
+		if connects == n && len(disconnects) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // a second "disconnect" would come right after the first
+	connects, disconnects := h.counts()
+	if connects != n || len(disconnects) != n {
+		t.Errorf("%d clients: Connect ran %d times, Disconnect %d times; want %d each", n, connects, len(disconnects), n)
+	}
+	if g := obs.value(); g != 0 {
+		t.Errorf("sockets gauge = %d after every client left, want 0", g)
 	}
 }

@@ -444,7 +444,14 @@ func (s *Server) Serve(svc Service) {
 		s.gate.release(connID)
 		s.byConn.Store(connID, rs)
 		s.obs.Connected(1)
+		// The library may fire "disconnect" twice for one socket: a client's
+		// DISCONNECT packet and its transport closing reach it on two goroutines,
+		// and both pass its connected check before either clears it.
+		var ended atomic.Bool
 		_ = sock.On("disconnect", func(args ...any) {
+			if !ended.CompareAndSwap(false, true) {
+				return
+			}
 			reason, _ := args[0].(string)
 			s.obs.Connected(-1)
 			s.byConn.CompareAndDelete(connID, rs)
