@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/karl-app/karl/internal/codes"
+	"github.com/karl-app/karl/runtime/presence"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -92,6 +93,13 @@ type Options struct {
 	// through a node that does not hold its socket (several nodes) gets its
 	// events and rooms, and Connect runs for it. 0: off.
 	RecoveryWindow time.Duration
+
+	// Presence keeps the members of typed rooms whose kind declares presence
+	// [in memory, this node only]. A store shared by several nodes implements
+	// presence.Heartbeater: it beats every PresenceHeartbeat [5s], and removes
+	// the members of a node that stopped beating (see its documentation).
+	Presence          presence.Store
+	PresenceHeartbeat time.Duration
 }
 
 // Adapter relays broadcasts between the nodes of a cluster (Options.Adapter).
@@ -111,6 +119,12 @@ func (o *Options) defaults() {
 	}
 	if o.Idempotency == nil {
 		o.Idempotency = newMemIdempotency()
+	}
+	if o.Presence == nil {
+		o.Presence = presence.NewMemory()
+	}
+	if o.PresenceHeartbeat <= 0 {
+		o.PresenceHeartbeat = 5 * time.Second
 	}
 	if o.IdempotencyWindow <= 0 {
 		o.IdempotencyWindow = 24 * time.Hour
@@ -161,6 +175,9 @@ type Server struct {
 	work       chan func() // handlers for the workers; see runOnWorker
 	dispatch   Handler     // Options.Interceptors around serveCall
 	obs        Observer
+	node       string   // this node's id, for presence
+	local      sync.Map // presence members of this node's sockets: localKey -> presence.Member
+	kinds      sync.Map // room kind -> the namespace of the service that declares it
 }
 
 // NewServer creates a server; register a generated service on it, then serve Handler.
@@ -210,6 +227,10 @@ func NewServer(opts Options) *Server {
 			s.boundQueue(conn)
 		}
 	})
+	s.node = newMemberID()
+	if hb, ok := opts.Presence.(presence.Heartbeater); ok {
+		go s.heartbeat(hb)
+	}
 	s.work = make(chan func())
 	for range 4 * goruntime.GOMAXPROCS(0) {
 		go s.worker()
@@ -390,6 +411,8 @@ type Service struct {
 	Disconnect func(s *Socket, reason string)
 	// Events maps client event names to their handlers.
 	Events map[string]Event
+	// Rooms lists the room kinds the schema declares.
+	Rooms []string
 }
 
 // Event is one client event of a Service.
@@ -406,13 +429,20 @@ type Event struct {
 
 // Serve registers a generated service on its namespace.
 func (s *Server) Serve(svc Service) {
+	for _, kind := range svc.Rooms {
+		s.kinds.Store(kind, svc.Namespace)
+	}
 	nsp := s.io.Of(svc.Namespace, nil)
 	nsp.Use(func(sock *socket.Socket, next func(*socket.ExtendedError)) {
 		if sock.Recovered() && s.recover(sock) {
 			next(nil)
 			sock.Enqueue(func() { // as below: the client may have hung up again already
-				if rs, ok := sock.Data().(*Socket); ok && !sock.Connected() {
+				rs, ok := sock.Data().(*Socket)
+				switch {
+				case ok && !sock.Connected():
 					s.disconnect(&svc, rs, "transport close")
+				case ok:
+					s.restorePresence(rs)
 				}
 			})
 			return
@@ -454,6 +484,7 @@ func (s *Server) Serve(svc Service) {
 			}
 			reason, _ := args[0].(string)
 			s.obs.Connected(-1)
+			s.endPresence(rs)
 			s.byConn.CompareAndDelete(connID, rs)
 			if s.opts.RecoveryWindow > 0 && socket.RECOVERABLE_DISCONNECT_REASONS.Has(reason) {
 				s.park(&svc, rs, sock, reason)

@@ -30,7 +30,8 @@ type Socket struct {
 	connected bool
 	pending   [][2]any // emits made before the client joined the namespace
 	data      any
-	rec       *recorder // set while an idempotent handler runs: its emits are recorded
+	rec       *recorder             // set while an idempotent handler runs: its emits are recorded
+	presence  map[string]membership // typed room key -> the socket's membership (rooms.go)
 }
 
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
@@ -70,10 +71,26 @@ func (s *Socket) SetData(v any) {
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.lib().Join(toRooms(rooms)...) }
+// Names in the key space of typed rooms are refused (and logged): only the
+// generated JoinChat-style methods reach those.
+func (s *Socket) Join(rooms ...string) {
+	free := rooms[:0:0]
+	for _, r := range rooms {
+		if typedRoom(r) {
+			s.srv.log.Warn("join: a free room name may not start with NUL (the typed rooms' key space)", "socket", s.ID())
+			continue
+		}
+		free = append(free, r)
+	}
+	s.lib().Join(toRooms(free)...)
+}
 
-// Leave removes the socket from a room.
-func (s *Socket) Leave(room string) { s.lib().Leave(socket.Room(room)) }
+// Leave removes the socket from a room (a free name, as for Join).
+func (s *Socket) Leave(room string) {
+	if !typedRoom(room) {
+		s.lib().Leave(socket.Room(room))
+	}
+}
 
 // InRoom reports whether the socket is in room.
 func (s *Socket) InRoom(room string) bool { return s.lib().Rooms().Has(socket.Room(room)) }

@@ -55,8 +55,13 @@ const (
 	ToOthers = "others" // every socket but the sender, optionally within rooms (socket.broadcast / socket.to(room))
 )
 
-// Targets lists every valid target, in documentation order.
+// Targets lists every valid target, in documentation order. A server event may
+// also be sent to a room kind declared under "rooms": "chat" (every member of one
+// chat room) or "chat.others" (the members but the socket handling the event).
 var Targets = []string{ToSocket, ToAll, ToRoom, ToOthers}
+
+// OthersSuffix makes a room-kind target address the members but the sender.
+const OthersSuffix = ".others"
 
 // Reserved lists the event names Socket.IO keeps for itself.
 var Reserved = []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
@@ -72,7 +77,8 @@ type Schema struct {
 	Types     []*TypeDef // in file order
 	Errors    []*ErrorDef
 	Client    []*Event // client -> server, in file order
-	Server    []*Event // server -> client, in file order
+	Server    []*Event // server -> client, in file order, then the presence events of Rooms
+	Rooms     []*Room  // room kinds, in file order
 	Pos       Pos
 	KeyPos    map[string]Pos // position of each top-level value, e.g. "version"
 
@@ -88,12 +94,50 @@ type Schema struct {
 	AuthKeyPos map[string]Pos // position of each key of the long form: "doc", "fields", "errors"
 }
 
-// TypeDef is a named type declared under "types".
+// TypeDef is a named type declared under "types", or one the loader declares
+// for a room kind (Room is then the kind's name).
 type TypeDef struct {
 	Name string // e.g. "Username"
 	Spec *Spec
 	Pos  Pos
+	Room string // the room kind that declares it, e.g. "chat"; "" for types of the file
 }
+
+// Room is a room kind declared under "rooms": its rooms are named by parameters
+// (a chat room by its name), carry the server events whose "to" names the kind,
+// and, with presence, tell their members who else is there.
+//
+// The loader declares, for each kind (Go-style names from the kind, "chat" -> "Chat"):
+// the type ChatParams (the parameters), and with presence the types ChatPresence
+// (what a member shows), ChatMember (its id and presence), ChatPresenceState and
+// ChatPresenceDiff, and the server events chat-presence (the members, to a socket
+// that joins) and chat-presence-diff (joins and leaves, to the other members).
+type Room struct {
+	Name        string // kebab-case, e.g. "chat"
+	Doc         string
+	Params      []*Field // what names one room; scalars, required
+	Presence    []*Field // what each member shows; nil without presence
+	HasPresence bool
+	Pos         Pos
+	KeyPos      map[string]Pos
+
+	ParamsType   string // e.g. "ChatParams"
+	PresenceType string // e.g. "ChatPresence"; "" without presence
+	MemberType   string // e.g. "ChatMember"
+	StateType    string // e.g. "ChatPresenceState"
+	DiffType     string // e.g. "ChatPresenceDiff"
+	StateEvent   string // e.g. "chat-presence"
+	DiffEvent    string // e.g. "chat-presence-diff"
+}
+
+// Presence field names the loader gives the presence events besides the
+// kind's parameters, and the member's own id.
+const (
+	PresenceMembers = "members"
+	PresenceJoins   = "joins"
+	PresenceLeaves  = "leaves"
+	MemberID        = "id"
+)
 
 // Spec describes a value: a builtin with its constraints, a reference to a named
 // type, an array or an inline object.
@@ -162,6 +206,7 @@ type Event struct {
 	Idempotent bool          // client events: a repeated idempotency key gets the recorded answer
 	Offline    string        // client events: one of OfflinePolicies; "" is the default for the event
 	Volatile   bool          // server events: dropped for a client that cannot take it now
+	Room       string        // a presence event the loader declares for this room kind; "" otherwise
 	Pos        Pos
 	KeyPos     map[string]Pos
 }

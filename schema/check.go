@@ -51,6 +51,72 @@ func check(l *loader, s *Schema) {
 		seen[ev.Name] = ev
 		c.event(ev)
 	}
+	c.rooms()
+}
+
+// rooms checks the room kinds and what they declare.
+func (c *checker) rooms() {
+	for _, r := range c.s.Rooms {
+		what := fmt.Sprintf("room kind %q", r.Name)
+		switch {
+		case !reCode.MatchString(r.Name):
+			c.errorf(r.Pos, "room kinds are kebab-case, e.g. \"chat\"", "%s: invalid name", what)
+		case slices.Contains(Targets, r.Name):
+			c.errorf(r.Pos, "socket, all, room and others are targets already; choose another name", "%s: reserved name", what)
+		}
+		for _, f := range r.Params {
+			switch base := c.base(f.Spec.Type); {
+			case f.Optional:
+				c.errorf(f.Pos, "every parameter names the room; remove optional", "%s: parameter %q: a parameter cannot be optional", what, f.Name)
+			case base != "" && base != String && base != Integer && base != Boolean:
+				c.errorf(f.Spec.Pos, "a room is named by strings, integers or booleans", "%s: parameter %q: type %q cannot name a room", what, f.Name, f.Spec.Type)
+			}
+			if r.HasPresence && slices.Contains([]string{PresenceMembers, PresenceJoins, PresenceLeaves}, f.Name) {
+				c.errorf(f.Pos, "the presence events use this name for their member lists; rename the parameter",
+					"%s: parameter %q: reserved by presence", what, f.Name)
+			}
+		}
+		for _, f := range r.Presence {
+			if f.Name == MemberID {
+				c.errorf(f.Pos, "each member has an id already; rename the field", "%s: presence field %q: reserved for the member's id", what, f.Name)
+			}
+		}
+		for _, name := range []string{r.ParamsType, r.PresenceType, r.MemberType, r.StateType, r.DiffType} {
+			if t := c.types[name]; name != "" && t != nil && t.Room != r.Name {
+				c.errorf(t.Pos, "rename the type", "type %q: room kind %q (line %d) declares a type of that name", name, r.Name, r.Pos.Line)
+			}
+		}
+		for _, ev := range slices.Concat(c.s.Client, c.s.Server) {
+			if (ev.Name == r.StateEvent || ev.Name == r.DiffEvent) && ev.Name != "" && ev.Room != r.Name {
+				c.errorf(ev.Pos, "rename the event", "event %q: room kind %q (line %d) declares it for its presence", ev.Name, r.Name, r.Pos.Line)
+			}
+		}
+	}
+}
+
+// roomTarget returns the room kind a target names ("chat" or "chat.others"), and
+// whether it is the others form; nil when it names none.
+func (s *Schema) roomTarget(t string) (*Room, bool) {
+	name, others := strings.CutSuffix(t, OthersSuffix)
+	for _, r := range s.Rooms {
+		if r.Name == name {
+			return r, others
+		}
+	}
+	return nil, false
+}
+
+// RoomTargets returns the room kinds a server event may be sent to, every member
+// (all) and the members but the sender (others), in the order of its "to".
+func (s *Schema) RoomTargets(ev *Event) (all, others []*Room) {
+	for _, t := range ev.To {
+		if r, o := s.roomTarget(t); r != nil && o {
+			others = append(others, r)
+		} else if r != nil {
+			all = append(all, r)
+		}
+	}
+	return all, others
 }
 
 type checker struct {
@@ -168,14 +234,22 @@ func (c *checker) declaredCodes() []string {
 
 func (c *checker) targets(ev *Event, what string) {
 	if len(ev.To) == 0 {
-		c.errorf(ev.Pos, "add e.g. \"to: [socket]\"", "%s: missing \"to\" (socket, all, room or others)", what)
+		c.errorf(ev.Pos, "add e.g. \"to: [socket]\"", "%s: missing \"to\" (socket, all, room, others or a room kind)", what)
 		return
+	}
+	known := slices.Clone(Targets)
+	for _, r := range c.s.Rooms {
+		known = append(known, r.Name, r.Name+OthersSuffix)
 	}
 	seen := map[string]bool{}
 	for _, t := range ev.To {
 		p := ev.KeyPos["to"]
-		if !slices.Contains(Targets, t) {
-			c.errorf(p, didYouMean(t, Targets), "%s: unknown target %q (socket, all, room or others)", what, t)
+		if r, _ := c.s.roomTarget(t); r == nil && !slices.Contains(Targets, t) {
+			hint := didYouMean(t, known)
+			if hint == "" && strings.HasSuffix(t, OthersSuffix) {
+				hint = "declare the room kind under rooms"
+			}
+			c.errorf(p, hint, "%s: unknown target %q (socket, all, room, others, or a room kind of rooms)", what, t)
 		}
 		if seen[t] {
 			c.errorf(p, "", "%s: target %q listed twice", what, t)

@@ -105,7 +105,7 @@ func valueSchema(k Kind) obj {
 	case KindCodes:
 		return obj{"type": "array", "items": ref("errorCode")}
 	case KindTargets:
-		return obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": obj{"enum": Targets}}
+		return obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": obj{"anyOf": []any{obj{"enum": Targets}, ref("roomTarget")}}}
 	case KindDuration:
 		return obj{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`}
 	case KindAuth:
@@ -120,6 +120,8 @@ func valueSchema(k Kind) obj {
 		return obj{"type": "object", "propertyNames": ref("eventName"), "additionalProperties": ifType("null", true, ref("clientEvent"))}
 	case KindServer:
 		return obj{"type": "object", "propertyNames": ref("eventName"), "additionalProperties": ref("serverEvent")}
+	case KindRooms:
+		return obj{"type": "object", "propertyNames": ref("roomKind"), "additionalProperties": ifType("null", true, ref("roomKindBody"))}
 	}
 	panic(fmt.Sprintf("schema: no JSON Schema for key kind %d", k))
 }
@@ -138,6 +140,9 @@ func defs() obj {
 		"authLongForm": mapping(AuthKeys),
 		"clientEvent":  mapping(ClientEventKeys),
 		"serverEvent":  mapping(ServerEventKeys),
+		"roomKind":     obj{"type": "string", "pattern": reCode.String(), "not": obj{"enum": Targets}, "description": "A room kind, kebab-case."},
+		"roomTarget":   obj{"type": "string", "pattern": `^[a-z][a-z0-9]*(-[a-z0-9]+)*(\.others)?$`, "description": "A room kind (its members), or kind.others (its members but the sender)."},
+		"roomKindBody": mapping(RoomKeys),
 	}
 }
 

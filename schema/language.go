@@ -33,6 +33,7 @@ const (
 	KindErrors                 // a mapping of error codes to their default message
 	KindClient                 // a mapping of event names to ClientEventKeys mappings
 	KindServer                 // a mapping of event names to ServerEventKeys mappings
+	KindRooms                  // a mapping of room kind names to RoomKeys mappings
 )
 
 // Key is one key of a mapping of the schema language.
@@ -58,6 +59,14 @@ var TopKeys = []Key{
 	{Name: "errors", Kind: KindErrors, Doc: "Application error codes, kebab-case, with their default message."},
 	{Name: "client", Kind: KindClient, Doc: "Client -> server events."},
 	{Name: "server", Kind: KindServer, Doc: "Server -> client events."},
+	{Name: "rooms", Kind: KindRooms, Doc: "Room kinds, kebab-case: the parameters that name a room, and who is in it (presence)."},
+}
+
+// RoomKeys are the keys of a room kind under "rooms".
+var RoomKeys = []Key{
+	{Name: "doc", Kind: KindText, Doc: "What a room of this kind is."},
+	{Name: "params", Kind: KindFields, Doc: "What names one room: string, integer or boolean fields (a chat room: its name); omitted: one room of the kind."},
+	{Name: "presence", Kind: KindFields, Doc: "What each member shows the others; with it, members receive <kind>-presence and <kind>-presence-diff."},
 }
 
 // AuthKeys are the keys of auth's long form, chosen when auth has a "fields" key.
@@ -84,7 +93,7 @@ var ServerEventKeys = []Key{
 	{Name: "doc", Kind: KindText, Doc: "What the event means and when it is sent."},
 	{Name: "deprecated", Kind: KindDeprecated, Doc: "true, or what to use instead."},
 	{Name: "payload", Kind: KindObject, Doc: "Inline fields, or the name of an object type; omitted: no payload."},
-	{Name: "to", Kind: KindTargets, Required: true, Doc: "Where the server may send it: socket, all, room, others (all but the sender)."},
+	{Name: "to", Kind: KindTargets, Required: true, Doc: "Where the server may send it: socket, all, room, others (all but the sender), a room kind (its members) or kind.others (its members but the sender)."},
 	{Name: "volatile", Kind: KindBool, Doc: "Dropped for a client that cannot take it now (disconnected or backed up), e.g. a typing indicator."},
 }
 

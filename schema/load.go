@@ -215,8 +215,11 @@ func (l *loader) document(s *Schema, n *yaml.Node) {
 			s.Client = l.events(e.value, ClientToServer)
 		case "server":
 			s.Server = l.events(e.value, ServerToClient)
+		case "rooms":
+			s.Rooms = l.rooms(e.value)
 		}
 	}
+	declareRooms(s)
 	for _, k := range TopKeys {
 		if k.Required && !hasKey(entries, k.Name) {
 			l.errorf(s.Pos, "", "missing %q", k.Name)
@@ -375,6 +378,117 @@ func (l *loader) events(n *yaml.Node, dir Direction) []*Event {
 		out = append(out, ev)
 	}
 	return out
+}
+
+var roomKeys = keyNames(RoomKeys)
+
+// rooms reads the room kinds; declareRooms then adds what they declare.
+func (l *loader) rooms(n *yaml.Node) []*Room {
+	entries, ok := l.mapping(n, "rooms", nil)
+	if !ok {
+		return nil
+	}
+	out := make([]*Room, 0, len(entries))
+	for _, e := range entries {
+		r := &Room{Name: e.key, Pos: e.kpos, KeyPos: map[string]Pos{}}
+		out = append(out, r)
+		if e.value.Kind == yaml.ScalarNode && e.value.Tag == "!!null" {
+			continue // `lobby:`: one room of the kind, no presence
+		}
+		what := fmt.Sprintf("room kind %q", e.key)
+		fields, ok := l.mapping(e.value, what, roomKeys)
+		if !ok {
+			continue
+		}
+		for _, f := range fields {
+			r.KeyPos[f.key] = f.kpos
+			switch f.key {
+			case "doc":
+				r.Doc = l.str(f.value, what+": doc")
+			case "params":
+				r.Params = l.fields(f.value, what+": params")
+			case "presence":
+				r.Presence = l.fields(f.value, what+": presence")
+				r.HasPresence = true
+			}
+		}
+	}
+	return out
+}
+
+// declareRooms adds the types and events each room kind declares (see Room),
+// unless the file declares one of those names itself: the checker reports that.
+func declareRooms(s *Schema) {
+	types := map[string]bool{}
+	for _, t := range s.Types {
+		types[t.Name] = true
+	}
+	events := map[string]bool{}
+	for _, ev := range slices.Concat(s.Client, s.Server) {
+		events[ev.Name] = true
+	}
+	for _, r := range s.Rooms {
+		if !reCode.MatchString(r.Name) {
+			continue // the checker reports the name; declaring its types would report it again
+		}
+		base := pascal(r.Name)
+		r.ParamsType = base + "Params"
+		def := func(name string, fields []*Field, doc string, pos Pos) {
+			if !types[name] {
+				types[name] = true
+				s.Types = append(s.Types, &TypeDef{Name: name, Pos: pos, Room: r.Name,
+					Spec: &Spec{Type: Object, Fields: fields, Doc: doc, Pos: pos}})
+			}
+		}
+		def(r.ParamsType, r.Params, fmt.Sprintf("What names one room of kind %q.", r.Name), r.Pos)
+		if !r.HasPresence {
+			continue
+		}
+		p := r.KeyPos["presence"]
+		r.PresenceType, r.MemberType, r.StateType, r.DiffType = base+"Presence", base+"Member", base+"PresenceState", base+"PresenceDiff"
+		r.StateEvent, r.DiffEvent = r.Name+"-presence", r.Name+"-presence-diff"
+		ref := func(name string) *Spec { return &Spec{Type: name, Pos: p, Shorthand: true} }
+		list := func(name, doc string) *Field {
+			return &Field{Name: name, Pos: p, Spec: &Spec{Type: Array, Items: ref(r.MemberType), Doc: doc, Pos: p}}
+		}
+		def(r.PresenceType, r.Presence, fmt.Sprintf("What a member of a room of kind %q shows the others.", r.Name), p)
+		id := &Field{Name: MemberID, Pos: p, Spec: &Spec{Type: String, Pos: p,
+			Doc: "The member's id: one per socket and room, the same in every event about this membership."}}
+		def(r.MemberType, append([]*Field{id}, r.Presence...), fmt.Sprintf("A member of a room of kind %q.", r.Name), p)
+		def(r.StateType, append(slices.Clone(r.Params), list(PresenceMembers, "Every member, the receiver included, in the order they joined.")),
+			fmt.Sprintf("Who is in a room of kind %q.", r.Name), p)
+		def(r.DiffType, append(slices.Clone(r.Params), list(PresenceJoins, "Members who joined."), list(PresenceLeaves, "Members who left.")),
+			fmt.Sprintf("Who joined and who left a room of kind %q.", r.Name), p)
+		for _, ev := range []*Event{
+			{Name: r.StateEvent, Payload: ref(r.StateType), Doc: fmt.Sprintf("Who is in the %s room the socket joined: sent to it when it joins (and when its connection is recovered).", r.Name)},
+			{Name: r.DiffEvent, Payload: ref(r.DiffType), Doc: fmt.Sprintf("Who joined and who left a %s room: sent to its other members. Apply leaves, then joins, by member id.", r.Name)},
+		} {
+			if events[ev.Name] {
+				continue
+			}
+			ev.Dir, ev.To, ev.Room, ev.Pos, ev.KeyPos = ServerToClient, []string{r.Name}, r.Name, p, map[string]Pos{}
+			s.Server = append(s.Server, ev)
+		}
+	}
+}
+
+// pascal turns a kebab-case name into PascalCase: "game-table" -> "GameTable".
+func pascal(kebab string) string {
+	var b []byte
+	up := true
+	for i := 0; i < len(kebab); i++ {
+		c := kebab[i]
+		switch {
+		case c == '-':
+			up = true
+			continue
+		case up && c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		up = false
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func (l *loader) errorRefs(n *yaml.Node, what string) []ErrorRef {

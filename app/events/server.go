@@ -156,6 +156,7 @@ func Register(rt *runtime.Server, h Handler) *Server {
 			},
 		},
 		Namespace: Namespace,
+		Rooms:     []string{"chat"},
 		Wrap: func(rs *runtime.Socket) any {
 			return &Socket{
 				rt:  rs,
@@ -223,15 +224,6 @@ func (s *Socket) Disconnect() {
 	s.rt.Disconnect()
 }
 
-// Others addresses every other socket of the namespace or, with rooms, the other
-// sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO).
-func (s *Socket) Others(rooms ...string) Others {
-	return Others{
-		rooms: rooms,
-		rt:    s.rt,
-	}
-}
-
 // EmitUsernameSaved sends "username-saved" to this socket: The username was saved; keep the token to be recognised on the next connection.
 func (s *Socket) EmitUsernameSaved(p UsernameSaved) error {
 	if err := p.Validate(); err != nil {
@@ -263,14 +255,6 @@ type Server struct {
 	rt *runtime.Server
 }
 
-// ToRoom addresses the sockets in any of rooms.
-func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
-	return RoomEmitter{
-		rooms: rooms,
-		rt:    srv.rt,
-	}
-}
-
 // EmitNewUserConnected sends "new-user-connected" to every socket: Someone saved a username.
 func (srv *Server) EmitNewUserConnected(p NewUserConnected) error {
 	if err := p.Validate(); err != nil {
@@ -279,32 +263,114 @@ func (srv *Server) EmitNewUserConnected(p NewUserConnected) error {
 	return srv.rt.EmitAll(Namespace, "new-user-connected", p)
 }
 
-// RoomEmitter sends the events the schema lets the server send to rooms.
-type RoomEmitter struct {
-	rt    *runtime.Server
-	rooms []string
+// chatKey checks the parameters of a "chat" room and returns its key.
+func chatKey(room string) (string, ChatParams, error) {
+	params := ChatParams{Room: room}
+	if err := params.Validate(); err != nil {
+		return "", params, impl.InvalidRoom("chat", err)
+	}
+	return impl.RoomKey("chat", room), params, nil
 }
 
-// EmitNewMessage sends "new-message" to the rooms: A message sent to a room.
-func (r RoomEmitter) EmitNewMessage(p NewMessage) error {
+// JoinChat adds the socket to the "chat" room of these parameters. It becomes a member showing p:
+// it receives "chat-presence" with every member, and the other members "chat-presence-diff" with its join.
+// Joining again updates what it shows.
+func (s *Socket) JoinChat(ctx context.Context, room string, p ChatPresence) error {
+	key, params, err := chatKey(room)
+	if err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("chat-presence", err)
+	}
+	return s.rt.JoinKind(ctx, "chat", key, params, p)
+}
+
+// LeaveChat takes the socket out of the "chat" room of these parameters. The other members receive
+// "chat-presence-diff" with its leave (as when the socket disconnects).
+func (s *Socket) LeaveChat(ctx context.Context, room string) error {
+	key, _, err := chatKey(room)
+	if err != nil {
+		return err
+	}
+	return s.rt.LeaveKind(ctx, key)
+}
+
+// InChat reports whether the socket is in the "chat" room of these parameters.
+func (s *Socket) InChat(room string) bool {
+	key, _, err := chatKey(room)
+	return err == nil && s.rt.InRoom(key)
+}
+
+// Chat addresses the "chat" room of these parameters; its Others leave this socket out.
+func (s *Socket) Chat(room string) ChatRoom {
+	key, _, err := chatKey(room)
+	return ChatRoom{
+		err:  err,
+		from: s.rt,
+		key:  key,
+		rt:   s.srv.rt,
+	}
+}
+
+// Chat addresses the "chat" room of these parameters.
+func (srv *Server) Chat(room string) ChatRoom {
+	key, _, err := chatKey(room)
+	return ChatRoom{
+		err:  err,
+		from: nil,
+		key:  key,
+		rt:   srv.rt,
+	}
+}
+
+// ChatRoom sends the events a "chat" room carries to its members. A chat room, named by its members: they receive its messages and who is typing, and see who else is there.
+type ChatRoom struct {
+	rt   *runtime.Server
+	from *runtime.Socket // the socket it was addressed from; nil from the Server
+	key  string
+	err  error // parameters that failed their checks
+}
+
+// EmitNewMessage sends "new-message" to the members of the room: A message sent to a room.
+func (r ChatRoom) EmitNewMessage(p NewMessage) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("new-message", err)
 	}
-	return r.rt.EmitRooms(Namespace, r.rooms, "new-message", p)
+	return r.rt.EmitRooms(Namespace, []string{r.key}, "new-message", p)
 }
 
-// Others sends the events the schema lets the server send to every socket but the sender.
-type Others struct {
-	rt    *runtime.Socket
-	rooms []string
+// Members returns the members of the room, on every node, in the order they joined.
+func (r ChatRoom) Members(ctx context.Context) ([]ChatMember, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	return impl.Members(ctx, r.rt, r.key, decodeChatMember)
 }
 
-// EmitUserTyping sends "user-typing" to every socket but the sender: Another member of the room is typing.
+// Others addresses the members of the room but the socket it was addressed from (all of them from the Server).
+func (r ChatRoom) Others() ChatOthers {
+	return ChatOthers(r)
+}
+
+// ChatOthers sends the events a "chat" room carries to its members but the sender.
+type ChatOthers ChatRoom
+
+// EmitUserTyping sends "user-typing" to the members of the room but the sender: Another member of the room is typing.
 //
 // The event is volatile: a client that cannot take it now (not connected, or still writing) misses it.
-func (o Others) EmitUserTyping(p UserTyping) error {
+func (o ChatOthers) EmitUserTyping(p UserTyping) error {
+	if o.err != nil {
+		return o.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("user-typing", err)
 	}
-	return o.rt.BroadcastVolatile("user-typing", p, o.rooms...)
+	if o.from == nil {
+		return o.rt.EmitRoomsVolatile(Namespace, []string{o.key}, "user-typing", p)
+	}
+	return o.from.BroadcastVolatile("user-typing", p, o.key)
 }

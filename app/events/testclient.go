@@ -179,3 +179,21 @@ func (c *TestClient) NextUserTyping(ctx context.Context) (UserTyping, error) {
 	}
 	return karltest.DecodeArg(args, decodeUserTyping)
 }
+
+// NextChatPresence returns the oldest "chat-presence" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextChatPresence(ctx context.Context) (ChatPresenceState, error) {
+	args, err := c.c.Next(ctx, "chat-presence")
+	if err != nil {
+		return ChatPresenceState{}, err
+	}
+	return karltest.DecodeArg(args, decodeChatPresenceState)
+}
+
+// NextChatPresenceDiff returns the oldest "chat-presence-diff" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextChatPresenceDiff(ctx context.Context) (ChatPresenceDiff, error) {
+	args, err := c.c.Next(ctx, "chat-presence-diff")
+	if err != nil {
+		return ChatPresenceDiff{}, err
+	}
+	return karltest.DecodeArg(args, decodeChatPresenceDiff)
+}

@@ -31,13 +31,16 @@ func (c *countingStore) SessionByToken(ctx context.Context, h store.TokenHash, n
 
 // TestNamespaceReconnectsAreRateLimited reproduces finding 4: on one Engine.IO
 // connection, a client repeats 41 (leave the namespace) and 40{"token":...}
-// (join again with a token). With the documented 5/s per IP (burst 20) it must
-// not get more token lookups than that, whatever the connection.
+// (join again with a token). With a limit per IP (burst 20, then 0.2/s: slow
+// enough that no token refills between the flood and the check of another
+// connection, even on a loaded machine; karl-server's 5/s is the same code) it
+// must not get more token lookups than that, whatever the connection.
 func TestNamespaceReconnectsAreRateLimited(t *testing.T) {
 	counter := &countingStore{}
-	e := startWith(t, runtime.Options{HandshakeLimit: runtime.Limit{PerSecond: 5, Burst: 20}},
+	const perSecond = 0.2
+	e := startWith(t, runtime.Options{HandshakeLimit: runtime.Limit{PerSecond: perSecond, Burst: 20}},
 		func(st store.Store) store.Store { counter.Store = st; return counter })
-	bucket := time.Now() // the IP's CONNECT bucket starts full (20) and refills at 5/s from here
+	bucket := time.Now() // the IP's CONNECT bucket starts full (20) and refills at perSecond from here
 	c := e.dial(t, map[string]any{"token": "not-a-token"})
 	c.Close()
 	counter.lookups.Store(0)
@@ -79,7 +82,7 @@ func TestNamespaceReconnectsAreRateLimited(t *testing.T) {
 	}
 	n := counter.lookups.Load()
 	t.Logf("%d CONNECTs in %v on one connection (%d refused): %d token lookups (%.0f/s)", sent, d, refused, n, float64(n)/d.Seconds())
-	if max := int64(20 + 5*time.Since(bucket).Seconds() + 1); n > max {
+	if max := int64(20 + perSecond*time.Since(bucket).Seconds() + 1); n > max {
 		t.Errorf("%d token lookups in %v, the limit allows %d", n, d, max)
 	}
 	// Another connection from the same IP shares the IP's bucket.

@@ -373,25 +373,25 @@ func (a *App) lostSession(s *events.Socket, err error) error {
 	return err
 }
 
-// JoinRoom adds the socket to a room.
+// JoinRoom adds the socket to a chat room, as a member showing its username:
+// it receives chat-presence, the other members chat-presence-diff.
 func (a *App) JoinRoom(ctx context.Context, s *events.Socket, in events.JoinRoom) error {
 	if !visibleName(in.Room) {
 		return &runtime.Error{Code: runtime.CodeInvalidPayload, Message: "needs a visible letter or digit", Path: "room"}
 	}
-	if sessionOf(s) == nil {
+	sess := sessionOf(s)
+	if sess == nil {
 		return events.ErrNoSession
 	}
-	s.Join(roomKey(in.Room))
-	return nil
+	return s.JoinChat(ctx, in.Room, events.ChatPresence{Username: sess.username})
 }
 
-// LeaveRoom removes the socket from a room.
+// LeaveRoom removes the socket from a chat room; the other members see it leave.
 func (a *App) LeaveRoom(ctx context.Context, s *events.Socket, in events.LeaveRoom) error {
-	if !s.InRoom(roomKey(in.Room)) {
+	if !s.InChat(in.Room) {
 		return events.ErrNotInRoom
 	}
-	s.Leave(roomKey(in.Room))
-	return nil
+	return s.LeaveChat(ctx, in.Room)
 }
 
 // SendMessage sends a message to every member of the room, the sender included.
@@ -401,7 +401,7 @@ func (a *App) SendMessage(ctx context.Context, s *events.Socket, in events.SendM
 		return err
 	}
 	msg := events.NewMessage{Room: in.Room, Username: sess.username, Text: in.Text, SentAt: a.cfg.Now()}
-	return a.srv.ToRoom(roomKey(in.Room)).EmitNewMessage(msg)
+	return a.srv.Chat(in.Room).EmitNewMessage(msg)
 }
 
 // Typing tells the other members of the room that the user is typing.
@@ -410,7 +410,7 @@ func (a *App) Typing(ctx context.Context, s *events.Socket, in events.Typing) er
 	if err != nil {
 		return err
 	}
-	return s.Others(roomKey(in.Room)).EmitUserTyping(events.UserTyping{Room: in.Room, Username: sess.username})
+	return s.Chat(in.Room).Others().EmitUserTyping(events.UserTyping{Room: in.Room, Username: sess.username})
 }
 
 func (a *App) member(s *events.Socket, room string) (*session, error) {
@@ -418,17 +418,11 @@ func (a *App) member(s *events.Socket, room string) (*session, error) {
 	if sess == nil {
 		return nil, events.ErrNoSession
 	}
-	if !s.InRoom(roomKey(room)) {
+	if !s.InChat(room) {
 		return nil, events.ErrNotInRoom
 	}
 	return sess, nil
 }
-
-// roomKey is the Socket.IO room of the app's room name. Socket.IO puts every
-// socket in a room named by its id; a client naming a room after another
-// socket's id would otherwise receive, and send, that socket's messages. Ids
-// are URL-safe base64, which has no ':': no app room can be one.
-func roomKey(name string) string { return "room:" + name }
 
 // Disconnect forgets the socket; the session lives in the store.
 func (a *App) Disconnect(s *events.Socket, reason string) { a.detach(s, sessionOf(s)) }

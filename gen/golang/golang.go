@@ -56,6 +56,7 @@ func Generate(m *model.Schema, opts Options) ([]File, error) {
 	for _, t := range emitTargets {
 		server.Add(g.genTarget(t))
 	}
+	server.Add(g.genRooms())
 
 	testClient := g.newFile(opts.Package)
 	testClient.Add(g.genTestClient())

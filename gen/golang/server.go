@@ -108,6 +108,13 @@ func (g *generator) genRegister() jen.Code {
 	if len(g.m.AuthErrors) > 0 {
 		fields[jen.Id("ConnectCodes")] = codeList(g.m.AuthErrors)
 	}
+	if len(g.m.Rooms) > 0 {
+		var kinds []jen.Code
+		for _, r := range g.m.Rooms {
+			kinds = append(kinds, jen.Lit(r.Name))
+		}
+		fields[jen.Id("Rooms")] = jen.Index().String().Values(kinds...)
+	}
 	service := rt("Service").Values(fields)
 	return jen.Add(
 		jen.Comment("Register serves h on rt for the schema's namespace and returns the typed server.").Line(),

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/karl-app/karl/schema"
@@ -39,6 +40,9 @@ func Build(s *schema.Schema, source string) (*Schema, error) {
 	}
 	for _, ev := range s.Server {
 		m.Server = append(m.Server, b.event(ev, codes))
+	}
+	for _, r := range s.Rooms {
+		m.Rooms = append(m.Rooms, b.room(s, r, m.Server))
 	}
 	m.Structs = b.order
 	m.Scalars = b.scalarOrder
@@ -197,4 +201,38 @@ func (b *builder) event(ev *schema.Event, codes map[string]*ErrorCode) *Event {
 		e.Errors = append(e.Errors, codes[r.Code])
 	}
 	return e
+}
+
+// room resolves a room kind to the structs and events the loader declared for it.
+func (b *builder) room(s *schema.Schema, r *schema.Room, server []*Event) *Room {
+	st := func(name string) *Struct {
+		if name == "" || b.defs[name] == nil {
+			return nil
+		}
+		b.named(b.defs[name])
+		return b.structs[name]
+	}
+	m := &Room{Name: r.Name, Doc: r.Doc, TSName: r.Name, Pos: r.Pos,
+		Params: st(r.ParamsType), Presence: st(r.PresenceType), Member: st(r.MemberType)}
+	for _, ev := range server {
+		switch {
+		case ev.Name == r.StateEvent && r.StateEvent != "":
+			m.State, ev.Room = ev, m
+		case ev.Name == r.DiffEvent && r.DiffEvent != "":
+			m.Diff, ev.Room = ev, m
+		}
+	}
+	for i, ev := range s.Server {
+		if ev.Room != "" {
+			continue
+		}
+		all, others := s.RoomTargets(ev)
+		if slices.Contains(all, r) {
+			m.Events = append(m.Events, server[i])
+		}
+		if slices.Contains(others, r) {
+			m.OthersEvents = append(m.OthersEvents, server[i])
+		}
+	}
+	return m
 }

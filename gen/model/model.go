@@ -42,7 +42,38 @@ type Schema struct {
 	Enums      []*Enum      // every string enum, named and inline, in schema order: a Go type each
 	Errors     []*ErrorCode
 	Client     []*Event
-	Server     []*Event
+	Server     []*Event // the schema's server events, then the presence events of Rooms
+	Rooms      []*Room
+}
+
+// Room is a room kind: its rooms are named by parameters, carry the server events
+// whose "to" names the kind, and, with presence, tell members who else is there.
+//
+// The runtime builds a room's key from the kind and the parameters (see
+// runtime/impl.RoomKey), in a key space no socket id or free room name reaches.
+type Room struct {
+	Name     string // kebab-case, e.g. "chat"
+	Doc      string
+	GoName   string  // the Socket and Server method that addresses one room, e.g. "Chat"
+	GoJoin   string  // the Socket method that joins, e.g. "JoinChat"
+	GoLeave  string  // e.g. "LeaveChat"
+	GoIn     string  // e.g. "InChat"
+	GoRoom   string  // the emitter type of one room, e.g. "ChatRoom"
+	GoOthers string  // the emitter type of its members but the sender, e.g. "ChatOthers"
+	GoKey    string  // the helper that checks the parameters and builds the key, e.g. "chatKey"
+	TSName   string  // what the TypeScript hooks take, e.g. "chat"
+	Params   *Struct // the parameters (ChatParams)
+	// ParamVars are the Go parameter names of Params' fields in the generated
+	// methods, e.g. "room" (a keyword or local gets "Param": "typeParam").
+	ParamVars []string
+	// With presence (nil without):
+	Presence     *Struct  // what a member shows (ChatPresence)
+	Member       *Struct  // its id and presence (ChatMember)
+	State        *Event   // chat-presence, to a socket that joins
+	Diff         *Event   // chat-presence-diff, to the other members
+	Events       []*Event // the server events sent to every member ("to: [chat]")
+	OthersEvents []*Event // the server events sent to the members but the sender ("to: [chat.others]")
+	Pos          schema.Pos
 }
 
 // Struct is an object type.
@@ -162,6 +193,7 @@ type Event struct {
 	Idempotent bool   // client events: the runtime records each idempotency key's answer
 	Offline    string // client events: schema.OfflineQueue, OfflineDrop or OfflineFail, resolved
 	Volatile   bool   // server events: dropped for a client that cannot take it now
+	Room       *Room  // a presence event of this room kind: the runtime sends it, no emitter
 	Pos        schema.Pos
 }
 

@@ -138,7 +138,48 @@ func (n *namer) events() {
 			}
 		}
 	}
+	n.rooms(receivers[schema.ToSocket], receivers[schema.ToAll])
 }
+
+// rooms claims, for each room kind, the Socket methods that join, leave and
+// address a room, the Server method, the emitter types and their emitters.
+func (n *namer) rooms(socket, server *Namespace) {
+	for _, r := range n.m.Rooms {
+		o := Origin{What: fmt.Sprintf("room kind %q", r.Name), Pos: r.Pos}
+		r.GoName = GoName(r.Name)
+		r.GoJoin, r.GoLeave, r.GoIn = "Join"+r.GoName, "Leave"+r.GoName, "In"+r.GoName
+		r.GoRoom, r.GoOthers = r.GoName+"Room", r.GoName+"Others"
+		for _, m := range []string{r.GoName, r.GoJoin, r.GoLeave, r.GoIn} {
+			socket.Claim(m, o)
+		}
+		server.Claim(r.GoName, o)
+		n.goNS.Claim(r.GoRoom, o)
+		if len(r.OthersEvents) > 0 {
+			n.goNS.Claim(r.GoOthers, o)
+		}
+		r.GoKey = n.goNS.Helper(LowerName(r.Name)+"Key", o)
+		r.ParamVars = nil
+		for _, f := range r.Params.Fields {
+			v := LowerName(f.GoName)
+			if slices.Contains(goKeywords, v) || slices.Contains(goPredeclared, v) || slices.Contains(roomLocals, v) || slices.Contains(r.ParamVars, v) {
+				v += "Param"
+			}
+			r.ParamVars = append(r.ParamVars, v)
+		}
+		emitters := newNamespace("Go", "methods of "+r.GoRoom, n.errs)
+		emitters.reserve("the generated method %s", GoRoomMethods...)
+		for _, ev := range r.Events {
+			emitters.Claim(ev.GoEmit, Origin{What: fmt.Sprintf("event %q", ev.Name), Pos: ev.Pos})
+		}
+		others := newNamespace("Go", "methods of "+r.GoOthers, n.errs)
+		for _, ev := range r.OthersEvents {
+			others.Claim(ev.GoEmit, Origin{What: fmt.Sprintf("event %q", ev.Name), Pos: ev.Pos})
+		}
+	}
+}
+
+// roomLocals are the receivers and locals of the generated room methods.
+var roomLocals = []string{"ctx", "err", "key", "o", "p", "params", "r", "s", "srv", "impl", "runtime", "strconv"}
 
 // helpers names the decoders, readers, check functions and the variables of
 // patterns and enums, in schema order.

@@ -118,6 +118,7 @@ var (
 	GoStructMethods = []string{"Validate", "AppendJSON", "MarshalJSON"}
 	GoSocketMethods = []string{"ID", "RemoteAddr", "Server", "Data", "SetData", "Join", "Leave", "InRoom", "Disconnect", "Others"}
 	GoServerMethods = []string{"ToRoom"}
+	GoRoomMethods   = []string{"Others", "Members", "Key"}
 	GoHandlerFixed  = []string{"Connect", "Disconnect"}
 	// The TestClient has a method per client event (its Handler method's name) and
 	// per server event (Next...); its own is Disconnect, which Handler already keeps

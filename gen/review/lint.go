@@ -195,8 +195,13 @@ func (l *linter) unusedTypes() {
 	for _, f := range l.s.Auth {
 		visit(f.Spec)
 	}
+	for _, r := range l.s.Rooms {
+		for _, f := range slices.Concat(r.Params, r.Presence) {
+			visit(f.Spec)
+		}
+	}
 	for _, t := range l.s.Types {
-		if !reached[t.Name] {
+		if !reached[t.Name] && t.Room == "" { // a room kind's own types are its API: not reported
 			l.report(Error, t.Pos, "unused-type", "use it in a payload, a reply or the auth, or remove it",
 				"type %q: not used by any event", t.Name)
 		}

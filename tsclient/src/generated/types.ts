@@ -2,13 +2,13 @@
 // source: schema/karl.yaml
 
 /** SCHEMA_VERSION is the version of the "karl" schema this code was generated from. */
-export const SCHEMA_VERSION = "2.0.0";
+export const SCHEMA_VERSION = "2.1.0";
 
 /**
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:dcfabe364a82dd26e352cc0a6222a67ea97fc8785faf442e1b2025ddd3d99afe";
+export const SCHEMA_HASH = "sha256:c331b2c7586582016045bf2091e016f89e2437d8043794c9a3337d837205b7a2";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
@@ -41,6 +41,39 @@ export type ImageDataURL = string;
 export interface Profile {
   username: Username;
   profileImage?: ImageDataURL;
+}
+
+/** ChatParams: What names one room of kind "chat". */
+export interface ChatParams {
+  room: RoomName;
+}
+
+/** ChatPresence: What a member of a room of kind "chat" shows the others. */
+export interface ChatPresence {
+  username: Username;
+}
+
+/** ChatMember: A member of a room of kind "chat". */
+export interface ChatMember {
+  /** The member's id: one per socket and room, the same in every event about this membership. */
+  id: string;
+  username: Username;
+}
+
+/** ChatPresenceState: Who is in a room of kind "chat". */
+export interface ChatPresenceState {
+  room: RoomName;
+  /** Every member, the receiver included, in the order they joined. */
+  members: ChatMember[];
+}
+
+/** ChatPresenceDiff: Who joined and who left a room of kind "chat". */
+export interface ChatPresenceDiff {
+  room: RoomName;
+  /** Members who joined. */
+  joins: ChatMember[];
+  /** Members who left. */
+  leaves: ChatMember[];
 }
 
 /** Auth: What the client sends in the handshake (socket.handshake.auth). */
@@ -205,6 +238,16 @@ export interface ServerToClientEvents {
   "new-message": (payload: NewMessage) => void;
   /** Another member of the room is typing. */
   "user-typing": (payload: UserTyping) => void;
+  /**
+   * Who is in the chat room the socket joined: sent to it when it joins (and when its connection is
+   * recovered).
+   */
+  "chat-presence": (payload: ChatPresenceState) => void;
+  /**
+   * Who joined and who left a chat room: sent to its other members. Apply leaves, then joins, by
+   * member id.
+   */
+  "chat-presence-diff": (payload: ChatPresenceDiff) => void;
   /** A client event sent without ack failed. */
   "request-error": (error: RequestError) => void;
 }

@@ -2,6 +2,7 @@
 // source: schema/karl.yaml
 
 import {
+  asArray,
   asObject,
   asString,
   asTimestamp,
@@ -18,6 +19,11 @@ import {
 } from "./checks";
 import type {
   Auth,
+  ChatMember,
+  ChatParams,
+  ChatPresence,
+  ChatPresenceDiff,
+  ChatPresenceState,
   ImageDataURL,
   ImageUpload,
   JoinRoom,
@@ -106,6 +112,65 @@ export function readProfile(v: unknown, path = ""): Profile {
     x.profileImage = readImageDataURL(o["profileImage"], at(path, "profileImage"));
   }
   return x;
+}
+
+/** readChatParams reads a value of type ChatParams (see Reader). */
+export function readChatParams(v: unknown, path = ""): ChatParams {
+  const o = asObject(v, path);
+  return {
+    room: required(o, "room", path, readRoomName),
+  };
+}
+
+/** readChatPresence reads a value of type ChatPresence (see Reader). */
+export function readChatPresence(v: unknown, path = ""): ChatPresence {
+  const o = asObject(v, path);
+  return {
+    username: required(o, "username", path, readUsername),
+  };
+}
+
+/** readChatMember reads a value of type ChatMember (see Reader). */
+export function readChatMember(v: unknown, path = ""): ChatMember {
+  const o = asObject(v, path);
+  return {
+    id: required(o, "id", path, asString),
+    username: required(o, "username", path, readUsername),
+  };
+}
+
+/** readChatPresenceState reads a value of type ChatPresenceState (see Reader). */
+export function readChatPresenceState(v: unknown, path = ""): ChatPresenceState {
+  const o = asObject(v, path);
+  return {
+    room: required(o, "room", path, readRoomName),
+    members: required(o, "members", path, readChatPresenceStateMembers),
+  };
+}
+
+/** readChatPresenceStateMembers reads a value of type ChatMember[] (see Reader). */
+function readChatPresenceStateMembers(v: unknown, path = ""): ChatMember[] {
+  return asArray(v, path, readChatMember);
+}
+
+/** readChatPresenceDiff reads a value of type ChatPresenceDiff (see Reader). */
+export function readChatPresenceDiff(v: unknown, path = ""): ChatPresenceDiff {
+  const o = asObject(v, path);
+  return {
+    room: required(o, "room", path, readRoomName),
+    joins: required(o, "joins", path, readChatPresenceDiffJoins),
+    leaves: required(o, "leaves", path, readChatPresenceDiffLeaves),
+  };
+}
+
+/** readChatPresenceDiffJoins reads a value of type ChatMember[] (see Reader). */
+function readChatPresenceDiffJoins(v: unknown, path = ""): ChatMember[] {
+  return asArray(v, path, readChatMember);
+}
+
+/** readChatPresenceDiffLeaves reads a value of type ChatMember[] (see Reader). */
+function readChatPresenceDiffLeaves(v: unknown, path = ""): ChatMember[] {
+  return asArray(v, path, readChatMember);
 }
 
 /** readAuth reads a value of type Auth (see Reader). */
@@ -241,6 +306,8 @@ export const serverEvents: ServerEventReaders = {
   "token-expired": readNothing,
   "new-message": readNewMessage,
   "user-typing": readUserTyping,
+  "chat-presence": readChatPresenceState,
+  "chat-presence-diff": readChatPresenceDiff,
   "request-error": readRequestError,
 };
 

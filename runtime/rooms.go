@@ -1,0 +1,266 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/karl-app/karl/runtime/internal/roomkey"
+	"github.com/karl-app/karl/runtime/presence"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Typed rooms and presence. Generated code joins a socket to the room of a kind
+// with JoinKind (the key from impl.RoomKey); for a kind with presence the runtime
+// then tracks the socket as a member (Options.Presence), sends the socket
+// <kind>-presence with every member, and the other members <kind>-presence-diff
+// with the join. Leaving, disconnecting (at once, even while the connection may
+// still be recovered) and, on several nodes, a node that stops, send the leave.
+//
+// Order: the state a socket receives lists every member tracked before it was
+// read; a diff sent before the state may reach the socket first, so clients
+// keep the diffs that arrive before the state and apply them after it (by
+// member id: leaves, then joins). A recovered socket gets a fresh state.
+
+// membership is one presence membership of a socket.
+type membership struct {
+	presence.Member
+}
+
+// JoinKind joins the socket to the typed room key of kind. With shows (nil for
+// a kind without presence), the socket becomes a member showing it, and
+// params (the room's parameters) go into the presence events. Joining a room
+// the socket is a member of already updates its presence.
+func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows Message) error {
+	s.lib().Join(socket.Room(key))
+	if shows == nil {
+		return nil
+	}
+	s.mu.Lock()
+	prev, again := s.presence[key]
+	s.mu.Unlock()
+	id := prev.ID
+	if !again {
+		id = newMemberID()
+	}
+	m := membership{s.srv.member(kind, key, id, params, shows)}
+	if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.presence == nil {
+		s.presence = map[string]membership{}
+	}
+	s.presence[key] = m
+	s.mu.Unlock()
+	s.srv.local.Store(localKey(key, id), m.Member)
+	if err := s.sendState(ctx, m.Member); err != nil {
+		return err
+	}
+	var leaves []presence.Member
+	if again {
+		leaves = []presence.Member{prev.Member}
+	}
+	return s.broadcast(kind+"-presence-diff", diffMessage(m.Params, []presence.Member{m.Member}, leaves), []string{key}, false)
+}
+
+// LeaveKind takes the socket out of the typed room key; a member's leave is sent
+// to the other members.
+func (s *Socket) LeaveKind(ctx context.Context, key string) error {
+	s.lib().Leave(socket.Room(key))
+	s.mu.Lock()
+	m, ok := s.presence[key]
+	delete(s.presence, key)
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return s.srv.untrack(ctx, m.Member)
+}
+
+// sendState sends the socket the members of m's room.
+func (s *Socket) sendState(ctx context.Context, m presence.Member) error {
+	members, err := s.srv.opts.Presence.List(ctx, m.Key)
+	if err != nil {
+		return err
+	}
+	return s.Emit(m.Kind+"-presence", stateMessage(m.Params, members))
+}
+
+// endPresence untracks every membership of a socket that disconnected; the
+// memberships stay on the socket, for a recovery to restore.
+func (s *Server) endPresence(rs *Socket) {
+	rs.mu.Lock()
+	ms := make([]membership, 0, len(rs.presence))
+	for _, m := range rs.presence {
+		ms = append(ms, m)
+	}
+	rs.mu.Unlock()
+	if len(ms) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.EventTimeout)
+	defer cancel()
+	for _, m := range ms {
+		if err := s.untrack(ctx, m.Member); err != nil {
+			s.log.Warn("presence: leave failed", "socket", rs.ID(), "kind", m.Kind, "err", err)
+		}
+	}
+}
+
+// restorePresence tracks again the memberships of a recovered socket, with their
+// ids, tells the other members, and sends the socket a fresh state of each room.
+func (s *Server) restorePresence(rs *Socket) {
+	rs.mu.Lock()
+	ms := make([]membership, 0, len(rs.presence))
+	for _, m := range rs.presence {
+		ms = append(ms, m)
+	}
+	rs.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.EventTimeout)
+	defer cancel()
+	for _, m := range ms {
+		m.Node = s.node
+		err := s.opts.Presence.Track(ctx, m.Member)
+		if err == nil {
+			s.local.Store(localKey(m.Key, m.ID), m.Member)
+			err = rs.sendState(ctx, m.Member)
+		}
+		if err == nil {
+			err = rs.broadcast(m.Kind+"-presence-diff", diffMessage(m.Params, []presence.Member{m.Member}, nil), []string{m.Key}, false)
+		}
+		if err != nil {
+			s.log.Warn("presence: restore after recovery failed", "socket", rs.ID(), "kind", m.Kind, "err", err)
+		}
+	}
+}
+
+// untrack removes a member and sends its leave to its room.
+func (s *Server) untrack(ctx context.Context, m presence.Member) error {
+	s.local.Delete(localKey(m.Key, m.ID))
+	if err := s.opts.Presence.Untrack(ctx, m.Key, m.ID); err != nil {
+		return err
+	}
+	return s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false)
+}
+
+// Members returns the members of the typed room key, as the clients see them
+// ({"id": ..., presence fields}), in the order they joined.
+func (s *Server) Members(ctx context.Context, key string) ([]json.RawMessage, error) {
+	members, err := s.opts.Presence.List(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(members))
+	for i, m := range members {
+		out[i] = m.Data
+	}
+	return out, nil
+}
+
+// heartbeat runs while the server does when the presence store is shared by
+// several nodes: it beats every PresenceHeartbeat and sends the leaves of the
+// members of nodes that stopped.
+func (s *Server) heartbeat(hb presence.Heartbeater) {
+	t := time.NewTicker(s.opts.PresenceHeartbeat)
+	defer t.Stop()
+	for {
+		var local []presence.Member
+		s.local.Range(func(_, v any) bool {
+			local = append(local, v.(presence.Member))
+			return true
+		})
+		ctx, cancel := context.WithTimeout(s.ctx, s.opts.PresenceHeartbeat)
+		removed, err := hb.Heartbeat(ctx, s.node, local)
+		cancel()
+		if err != nil {
+			s.sampled.log(s.log, slog.LevelWarn, "presence-heartbeat", "presence: heartbeat failed", "err", err)
+		}
+		for _, m := range removed {
+			if err := s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false); err != nil {
+				s.log.Warn("presence: leave of a stopped node failed", "kind", m.Kind, "err", err)
+			}
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) member(kind, key, id string, params, p Message) presence.Member {
+	data := p.AppendJSON(nil)
+	b := append(append([]byte(`{"id":"`), id...), '"') // base64url: nothing to escape
+	if len(data) > 2 {                                 // {"username":"Ann"} -> ,"username":"Ann"}
+		b = append(append(b, ','), data[1:]...)
+	} else {
+		b = append(b, '}')
+	}
+	return presence.Member{Key: key, ID: id, Node: s.node, Kind: kind, Params: params.AppendJSON(nil), Data: b}
+}
+
+// nspOf returns the namespace of a member's room: the namespace of the service
+// that declares its kind.
+func (s *Server) nspOf(m presence.Member) string {
+	if ns, ok := s.kinds.Load(m.Kind); ok {
+		return ns.(string)
+	}
+	return "/"
+}
+
+func localKey(key, id string) string { return key + "\x00" + id }
+
+func newMemberID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// rawMessage is a payload already encoded.
+type rawMessage []byte
+
+func (r rawMessage) AppendJSON(b []byte) []byte { return append(b, r...) }
+
+// stateMessage is <kind>-presence: the parameters and "members".
+func stateMessage(params json.RawMessage, members []presence.Member) Message {
+	b := openObject(params)
+	b = appendMembers(append(b, `"members":`...), members)
+	return rawMessage(append(b, '}'))
+}
+
+// diffMessage is <kind>-presence-diff: the parameters, "joins" and "leaves".
+func diffMessage(params json.RawMessage, joins, leaves []presence.Member) Message {
+	b := openObject(params)
+	b = appendMembers(append(b, `"joins":`...), joins)
+	b = appendMembers(append(b, `,"leaves":`...), leaves)
+	return rawMessage(append(b, '}'))
+}
+
+// openObject returns the object params without its closing brace, followed by a
+// comma when it has members: {"room":"lobby", or {.
+func openObject(params json.RawMessage) []byte {
+	if len(params) <= 2 {
+		return []byte{'{'}
+	}
+	b := append([]byte(nil), params[:len(params)-1]...)
+	return append(b, ',')
+}
+
+func appendMembers(b []byte, ms []presence.Member) []byte {
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, m.Data...)
+	}
+	return append(b, ']')
+}
+
+// typedRoom reports a free room name in the typed rooms' key space; Join and
+// Leave refuse it, so that only generated code reaches typed rooms.
+func typedRoom(room string) bool { return roomkey.Typed(room) }
