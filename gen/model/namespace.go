@@ -152,6 +152,12 @@ var TSModuleNames = []string{
 	// static/testing.ts: the fake socket
 	"AnyFakeCall", "CallAnswer", "CallPayload", "CallReply", "ClientEventName", "FakeCall", "FakeListener",
 	"FakeListeners", "FakeSocket", "FakeSocketOptions", "FakeTimer", "LooseCall", "Timer", "CallOptions", "newIdempotencyKey", "waitConnected", "send", "clearTimeout", "createFakeSocket", "setTimeout",
+	// rooms.ts, static/presence.ts and static/usepresence.ts: the presence of typed rooms
+	// (generated for schemas with a room kind with presence; reserved in every schema)
+	"PresenceRooms", "PresenceKind", "PresenceParams", "PresenceMember", "rooms", "PresenceMemberLike",
+	"PresenceStateEvent", "PresenceDiffEvent", "RoomParamValues", "PresenceList", "createPresenceList", "isRoomEvent",
+	"applyPresenceState", "applyPresenceDiff", "mergeDiff", "dedupe", "UsePresenceOptions", "UsePresenceResult",
+	"PresenceHeld", "PresenceRoomInfo", "usePresence",
 	// globals the generated and static files use
 	"Array", "ArrayBuffer", "Awaited", "Boolean", "Date", "Error", "Exclude", "Extract", "Function", "JSON", "Map",
 	"Math", "NonNullable", "Number", "Object", "Omit", "Parameters", "Partial", "Pick", "Promise", "Readonly",

@@ -7,6 +7,10 @@
 // the generated files call, shipped with them so that a client needs nothing but
 // socket.io-client and React. Files import each other extensionless unless
 // Options.ImportSuffix says otherwise.
+//
+// A schema with room kinds with presence also gets rooms.ts (their types and the rooms
+// descriptor), presence.ts (a pure reducer of the presence events) and usepresence.ts
+// (the usePresence hook); a schema without renders exactly the files above.
 package ts
 
 import (
@@ -39,7 +43,7 @@ type Options struct {
 // Generate renders the TypeScript files of the model.
 func Generate(m *model.Schema, opts Options) []File {
 	g := &generator{m: m, opts: opts}
-	return []File{
+	files := []File{
 		g.file("types.ts", g.genTypes()),
 		g.file("checks.ts", g.static("checks.ts")),
 		g.file("validate.ts", g.genValidate()),
@@ -47,8 +51,15 @@ func Generate(m *model.Schema, opts Options) []File {
 		g.file("api.ts", g.genAPI()),
 		g.file("react.ts", g.static("react.ts")),
 		g.file("testing.ts", g.static("testing.ts")),
-		g.file("index.ts", g.genIndex()),
 	}
+	if len(g.presenceRooms()) > 0 { // the presence of typed rooms: only for schemas that have some
+		files = append(files,
+			g.file("rooms.ts", g.genRooms()),
+			g.file("presence.ts", g.static("presence.ts")),
+			g.file("usepresence.ts", g.static("usepresence.ts")),
+		)
+	}
+	return append(files, g.file("index.ts", g.genIndex()))
 }
 
 type generator struct {
@@ -108,5 +119,17 @@ export {
 } from "` + g.module("socket") + `";
 export * from "` + g.module("api") + `";
 export * from "` + g.module("react") + `";
+` + g.presenceIndex()
+}
+
+// presenceIndex renders the exports of the presence files, for schemas with room kinds
+// with presence; nothing otherwise.
+func (g *generator) presenceIndex() string {
+	if len(g.presenceRooms()) == 0 {
+		return ""
+	}
+	return `export * from "` + g.module("rooms") + `";
+export * from "` + g.module("presence") + `";
+export * from "` + g.module("usepresence") + `";
 `
 }

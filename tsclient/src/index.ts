@@ -1,4 +1,5 @@
-// @karl-app/client: the typed Socket.IO client of KARL, without React. Everything under
+// @karl-app/client: the typed Socket.IO client of KARL, without React (the presence
+// reducer of typed rooms included). Everything under
 // generated/ is rendered by karlgen from schema/karl.yaml; storage, session and the
 // entries are written by hand. The hooks are in @karl-app/client/react (./react.ts), the
 // fake socket for tests in @karl-app/client/testing (./testing.ts).
@@ -24,4 +25,6 @@ export {
   type LocalErrorCode,
 } from "./generated/socket";
 export * from "./generated/api";
+export * from "./generated/rooms";
+export * from "./generated/presence";
 export * from "./storage";

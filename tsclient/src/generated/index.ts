@@ -22,3 +22,6 @@ export {
 } from "./socket";
 export * from "./api";
 export * from "./react";
+export * from "./rooms";
+export * from "./presence";
+export * from "./usepresence";
