@@ -69,9 +69,9 @@ export function isRoomEvent(room: RoomParamValues, payload: object): boolean {
  * list, then the diffs kept before the first state are applied in order. A state of
  * another room returns presence itself.
  */
-export function applyPresenceState<M extends PresenceMemberLike>(
+export function applyPresenceState<M extends PresenceMemberLike, S extends PresenceStateEvent<M>>(
   presence: PresenceList<M>,
-  state: PresenceStateEvent<M> & object,
+  state: S,
 ): PresenceList<M> {
   if (!isRoomEvent(presence.room, state)) return presence;
   let members: readonly M[] = dedupe(state.members);
@@ -84,9 +84,9 @@ export function applyPresenceState<M extends PresenceMemberLike>(
  * id once a state arrived, kept for later before. A diff of another room returns
  * presence itself.
  */
-export function applyPresenceDiff<M extends PresenceMemberLike>(
+export function applyPresenceDiff<M extends PresenceMemberLike, D extends PresenceDiffEvent<M>>(
   presence: PresenceList<M>,
-  diff: PresenceDiffEvent<M> & object,
+  diff: D,
 ): PresenceList<M> {
   if (!isRoomEvent(presence.room, diff)) return presence;
   const kept: PresenceDiffEvent<M> = { joins: diff.joins, leaves: diff.leaves };
