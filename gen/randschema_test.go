@@ -15,6 +15,11 @@ import (
 // and identifiers the generated code declares itself. Some schemas it writes are
 // invalid on purpose (reserved names, runtime codes): karlgen must refuse those
 // with positioned errors.
+//
+// Room kinds (the rooms: section, with string, integer and boolean parameters, with or
+// without presence, and server events to "kind" and "kind.others") are drawn from a
+// second generator, and written after everything else: the other draws, and so the
+// schemas of the seeds without rooms, are those of the builder before rooms existed.
 
 var (
 	// PascalCase type names, with the names of generated declarations and globals.
@@ -49,6 +54,14 @@ var (
 	hazardEnums   = []string{"red", "blue", "dark-blue", "Dark-Blue", "a", "A", "1", "-", "", "a b", "红", `"q"`, `back\slash`, "$x", "then", "__proto__", "null", "true", "x/y", "\u2028"}
 	validPatterns = []string{`^[a-z]+$`, `^[\p{L}\p{N} _.\-]+$`, `[0-9]`, `^a/b$`, `^(ab|cd)*$`, `^[A-Z]{2,3}$`, `^\d+$`, "`x`", `^[^/]+$`}
 	targets       = []string{"socket", "all", "room", "others"}
+
+	// Room kinds: kebab-case names, and hazards (targets, a name whose declared types
+	// clash with the generated TypeScript, invalid names).
+	plainKinds  = []string{"table", "match", "game-room", "lobby", "chat", "team-x", "seat2"}
+	hazardKinds = []string{"room", "others", "presence", "Bad_Kind", "x"}
+	// Parameter names, with the names the presence events take for their lists.
+	plainParams  = []string{"game", "table", "seat", "team", "level", "open", "name", "round"}
+	hazardParams = []string{"members", "joins", "leaves", "id", "type", "default", "__proto__", "constructor", "room"}
 )
 
 // schemaBuilder writes one random schema.
@@ -59,12 +72,31 @@ type schemaBuilder struct {
 	objs  []string // those that are objects
 	codes []string
 	depth int
+	rr    *rand.Rand // the draws of room kinds (see the file's doc)
+	kinds []string   // the room kinds, drawn before the events that may address them
 }
 
 // randomSchema returns the YAML of the random schema of seed.
 func randomSchema(seed uint64) string {
-	sb := &schemaBuilder{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	return sb.schema(seed)
+	sb := &schemaBuilder{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rr: rand.New(rand.NewPCG(seed^0x6a09e667f3bcc909, seed))}
+	if sb.rr.Float64() < 0.4 {
+		n := 1 + sb.rr.IntN(2)
+		seen := map[string]bool{}
+		for range n {
+			k := plainKinds[sb.rr.IntN(len(plainKinds))]
+			if sb.rr.Float64() < hazardRate {
+				k = hazardKinds[sb.rr.IntN(len(hazardKinds))]
+			}
+			if !seen[k] {
+				seen[k] = true
+				sb.kinds = append(sb.kinds, k)
+			}
+		}
+	}
+	text := sb.schema(seed)
+	sb.r = sb.rr // the rooms come last: drawing them leaves the rest of the schema as it was
+	sb.rooms()
+	return text + sb.b.String()[len(text):]
 }
 
 func (sb *schemaBuilder) pick(list []string) string { return list[sb.r.IntN(len(list))] }
@@ -339,8 +371,66 @@ func (sb *schemaBuilder) serverEvent(name string) {
 		sb.payload("payload")
 	}
 	to := sb.distinct(targets, targets, 1+sb.r.IntN(4))
+	if len(sb.kinds) > 0 && sb.rr.Float64() < 0.6 { // to a kind's members, or to the others
+		k := sb.kinds[sb.rr.IntN(len(sb.kinds))]
+		if sb.rr.Float64() < 0.4 {
+			k += ".others"
+		}
+		if sb.rr.Float64() < 0.5 {
+			to = []string{k}
+		} else {
+			to = append(to, k)
+		}
+	}
 	sb.line(2, "to: [%s]", strings.Join(to, ", "))
 	if sb.chance(0.2) {
 		sb.line(2, "volatile: true")
+	}
+}
+
+// rooms writes the rooms section of the kinds drawn: parameters of string, integer and
+// boolean types (inline, or a declared type), presence or not.
+func (sb *schemaBuilder) rooms() {
+	if len(sb.kinds) == 0 {
+		return
+	}
+	sb.line(0, "rooms:")
+	for _, k := range sb.kinds {
+		if sb.chance(0.1) { // `lobby:`: no parameters, no presence
+			sb.line(1, "%s:", q(k))
+			continue
+		}
+		sb.line(1, "%s:", q(k))
+		if sb.chance(0.5) {
+			sb.line(2, "doc: %s", q("The "+k+" rooms */ with `ticks`."))
+		}
+		if params := sb.distinct(plainParams, hazardParams, sb.r.IntN(3)); len(params) > 0 {
+			sb.line(2, "params:")
+			for _, p := range params {
+				sb.param(3, p)
+			}
+		}
+		if sb.chance(0.6) {
+			if sb.chance(0.15) {
+				sb.line(2, "presence: {}")
+			} else {
+				sb.line(2, "presence:")
+				sb.fields(3, 1+sb.r.IntN(3))
+			}
+		}
+	}
+}
+
+// param writes a room parameter: a string, integer or boolean, with constraints, or a
+// reference to a declared type.
+func (sb *schemaBuilder) param(indent int, name string) {
+	if len(sb.types) > 0 && sb.chance(0.1) { // refused unless the type is a string, integer or boolean
+		sb.line(indent, "%s: %s", q(name), q(sb.pick(sb.types)))
+		return
+	}
+	sb.line(indent, "%s:", q(name))
+	sb.specBody(indent+1, sb.pick([]string{"string", "string", "integer", "boolean"}), false)
+	if sb.chance(0.03) {
+		sb.line(indent+1, "optional: true") // refused: a parameter names the room
 	}
 }
