@@ -3,6 +3,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { localStorageAdapter, useKarlSession, type ConnectionState } from "../../src/react";
 import { browserNetInfo, documentAppState } from "./lifecycle";
 import { toJpegDataURL } from "./photo";
+import { RoomPanel } from "./Room";
 
 const storage = localStorageAdapter();
 
@@ -14,7 +15,10 @@ const stateText: Record<ConnectionState, string> = {
   failed: "échec de la connexion",
 };
 
-/** App is the KARL page: save a username, add a photo, find both again on the next visit. */
+/**
+ * App is the KARL page: save a username, add a photo, find both again on the next visit;
+ * join a chat room, talk, see who is there.
+ */
 export function App({ url }: { url: string }) {
   // Back on the tab, or the network back: reconnect at once instead of waiting for the backoff.
   const session = useKarlSession({ url, storage, appState: documentAppState, netInfo: browserNetInfo });
@@ -98,6 +102,8 @@ export function App({ url }: { url: string }) {
           {session.lastError.message}
         </p>
       )}
+
+      <RoomPanel socket={session.socket} api={session.api} status={status} username={session.username} />
     </main>
   );
 }

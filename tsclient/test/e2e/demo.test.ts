@@ -1,5 +1,6 @@
 // The demo page as a person uses it, in headless Chromium: type a name, validate, pick a
-// photo, reload, see both restored; the server restarts, the page reconnects by itself.
+// photo, reload, see both restored; the server restarts, the page reconnects by itself;
+// two users meet in a chat room, see each other and talk.
 
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -108,4 +109,45 @@ test("an expired token: the page says so and the name is to be entered again", a
   expect(await page.evaluate(() => localStorage.getItem("reconnect_token"))).toBeNull();
   await page.screenshot({ path: join(results, "demo-token-expired.png") });
   await page.close();
+});
+
+test("two users in a room: each sees both, a message reaches the other, a closed page leaves at once", async () => {
+  const srv = await serve();
+  const enter = async (name: string): Promise<Page> => {
+    const page = await openPage(srv.url);
+    await page.getByLabel("Pseudo").fill(name);
+    await page.getByRole("button", { name: "Valider" }).click();
+    await page.getByText(`Pseudo: ${name}`).waitFor();
+    await page.getByLabel("Nom du salon").fill("lobby");
+    await page.getByRole("button", { name: "Rejoindre" }).click();
+    await page.getByRole("heading", { name: "Salon : lobby" }).waitFor();
+    return page;
+  };
+  const present = (page: Page) => page.getByRole("list", { name: "Présents" }).getByRole("listitem").allTextContents();
+
+  const alice = await enter("Alice");
+  await expect.poll(() => present(alice), { timeout: 10_000 }).toEqual(["Alice"]);
+  const bob = await enter("Bob");
+  // In the order they joined, on both pages.
+  await expect.poll(() => present(bob), { timeout: 10_000 }).toEqual(["Alice", "Bob"]);
+  await expect.poll(() => present(alice), { timeout: 10_000 }).toEqual(["Alice", "Bob"]);
+  await alice.getByText("Présents (2)").waitFor();
+
+  await alice.getByLabel("Message", { exact: true }).fill("Bonjour Bob");
+  await alice.getByRole("button", { name: "Envoyer" }).click();
+  const messages = (page: Page) => page.getByRole("list", { name: "Messages" }).getByRole("listitem").allTextContents();
+  await expect.poll(() => messages(bob), { timeout: 10_000 }).toEqual(["Alice : Bonjour Bob"]);
+  await expect.poll(() => messages(alice), { timeout: 10_000 }).toEqual(["Alice : Bonjour Bob"]);
+  await alice.screenshot({ path: join(results, "demo-room.png") });
+
+  // The server sends the leave when the connection ends, without waiting for a timeout.
+  await bob.close();
+  await expect.poll(() => present(alice), { timeout: 5_000 }).toEqual(["Alice"]);
+  await alice.getByText("Présents (1)").waitFor();
+
+  // Leaving and joining again: a fresh state.
+  await alice.getByRole("button", { name: "Quitter le salon" }).click();
+  await alice.getByRole("button", { name: "Rejoindre" }).click();
+  await expect.poll(() => present(alice), { timeout: 10_000 }).toEqual(["Alice"]);
+  await alice.close();
 });
