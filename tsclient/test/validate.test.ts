@@ -132,10 +132,19 @@ describe("numbers and enums", () => {
   });
 });
 
-test("serverEvents has a reader for every server event, request-error included", () => {
-  expect(Object.keys(serverEvents).sort()).toEqual(
-    ["new-message", "new-user-connected", "profile-image-saved", "reconnected", "request-error", "token-expired", "user-typing", "username-saved"],
-  );
+test("serverEvents has a reader for every server event, request-error and the presence events of chat included", () => {
+  expect(Object.keys(serverEvents).sort()).toEqual([
+    "chat-presence",
+    "chat-presence-diff",
+    "new-message",
+    "new-user-connected",
+    "profile-image-saved",
+    "reconnected",
+    "request-error",
+    "token-expired",
+    "user-typing",
+    "username-saved",
+  ]);
   expect(serverEvents["token-expired"]({}, "")).toBeUndefined();
   expect(serverEvents["request-error"]({ event: "e", code: "internal", message: "m", path: null }, "")).toEqual({
     event: "e",
