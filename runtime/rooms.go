@@ -48,6 +48,9 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 		id = newMemberID()
 	}
 	m := membership{s.srv.member(kind, key, id, params, shows)}
+	if again {
+		m.Joined = prev.Joined // an update keeps its place in the list
+	}
 	if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
 		return err
 	}
@@ -201,7 +204,7 @@ func (s *Server) member(kind, key, id string, params, p Message) presence.Member
 	} else {
 		b = append(b, '}')
 	}
-	return presence.Member{Key: key, ID: id, Node: s.node, Kind: kind, Params: params.AppendJSON(nil), Data: b}
+	return presence.Member{Key: key, ID: id, Node: s.node, Kind: kind, Params: params.AppendJSON(nil), Data: b, Joined: time.Now()}
 }
 
 // nspOf returns the namespace of a member's room: the namespace of the service
