@@ -75,19 +75,17 @@ func main() {
 	}
 	var reg *prometheus.Registry
 	if *withMetr {
-		// karl-server's registry: the Go runtime's and the process's
-		// collectors; server.New (or run, for echo) adds KARL's.
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg = newRegistry()
 		cfg.Metrics = reg
 	}
 	var tp *sdktrace.TracerProvider
 	if *withTrace {
-		tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-			sdktrace.WithBatcher(discard{}))
+		tp = newTracerProvider(discard{})
 		cfg.Tracer = tp
 	}
-	err := run(*addr, *debugAddr, *appName, cfg, reg, log)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	err := run(ctx, *addr, *debugAddr, *appName, cfg, reg, log)
+	stop()
 	if tp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = tp.Shutdown(ctx)
@@ -99,6 +97,20 @@ func main() {
 	}
 }
 
+// newRegistry is --metrics' registry, karl-server's: the Go runtime's and
+// the process's collectors; server.New (or run, for echo) adds KARL's.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// newTracerProvider is --tracing's provider: every trace sampled, spans
+// handed to exp by a batch span processor (the SDK's defaults, as karl-server's).
+func newTracerProvider(exp sdktrace.SpanExporter) *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithBatcher(exp))
+}
+
 // discard is a span exporter that drops what the batch span processor hands it.
 type discard struct{}
 
@@ -108,9 +120,8 @@ func (discard) Shutdown(context.Context) error                             { ret
 // shutdowner is what run needs of either app.
 type shutdowner interface{ Shutdown(context.Context) error }
 
-func run(addr, debugAddr, appName string, cfg server.Config, reg *prometheus.Registry, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+// run serves until ctx ends.
+func run(ctx context.Context, addr, debugAddr, appName string, cfg server.Config, reg *prometheus.Registry, log *slog.Logger) error {
 	var (
 		handler http.Handler
 		app     shutdowner
