@@ -111,3 +111,32 @@ func TestRenderCost(t *testing.T) {
 		t.Errorf("the observability note is written %d times, want once", n)
 	}
 }
+
+// TestEveryServerOfARunResolves: a misspelt variant would otherwise fail a
+// full run only when its workload comes up, minutes in.
+func TestEveryServerOfARunResolves(t *testing.T) {
+	ids := map[string]bool{}
+	for _, w := range slices.Concat(plan(false), experiments(false), costs(false)) {
+		if ids[w.ID] {
+			t.Errorf("workload id %s twice", w.ID)
+		}
+		ids[w.ID] = true
+		for _, s := range w.Servers {
+			if _, err := variant(s); err != nil {
+				t.Errorf("%s: %v", w.ID, err)
+			}
+		}
+		if w.Group == "C" && (len(w.Servers) < 2 || !slices.Contains(w.Servers, w.base()) || w.Rounds < 2) {
+			t.Errorf("%s: a cost experiment needs its base %q among >= 2 servers and >= 2 rounds: %v, %d rounds", w.ID, w.base(), w.Servers, w.Rounds)
+		}
+	}
+	for name, want := range map[string][2]string{
+		"typed+idempotent": {"", "--idempotency-keys"}, "typed+norecovery": {"--recovery-window 0", ""},
+		"typed+metrics": {"--metrics", ""}, "typed+tracing": {"--tracing", ""},
+	} {
+		k, _ := variant(name)
+		if got := [2]string{strings.Join(k.Flags, " "), strings.Join(k.LoadArgs, " ")}; got != want || k.Name != name {
+			t.Errorf("%s: flags, loadgen args %q, name %q; want %q", name, got, k.Name, want)
+		}
+	}
+}
