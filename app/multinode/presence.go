@@ -30,6 +30,9 @@ const (
 // Each node writes its own members again at every beat, so a Redis that lost
 // its data (restarted without persistence) is whole again after one beat.
 func (r *Redis) Presence(beat time.Duration) presence.Heartbeater {
+	if beat <= 0 {
+		beat = 5 * time.Second // the runtime's default beat
+	}
 	return &redisPresence{c: r.pub, ttl: 3 * beat}
 }
 
