@@ -54,6 +54,29 @@ func (handler) Slow(ctx context.Context, s *testapi.Socket) error {
 func (handler) BadReply(ctx context.Context, s *testapi.Socket) (testapi.BadReplyReply, error) {
 	return testapi.BadReplyReply{Count: 2}, nil
 }
+func (handler) Sit(ctx context.Context, s *testapi.Socket, in testapi.Sit) error {
+	return s.JoinTable(ctx, in.Game, in.Number, testapi.TablePresence{Nick: in.Nick})
+}
+func (handler) Stand(ctx context.Context, s *testapi.Socket, in testapi.Stand) error {
+	return s.LeaveTable(ctx, in.Game, in.Number)
+}
+func (handler) Shout(ctx context.Context, s *testapi.Socket, in testapi.Shout) (testapi.ShoutReply, error) {
+	table := s.Server().Table(in.Game, in.Number)
+	if err := table.EmitShouted(testapi.Shouted{Text: in.Text}); err != nil {
+		return testapi.ShoutReply{}, err
+	}
+	members, err := table.Members(ctx)
+	return testapi.ShoutReply{Members: members}, err
+}
+func (handler) Whisper(ctx context.Context, s *testapi.Socket, in testapi.Whisper) error {
+	return s.Table(in.Game, in.Number).Others().EmitWhispered(testapi.Whispered{Text: in.Text})
+}
+func (handler) EnterHall(ctx context.Context, s *testapi.Socket, in testapi.EnterHall) error {
+	if err := s.JoinHall(ctx, in.Color); err != nil {
+		return err
+	}
+	return s.Server().Hall(in.Color).EmitHallNews(testapi.HallNews{Color: in.Color})
+}
 func (handler) Greet(ctx context.Context, s *testapi.Socket, in testapi.Greet) error {
 	if err := s.EmitHello(testapi.Hello{Name: "you"}); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/karl-app/karl/runtime/internal/roomkey"
@@ -47,6 +48,9 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 		id = newMemberID()
 	}
 	m := membership{s.srv.member(kind, key, id, params, shows)}
+	if again {
+		m.Joined = prev.Joined // an update keeps its place in the list
+	}
 	if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
 		return err
 	}
@@ -200,7 +204,7 @@ func (s *Server) member(kind, key, id string, params, p Message) presence.Member
 	} else {
 		b = append(b, '}')
 	}
-	return presence.Member{Key: key, ID: id, Node: s.node, Kind: kind, Params: params.AppendJSON(nil), Data: b}
+	return presence.Member{Key: key, ID: id, Node: s.node, Kind: kind, Params: params.AppendJSON(nil), Data: b, Joined: time.Now()}
 }
 
 // nspOf returns the namespace of a member's room: the namespace of the service
@@ -259,6 +263,26 @@ func appendMembers(b []byte, ms []presence.Member) []byte {
 		b = append(b, m.Data...)
 	}
 	return append(b, ']')
+}
+
+// EmitTyped sends an event to the members of the typed room key (generated
+// ChatRoom emitters), on every node.
+func (s *Server) EmitTyped(namespace, key, event string, m Message, volatile bool) error {
+	return s.emitRooms(namespace, []string{key}, event, m, volatile)
+}
+
+// BroadcastTyped sends an event to the members of the typed room key but the
+// socket (generated ChatOthers emitters).
+func (s *Socket) BroadcastTyped(key, event string, m Message, volatile bool) error {
+	return s.broadcast(event, m, []string{key}, volatile)
+}
+
+// freeRooms returns rooms without the names in the typed rooms' key space.
+func freeRooms(rooms []string) []string {
+	if !slices.ContainsFunc(rooms, typedRoom) {
+		return rooms
+	}
+	return slices.DeleteFunc(slices.Clone(rooms), typedRoom)
 }
 
 // typedRoom reports a free room name in the typed rooms' key space; Join and

@@ -622,8 +622,9 @@ func (s *Server) EmitAllVolatile(namespace, event string, m Message) error {
 }
 
 // EmitRooms sends an event to the sockets in any of rooms, on every node.
+// Names in the typed rooms' key space are left out (see Socket.Join).
 func (s *Server) EmitRooms(namespace string, rooms []string, event string, m Message) error {
-	if len(rooms) == 0 { // no rooms would mean everyone
+	if rooms = freeRooms(rooms); len(rooms) == 0 { // no rooms would mean everyone
 		return nil
 	}
 	return s.emitRooms(namespace, rooms, event, m, false)
@@ -631,7 +632,7 @@ func (s *Server) EmitRooms(namespace string, rooms []string, event string, m Mes
 
 // EmitRoomsVolatile is EmitRooms for a volatile event.
 func (s *Server) EmitRoomsVolatile(namespace string, rooms []string, event string, m Message) error {
-	if len(rooms) == 0 {
+	if rooms = freeRooms(rooms); len(rooms) == 0 {
 		return nil
 	}
 	return s.emitRooms(namespace, rooms, event, m, true)

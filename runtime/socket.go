@@ -127,12 +127,23 @@ func (s *Socket) EmitVolatile(event string, m Message) error {
 // Broadcast sends an event to every other socket of the namespace, or, with rooms,
 // to the other sockets in those rooms (socket.broadcast / socket.to(room) in Node).
 func (s *Socket) Broadcast(event string, m Message, rooms ...string) error {
-	return s.broadcast(event, m, rooms, false)
+	return s.freeBroadcast(event, m, rooms, false)
 }
 
 // BroadcastVolatile is Broadcast for a volatile event.
 func (s *Socket) BroadcastVolatile(event string, m Message, rooms ...string) error {
-	return s.broadcast(event, m, rooms, true)
+	return s.freeBroadcast(event, m, rooms, true)
+}
+
+// freeBroadcast is Broadcast with free room names: names in the typed rooms' key
+// space are left out, and rooms all left out reach nobody (not everyone).
+func (s *Socket) freeBroadcast(event string, m Message, rooms []string, volatile bool) error {
+	if len(rooms) > 0 {
+		if rooms = freeRooms(rooms); len(rooms) == 0 {
+			return nil
+		}
+	}
+	return s.broadcast(event, m, rooms, volatile)
 }
 
 func (s *Socket) broadcast(event string, m Message, rooms []string, volatile bool) error {

@@ -340,7 +340,7 @@ func (r ChatRoom) EmitNewMessage(p NewMessage) error {
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("new-message", err)
 	}
-	return r.rt.EmitRooms(Namespace, []string{r.key}, "new-message", p)
+	return r.rt.EmitTyped(Namespace, r.key, "new-message", p, false)
 }
 
 // Members returns the members of the room, on every node, in the order they joined.
@@ -370,7 +370,7 @@ func (o ChatOthers) EmitUserTyping(p UserTyping) error {
 		return impl.InvalidEmit("user-typing", err)
 	}
 	if o.from == nil {
-		return o.rt.EmitRoomsVolatile(Namespace, []string{o.key}, "user-typing", p)
+		return o.rt.EmitTyped(Namespace, o.key, "user-typing", p, true)
 	}
-	return o.from.BroadcastVolatile("user-typing", p, o.key)
+	return o.from.BroadcastTyped(o.key, "user-typing", p, true)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/karl-app/karl/app/store/sqlite"
 	"github.com/karl-app/karl/runtime"
 	"github.com/karl-app/karl/runtime/metrics"
+	"github.com/karl-app/karl/runtime/presence"
 	"github.com/karl-app/karl/runtime/tracing"
 )
 
@@ -58,6 +59,13 @@ type Config struct {
 	Tracer trace.TracerProvider
 	// Adapter replaces Socket.IO's in-memory adapter (Redis for several nodes).
 	Adapter runtime.Adapter
+	// Presence keeps who is in the chat rooms: nil is this node's memory; with
+	// Redis, multinode's store shared by the nodes, beating every PresenceHeartbeat [5s].
+	Presence          presence.Store
+	PresenceHeartbeat time.Duration
+	// PingInterval and PingTimeout are Engine.IO's [25s, 20s]: a client that
+	// vanished without a goodbye is noticed after at most their sum.
+	PingInterval, PingTimeout time.Duration
 }
 
 // Server is a running KARL server without its listener.
@@ -98,6 +106,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Idempotency:       st,
 		IdempotencyWindow: cfg.IdempotencyWindow,
 		RecoveryWindow:    cfg.RecoveryWindow,
+		Presence:          cfg.Presence,
+		PresenceHeartbeat: cfg.PresenceHeartbeat,
+		PingInterval:      cfg.PingInterval,
+		PingTimeout:       cfg.PingTimeout,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
 		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {PerSecond: 1, Burst: 5}}

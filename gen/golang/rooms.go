@@ -139,7 +139,7 @@ func (g *generator) genRoomTypes(r *model.Room) jen.Code {
 	}
 	for _, ev := range r.Events {
 		code = append(code, g.genRoomEmitter(ev, "r", r.GoRoom, "to the members of the room", roomErr("r"), func(payload jen.Code) jen.Code {
-			return jen.Return(jen.Id("r").Dot("rt").Dot(volatile(ev, "EmitRooms")).Call(jen.Id("Namespace"), jen.Index().String().Values(jen.Id("r").Dot("key")), jen.Lit(ev.Name), payload))
+			return jen.Return(jen.Id("r").Dot("rt").Dot("EmitTyped").Call(jen.Id("Namespace"), jen.Id("r").Dot("key"), jen.Lit(ev.Name), payload, jen.Lit(ev.Volatile)))
 		}))
 	}
 	if r.Member != nil {
@@ -160,8 +160,8 @@ func (g *generator) genRoomTypes(r *model.Room) jen.Code {
 		for _, ev := range r.OthersEvents {
 			send := func(payload jen.Code) jen.Code {
 				return jen.If(jen.Id("o").Dot("from").Op("==").Nil()).Block(
-					jen.Return(jen.Id("o").Dot("rt").Dot(volatile(ev, "EmitRooms")).Call(jen.Id("Namespace"), jen.Index().String().Values(jen.Id("o").Dot("key")), jen.Lit(ev.Name), payload)),
-				).Line().Return(jen.Id("o").Dot("from").Dot(volatile(ev, "Broadcast")).Call(jen.Lit(ev.Name), payload, jen.Id("o").Dot("key")))
+					jen.Return(jen.Id("o").Dot("rt").Dot("EmitTyped").Call(jen.Id("Namespace"), jen.Id("o").Dot("key"), jen.Lit(ev.Name), payload, jen.Lit(ev.Volatile))),
+				).Line().Return(jen.Id("o").Dot("from").Dot("BroadcastTyped").Call(jen.Id("o").Dot("key"), jen.Lit(ev.Name), payload, jen.Lit(ev.Volatile)))
 			}
 			code = append(code, g.genRoomEmitter(ev, "o", r.GoOthers, "to the members of the room but the sender", roomErr("o"), send))
 		}

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Member is one socket in one room.
@@ -24,6 +25,7 @@ type Member struct {
 	Kind   string          // the room kind, e.g. "chat": the presence events are named after it
 	Params json.RawMessage // the room's parameters as a JSON object, e.g. {"room":"lobby"}
 	Data   json.RawMessage // the member as the clients see it: {"id": ..., presence fields}
+	Joined time.Time       // when it joined: members are listed in this order
 }
 
 // Store keeps the members of rooms. Its methods are safe for concurrent use.

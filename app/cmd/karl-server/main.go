@@ -71,6 +71,9 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt)")
 	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept")
 	fs.DurationVar(&f.cfg.RecoveryWindow, "recovery-window", 2*time.Minute, "how long a client whose connection dropped may come back and get the events it missed (0: off)")
+	fs.DurationVar(&f.cfg.PresenceHeartbeat, "presence-heartbeat", 5*time.Second, "with --redis, how often a node tells the others it is alive; the members of a node silent for 3 beats are gone within 4")
+	fs.DurationVar(&f.cfg.PingInterval, "ping-interval", 25*time.Second, "Engine.IO ping interval: how often the server checks a client is there")
+	fs.DurationVar(&f.cfg.PingTimeout, "ping-timeout", 20*time.Second, "Engine.IO ping timeout: a client that does not answer a ping within it is disconnected")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long running handlers get on SIGTERM")
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
@@ -159,6 +162,7 @@ func run(args []string) error {
 		}
 		defer rds.Close() // after srv.Shutdown closed the adapter
 		f.cfg.Adapter = rds.Adapter(f.cfg.RecoveryWindow > 0)
+		f.cfg.Presence = rds.Presence(f.cfg.PresenceHeartbeat)
 		if reg != nil {
 			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "karl_redis_reconnects_total", Help: "Times the Redis adapter's subscriber connected again after errors.",

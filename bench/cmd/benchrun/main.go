@@ -129,6 +129,7 @@ func run(o *options) error {
 	all := plan(o.quick)
 	if o.experiments {
 		all = append(all, experiments(o.quick)...)
+		all = append(all, costs(o.quick)...)
 	}
 	for _, w := range all {
 		if o.only != nil && !o.only[w.ID] {
@@ -267,6 +268,7 @@ func loadgen(o *options, w workload, p *process) (json.RawMessage, error) {
 	argv := []string{filepath.Join(o.e.bin, "loadgen"), "--url", p.url(), "--server-pid", fmt.Sprint(p.cmd.Process.Pid),
 		"--stats-url", p.statsURL()}
 	argv = append(argv, w.Args...)
+	argv = append(argv, p.kind.LoadArgs...)
 	if w.Pinned {
 		argv = append([]string{"taskset", "-c", "1"}, argv...)
 	}

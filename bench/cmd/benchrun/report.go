@@ -182,6 +182,7 @@ func renderMarkdown(res *results, o *options) string {
 		{"W3", "W3 — upload-profile-image (50 KB photo: decode, validation, commit, ack)"},
 		{"W4", "W4 — broadcast new-message to a room"},
 		{"W5", "W5 — idle connections and abrupt disconnects"},
+		{"C", "What the features cost: idempotency keys, connection-state recovery, metrics, tracing"},
 		{"X", "Experiments behind the proposals"},
 	}
 	for _, g := range groups {
@@ -195,10 +196,15 @@ func renderMarkdown(res *results, o *options) string {
 			continue
 		}
 		fmt.Fprintf(&b, "### %s\n\n", g.title)
+		lastNote := ""
 		for _, w := range ws {
-			if w.Metric == "memory" {
+			switch {
+			case w.Metric == "memory":
 				renderMemory(&b, w, byW[w.ID])
-			} else {
+			case w.Group == "C":
+				renderCost(&b, w, byW[w.ID], w.Note != lastNote)
+				lastNote = w.Note
+			default:
 				renderWorkload(&b, w, byW[w.ID])
 			}
 		}
@@ -259,6 +265,57 @@ func renderWorkload(b *strings.Builder, w workload, byS map[string]*agg) {
 		}
 	}
 	b.WriteString("\n")
+}
+
+// renderCost writes a cost experiment: each variant's throughput, p99 and
+// server CPU per request, and their change in % against the base server.
+// The note is written when it differs from the previous workload's (note).
+func renderCost(b *strings.Builder, w workload, byS map[string]*agg, note bool) {
+	unit := ""
+	for _, a := range byS {
+		if a.unit != "" {
+			unit = a.unit
+		}
+	}
+	fmt.Fprintf(b, "**%s** — %s (`loadgen %s`, %d rounds)\n\n", w.ID, w.Title, strings.Join(w.Args, " "), w.Rounds)
+	if note && w.Note != "" {
+		b.WriteString(w.Note + "\n\n")
+	}
+	baseName := w.base()
+	base := byS[baseName]
+	if base != nil && base.n == 0 {
+		base = nil
+	}
+	fmt.Fprintf(b, "| server | %s | p99 ms | server µs/op | throughput vs %s | p99 vs %s | µs/op vs %s | errors |\n", unit, baseName, baseName, baseName)
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range w.Servers {
+		a := byS[s]
+		if a == nil {
+			continue
+		}
+		if a.n == 0 {
+			fmt.Fprintf(b, "| %s | failed: %s | | | | | | |\n", label(s), strings.ReplaceAll(a.failed, "|", "/"))
+			continue
+		}
+		errs := fmt.Sprint(a.errs)
+		if a.errs > 0 {
+			errs += " (" + strings.ReplaceAll(trim(a.firstErr, 60), "|", "/") + ")"
+		}
+		dt, dp, dc := "–", "–", "–"
+		if base != nil && s != baseName {
+			dt, dp, dc = pct(a.tput, base.tput), pct(a.p99, base.p99), pct(a.perOp, base.perOp)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label(s), num(a.tput), ms(a.p99), num(a.perOp), dt, dp, dc, errs)
+	}
+	b.WriteString("\n")
+}
+
+// pct is the change from base to x in %, signed.
+func pct(x, base float64) string {
+	if x == 0 || base == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%+.1f%%", (x/base-1)*100)
 }
 
 func trim(s string, n int) string {

@@ -23,7 +23,11 @@ type serverKind struct {
 	Env   []string
 	// Flags adds command-line flags (experiments).
 	Flags []string
-	cmd   func(e *env, app string, port, debugPort int, db string) (dir string, argv []string)
+	// LoadArgs adds loadgen flags for the runs against this server: a
+	// variant of the client's requests rather than of the server
+	// (typed+idempotent sends idempotency keys).
+	LoadArgs []string
+	cmd      func(e *env, app string, port, debugPort int, db string) (dir string, argv []string)
 	// stats is the /debug/bench/stats URL.
 	stats func(port, debugPort int) string
 }

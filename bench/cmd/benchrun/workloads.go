@@ -25,6 +25,18 @@ type workload struct {
 	// Needs names a server variant without which the workload shows nothing
 	// new (an experiment): the workload is skipped when its binary is missing.
 	Needs string
+	// Base is the server a cost experiment (group C) compares the others
+	// with, in %; empty: typed. Note is the sentence saying what it measures.
+	Base string `json:",omitempty"`
+	Note string `json:",omitempty"`
+}
+
+// base is the reference server of a cost experiment.
+func (w workload) base() string {
+	if w.Base != "" {
+		return w.Base
+	}
+	return "typed"
 }
 
 // plan returns the workloads of a run.
@@ -124,6 +136,53 @@ func experiments(quick bool) []workload {
 	}
 }
 
+// costs are the experiments of issues 13 and 15 (group C): what a feature
+// of karl-server costs on a workload, the typed server with and without it
+// in alternating rounds. The variants are the same binary (see variant):
+// typed+idempotent is the load generator sending an idempotency key with
+// every set-username, typed+norecovery the server with
+// --recovery-window 0 (typed has karl-server's 2m), typed+metrics and
+// typed+tracing the server with --metrics and --tracing.
+func costs(quick bool) []workload {
+	if quick {
+		return nil
+	}
+	args := func(extra ...string) []string {
+		return append([]string{"--warmup", "1s", "--duration", "2s"}, extra...)
+	}
+	idem := []string{"typed", "typed+idempotent"}
+	recov := []string{"typed+norecovery", "typed"}
+	obs := []string{"typed", "typed+metrics", "typed+tracing"}
+	const (
+		idemNote = "What an idempotency key costs on an idempotent event: the same set-username requests, each with the request metadata " +
+			"`{\"idempotencyKey\": <a fresh random 16-byte base64url key>}` as its second argument (typed+idempotent) or without (typed), " +
+			"so every keyed request claims, records and completes its key in the SQLite store (never a replay); % versus typed."
+		recovNote = "What connection-state recovery costs on a broadcast: typed as karl-server runs (`--recovery-window 2m`: every " +
+			"room emit is kept for clients that come back) against the same server with `--recovery-window 0`; % versus recovery off."
+		obsNote = "What observability costs: typed with the Prometheus collectors of runtime/metrics and the store (`--metrics`: " +
+			"interceptor and observer as karl-server wires them; the registry is not scraped during the run) and with OpenTelemetry " +
+			"tracing (`--tracing`: runtime/tracing's span per event plus the store's child spans, an SDK TracerProvider sampling every " +
+			"trace into a batch span processor whose exporter discards the spans, so making and batching spans is measured, exporting " +
+			"them is not); % versus typed with neither."
+	)
+	return []workload{
+		{ID: "C-idem-W2-50", Group: "C", Title: "W2 set-username, 50 sockets, closed loop, whole machine: with and without idempotency keys", App: "karl",
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: idem, Note: idemNote},
+		{ID: "C-idem-W2-50-pinned", Group: "C", Title: "W2 set-username, 50 sockets, closed loop, pinned: with and without idempotency keys", App: "karl", Pinned: true,
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: idem, Note: idemNote},
+		{ID: "C-recovery-W4", Group: "C", Title: "W4 send-message to a room of 1,000, 4 messages in flight: connection-state recovery on (2m) and off", App: "karl",
+			Args: args("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 2, Metric: "throughput",
+			Servers: recov, Base: "typed+norecovery", Timeout: 5 * time.Minute, Note: recovNote},
+		{ID: "C-recovery-W4-rate", Group: "C", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: connection-state recovery on (2m) and off", App: "karl",
+			Args: args("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99",
+			Servers: recov, Base: "typed+norecovery", Timeout: 5 * time.Minute, Note: recovNote},
+		{ID: "C-obs-W0-pinned", Group: "C", Title: "W0 echo, 50 sockets, closed loop, pinned: metrics and tracing on and off", App: "echo", Pinned: true,
+			Args: args("--workload", "echo", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: obs, Note: obsNote},
+		{ID: "C-obs-W2-50", Group: "C", Title: "W2 set-username, 50 sockets, closed loop, whole machine: metrics and tracing on and off", App: "karl",
+			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: obs, Note: obsNote},
+	}
+}
+
 // variant returns a server kind by name, "kind+variant" for experiments.
 func variant(name string) (serverKind, error) {
 	if k, ok := servers[name]; ok {
@@ -133,6 +192,24 @@ func variant(name string) (serverKind, error) {
 	case "typed+gogc400", "raw+gogc400":
 		k := servers[name[:len(name)-len("+gogc400")]]
 		k.Name, k.Label, k.Env = name, k.Label+", GOGC=400", []string{"GOGC=400"}
+		return k, nil
+	case "typed+idempotent":
+		// The same server; the load generator sends the request metadata
+		// {"idempotencyKey": ...} with every set-username (an idempotent event).
+		k := servers["typed"]
+		k.Name, k.Label, k.LoadArgs = name, "typed, requests with idempotency keys", []string{"--idempotency-keys"}
+		return k, nil
+	case "typed+norecovery":
+		k := servers["typed"]
+		k.Name, k.Label, k.Flags = name, "typed, connection-state recovery off (--recovery-window 0)", []string{"--recovery-window", "0"}
+		return k, nil
+	case "typed+metrics":
+		k := servers["typed"]
+		k.Name, k.Label, k.Flags = name, "typed + Prometheus metrics (--metrics)", []string{"--metrics"}
+		return k, nil
+	case "typed+tracing":
+		k := servers["typed"]
+		k.Name, k.Label, k.Flags = name, "typed + OpenTelemetry tracing (--tracing)", []string{"--tracing"}
 		return k, nil
 	case "typed+proposals", "typed+jsonv2":
 		k := servers["typed"]

@@ -59,6 +59,9 @@ type config struct {
 	window               int
 	kill                 int
 	maxSamples           int
+	// idemKeys: set-username sends the request metadata object
+	// {"idempotencyKey": "<fresh key>"} after the payload (issue 13).
+	idemKeys bool
 }
 
 func main() {
@@ -74,11 +77,15 @@ func main() {
 	flag.IntVar(&c.window, "window", 8, "broadcast, closed loop: messages in flight")
 	flag.IntVar(&c.kill, "kill", -1, "idle: connections to drop abruptly (-1: half)")
 	flag.IntVar(&c.maxSamples, "max-samples", 2_000_000, "latency samples kept at most")
+	flag.BoolVar(&c.idemKeys, "idempotency-keys", false, `set-username: send {"idempotencyKey": "<fresh random 16-byte base64url>"} as the request metadata of every request`)
 	flag.Parse()
 	if c.duration > 5*time.Minute || c.warmup > time.Minute {
 		fail(errors.New("--duration is at most 5m and --warmup 1m"))
 	}
 	var err error
+	if c.idemKeys && c.workload != "set-username" {
+		fail(errors.New("--idempotency-keys is for --workload set-username only"))
+	}
 	if c.wsURL, err = wire.URL(c.url); err != nil {
 		fail(err)
 	}

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -55,6 +58,9 @@ func requestResponse(c config) (*Result, error) {
 		}
 		h := &rrConn{m: m, shard: rec.Shard(), closed: closed, pending: map[uint64]time.Time{},
 			prefix: []byte(`["` + event + `",`), body: body}
+		if c.idemKeys {
+			h.keys = newKeySource()
+		}
 		hs[i] = h
 		conn.Run(h)
 	}
@@ -87,6 +93,9 @@ func requestResponse(c config) (*Result, error) {
 	unit := map[string]string{"echo": "round trips/s", "set-username": "round trips/s", "upload": "uploads/s"}[c.workload]
 	r := m.result(ops, unit, rec.Summarize())
 	r.Extra = map[string]any{"events_received": events, "unanswered": unanswered, "request_bytes": len(payload)}
+	if c.idemKeys {
+		r.Extra["idempotency_keys"] = true
+	}
 	return r, nil
 }
 
@@ -109,14 +118,16 @@ type rrConn struct {
 	m      *meter
 	shard  *stats.Shard
 	closed bool
-	prefix []byte // `["event",`
-	body   []byte // the payload
+	prefix []byte     // `["event",`
+	body   []byte     // the payload
+	keys   *keySource // nil: no request metadata; else a fresh idempotencyKey per request
 
 	mu      sync.Mutex
 	nextID  uint64
 	pending map[uint64]time.Time // id -> when the request was due
 	head    []byte
-	ops     int64 // touched by the reader only
+	meta    []byte // `,{"idempotencyKey":"..."}` of the request being sent
+	ops     int64  // touched by the reader only
 	events  int64
 }
 
@@ -128,7 +139,13 @@ func (h *rrConn) send(c *wire.Conn, due time.Time) {
 	h.nextID++
 	h.pending[id] = due
 	h.head = append(strconv.AppendUint(append(h.head[:0], '4', '2'), id, 10), h.prefix...)
-	err := c.WriteParts(h.head, h.body, closeBracket)
+	var err error
+	if h.keys != nil {
+		h.meta = h.keys.appendMeta(h.meta[:0])
+		err = c.WriteParts(h.head, h.body, h.meta, closeBracket)
+	} else {
+		err = c.WriteParts(h.head, h.body, closeBracket)
+	}
 	h.mu.Unlock()
 	if err != nil && !h.m.stopped() {
 		h.m.fail(err)
@@ -161,6 +178,31 @@ func (h *rrConn) Ack(c *wire.Conn, id uint64, f []byte) {
 	if h.closed && !h.m.stopped() {
 		h.send(c, time.Now())
 	}
+}
+
+// keySource makes the idempotency keys of one socket: 16 random bytes each,
+// base64url without padding (22 characters), from a ChaCha8 stream seeded by
+// crypto/rand, so that keys never repeat across sockets, runs or servers and
+// making one costs the generator little. Used under rrConn.mu.
+type keySource struct {
+	rng *rand.ChaCha8
+	raw [16]byte
+}
+
+func newKeySource() *keySource {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // never fails on Linux
+	return &keySource{rng: rand.NewChaCha8(seed)}
+}
+
+var metaOpen, metaClose = []byte(`,{"idempotencyKey":"`), []byte(`"}`)
+
+// appendMeta appends the request metadata argument `,{"idempotencyKey":"<key>"}`.
+func (k *keySource) appendMeta(b []byte) []byte {
+	_, _ = k.rng.Read(k.raw[:])
+	b = append(b, metaOpen...)
+	b = base64.RawURLEncoding.AppendEncode(b, k.raw[:])
+	return append(b, metaClose...)
 }
 
 // setUsernames gives every socket a session, 16 at a time, handing the other

@@ -7,6 +7,7 @@ import (
 	"context"
 	"github.com/karl-app/karl/runtime"
 	"github.com/karl-app/karl/runtime/impl"
+	"strconv"
 	"time"
 )
 
@@ -48,6 +49,21 @@ type Handler interface {
 	// It is idempotent: a request retried with the same idempotency key gets the first
 	// answer (and the events this method emitted to s) without running it again.
 	Count(ctx context.Context, s *Socket, in Count) (CountReply, error)
+
+	// Sit handles "sit": Sit at a table (JoinTable), showing nick.
+	Sit(ctx context.Context, s *Socket, in Sit) error
+
+	// Stand handles "stand": Leave a table (LeaveTable).
+	Stand(ctx context.Context, s *Socket, in Stand) error
+
+	// Shout handles "shout": Send shouted to every member of a table; reply with the members (Members).
+	Shout(ctx context.Context, s *Socket, in Shout) (ShoutReply, error)
+
+	// Whisper handles "whisper": Send whispered to the other members of a table.
+	Whisper(ctx context.Context, s *Socket, in Whisper) error
+
+	// EnterHall handles "enter-hall": Enter the hall of a color (a kind without presence), and send hall-news to it.
+	EnterHall(ctx context.Context, s *Socket, in EnterHall) error
 
 	// Disconnect runs when the socket is gone; reason is Socket.IO's, e.g. "transport close".
 	Disconnect(s *Socket, reason string)
@@ -101,6 +117,13 @@ func Register(rt *runtime.Server, h Handler) *Server {
 				}
 				return out, nil
 			}},
+			"enter-hall": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+				in, err := decodeEnterHall(v)
+				if err != nil {
+					return nil, err
+				}
+				return nil, h.EnterHall(ctx, socketOf(rs), in)
+			}},
 			"fail": {
 				Codes: []runtime.Code{CodeNotAllowed},
 				Handle: func(ctx context.Context, rs *runtime.Socket, _ any) (runtime.Message, error) {
@@ -123,14 +146,47 @@ func Register(rt *runtime.Server, h Handler) *Server {
 			"panic": {Handle: func(ctx context.Context, rs *runtime.Socket, _ any) (runtime.Message, error) {
 				return nil, h.Panic(ctx, socketOf(rs))
 			}},
+			"shout": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+				in, err := decodeShout(v)
+				if err != nil {
+					return nil, err
+				}
+				out, err := h.Shout(ctx, socketOf(rs), in)
+				if err != nil {
+					return nil, err
+				}
+				return out, nil
+			}},
+			"sit": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+				in, err := decodeSit(v)
+				if err != nil {
+					return nil, err
+				}
+				return nil, h.Sit(ctx, socketOf(rs), in)
+			}},
 			"slow": {
 				Handle: func(ctx context.Context, rs *runtime.Socket, _ any) (runtime.Message, error) {
 					return nil, h.Slow(ctx, socketOf(rs))
 				},
 				Timeout: 100 * time.Millisecond,
 			},
+			"stand": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+				in, err := decodeStand(v)
+				if err != nil {
+					return nil, err
+				}
+				return nil, h.Stand(ctx, socketOf(rs), in)
+			}},
+			"whisper": {Handle: func(ctx context.Context, rs *runtime.Socket, v any) (runtime.Message, error) {
+				in, err := decodeWhisper(v)
+				if err != nil {
+					return nil, err
+				}
+				return nil, h.Whisper(ctx, socketOf(rs), in)
+			}},
 		},
 		Namespace: Namespace,
+		Rooms:     []string{"table", "hall"},
 		Wrap: func(rs *runtime.Socket) any {
 			return &Socket{
 				rt:  rs,
@@ -270,4 +326,191 @@ func (o Others) EmitHello(p Hello) error {
 		return impl.InvalidEmit("hello", err)
 	}
 	return o.rt.Broadcast("hello", p, o.rooms...)
+}
+
+// tableKey checks the parameters of a "table" room and returns its key.
+func tableKey(game string, number int64) (string, TableParams, error) {
+	params := TableParams{
+		Game:   game,
+		Number: number,
+	}
+	if err := params.Validate(); err != nil {
+		return "", params, impl.InvalidRoom("table", err)
+	}
+	return impl.RoomKey("table", game, strconv.FormatInt(number, 10)), params, nil
+}
+
+// JoinTable adds the socket to the "table" room of these parameters. It becomes a member showing p:
+// it receives "table-presence" with every member, and the other members "table-presence-diff" with its join.
+// Joining again updates what it shows.
+func (s *Socket) JoinTable(ctx context.Context, game string, number int64, p TablePresence) error {
+	key, params, err := tableKey(game, number)
+	if err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("table-presence", err)
+	}
+	return s.rt.JoinKind(ctx, "table", key, params, p)
+}
+
+// LeaveTable takes the socket out of the "table" room of these parameters. The other members receive
+// "table-presence-diff" with its leave (as when the socket disconnects).
+func (s *Socket) LeaveTable(ctx context.Context, game string, number int64) error {
+	key, _, err := tableKey(game, number)
+	if err != nil {
+		return err
+	}
+	return s.rt.LeaveKind(ctx, key)
+}
+
+// InTable reports whether the socket is in the "table" room of these parameters.
+func (s *Socket) InTable(game string, number int64) bool {
+	key, _, err := tableKey(game, number)
+	return err == nil && s.rt.InRoom(key)
+}
+
+// Table addresses the "table" room of these parameters; its Others leave this socket out.
+func (s *Socket) Table(game string, number int64) TableRoom {
+	key, _, err := tableKey(game, number)
+	return TableRoom{
+		err:  err,
+		from: s.rt,
+		key:  key,
+		rt:   s.srv.rt,
+	}
+}
+
+// Table addresses the "table" room of these parameters.
+func (srv *Server) Table(game string, number int64) TableRoom {
+	key, _, err := tableKey(game, number)
+	return TableRoom{
+		err:  err,
+		from: nil,
+		key:  key,
+		rt:   srv.rt,
+	}
+}
+
+// TableRoom sends the events a "table" room carries to its members. A game table, named by its game and number.
+type TableRoom struct {
+	rt   *runtime.Server
+	from *runtime.Socket // the socket it was addressed from; nil from the Server
+	key  string
+	err  error // parameters that failed their checks
+}
+
+// EmitShouted sends "shouted" to the members of the room: Someone shouted at the table.
+func (r TableRoom) EmitShouted(p Shouted) error {
+	if r.err != nil {
+		return r.err
+	}
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("shouted", err)
+	}
+	return r.rt.EmitTyped(Namespace, r.key, "shouted", p, false)
+}
+
+// Members returns the members of the room, on every node, in the order they joined.
+func (r TableRoom) Members(ctx context.Context) ([]TableMember, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	return impl.Members(ctx, r.rt, r.key, decodeTableMember)
+}
+
+// Others addresses the members of the room but the socket it was addressed from (all of them from the Server).
+func (r TableRoom) Others() TableOthers {
+	return TableOthers(r)
+}
+
+// TableOthers sends the events a "table" room carries to its members but the sender.
+type TableOthers TableRoom
+
+// EmitWhispered sends "whispered" to the members of the room but the sender: Another member whispered.
+func (o TableOthers) EmitWhispered(p Whispered) error {
+	if o.err != nil {
+		return o.err
+	}
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("whispered", err)
+	}
+	if o.from == nil {
+		return o.rt.EmitTyped(Namespace, o.key, "whispered", p, false)
+	}
+	return o.from.BroadcastTyped(o.key, "whispered", p, false)
+}
+
+// hallKey checks the parameters of a "hall" room and returns its key.
+func hallKey(color Color) (string, HallParams, error) {
+	params := HallParams{Color: color}
+	if err := params.Validate(); err != nil {
+		return "", params, impl.InvalidRoom("hall", err)
+	}
+	return impl.RoomKey("hall", string(color)), params, nil
+}
+
+// JoinHall adds the socket to the "hall" room of these parameters.
+func (s *Socket) JoinHall(ctx context.Context, color Color) error {
+	key, params, err := hallKey(color)
+	if err != nil {
+		return err
+	}
+	return s.rt.JoinKind(ctx, "hall", key, params, nil)
+}
+
+// LeaveHall takes the socket out of the "hall" room of these parameters.
+func (s *Socket) LeaveHall(ctx context.Context, color Color) error {
+	key, _, err := hallKey(color)
+	if err != nil {
+		return err
+	}
+	return s.rt.LeaveKind(ctx, key)
+}
+
+// InHall reports whether the socket is in the "hall" room of these parameters.
+func (s *Socket) InHall(color Color) bool {
+	key, _, err := hallKey(color)
+	return err == nil && s.rt.InRoom(key)
+}
+
+// Hall addresses the "hall" room of these parameters; its Others leave this socket out.
+func (s *Socket) Hall(color Color) HallRoom {
+	key, _, err := hallKey(color)
+	return HallRoom{
+		err:  err,
+		from: s.rt,
+		key:  key,
+		rt:   s.srv.rt,
+	}
+}
+
+// Hall addresses the "hall" room of these parameters.
+func (srv *Server) Hall(color Color) HallRoom {
+	key, _, err := hallKey(color)
+	return HallRoom{
+		err:  err,
+		from: nil,
+		key:  key,
+		rt:   srv.rt,
+	}
+}
+
+// HallRoom sends the events a "hall" room carries to its members. A hall per color, without presence.
+type HallRoom struct {
+	rt   *runtime.Server
+	from *runtime.Socket // the socket it was addressed from; nil from the Server
+	key  string
+	err  error // parameters that failed their checks
+}
+
+// EmitHallNews sends "hall-news" to the members of the room: News of a hall.
+func (r HallRoom) EmitHallNews(p HallNews) error {
+	if r.err != nil {
+		return r.err
+	}
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("hall-news", err)
+	}
+	return r.rt.EmitTyped(Namespace, r.key, "hall-news", p, false)
 }

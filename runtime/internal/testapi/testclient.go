@@ -135,6 +135,66 @@ func (c *TestClient) Count(ctx context.Context, in Count) (CountReply, error) {
 	return karltest.DecodeWith(data, decodeCountReply)
 }
 
+// Sit sends "sit" with an ack and waits for the answer; a failure is the *runtime.Error the server answered.
+func (c *TestClient) Sit(ctx context.Context, in Sit) error {
+	_, err := c.c.Call(ctx, "sit", in)
+	return err
+}
+
+// Stand sends "stand" with an ack and waits for the answer; a failure is the *runtime.Error the server answered.
+func (c *TestClient) Stand(ctx context.Context, in Stand) error {
+	_, err := c.c.Call(ctx, "stand", in)
+	return err
+}
+
+// Shout sends "shout" with an ack and waits for the answer; a failure is the *runtime.Error the server answered.
+func (c *TestClient) Shout(ctx context.Context, in Shout) (ShoutReply, error) {
+	data, err := c.c.Call(ctx, "shout", in)
+	if err != nil {
+		return ShoutReply{}, err
+	}
+	return karltest.DecodeWith(data, decodeShoutReply)
+}
+
+// Whisper sends "whisper" with an ack and waits for the answer; a failure is the *runtime.Error the server answered.
+func (c *TestClient) Whisper(ctx context.Context, in Whisper) error {
+	_, err := c.c.Call(ctx, "whisper", in)
+	return err
+}
+
+// EnterHall sends "enter-hall" with an ack and waits for the answer; a failure is the *runtime.Error the server answered.
+func (c *TestClient) EnterHall(ctx context.Context, in EnterHall) error {
+	_, err := c.c.Call(ctx, "enter-hall", in)
+	return err
+}
+
+// NextShouted returns the oldest "shouted" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextShouted(ctx context.Context) (Shouted, error) {
+	args, err := c.c.Next(ctx, "shouted")
+	if err != nil {
+		return Shouted{}, err
+	}
+	return karltest.DecodeArg(args, decodeShouted)
+}
+
+// NextWhispered returns the oldest "whispered" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextWhispered(ctx context.Context) (Whispered, error) {
+	args, err := c.c.Next(ctx, "whispered")
+	if err != nil {
+		return Whispered{}, err
+	}
+	return karltest.DecodeArg(args, decodeWhispered)
+}
+
+// NextHallNews returns the oldest "hall-news" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextHallNews(ctx context.Context) (HallNews, error) {
+	args, err := c.c.Next(ctx, "hall-news")
+	if err != nil {
+		return HallNews{}, err
+	}
+	return karltest.DecodeArg(args, decodeHallNews)
+}
+
 // NextHello returns the oldest "hello" this client received and has not taken, waiting for one. The payload is checked against the schema.
 func (c *TestClient) NextHello(ctx context.Context) (Hello, error) {
 	args, err := c.c.Next(ctx, "hello")
@@ -151,4 +211,22 @@ func (c *TestClient) NextCounted(ctx context.Context) (Counted, error) {
 		return Counted{}, err
 	}
 	return karltest.DecodeArg(args, decodeCounted)
+}
+
+// NextTablePresence returns the oldest "table-presence" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextTablePresence(ctx context.Context) (TablePresenceState, error) {
+	args, err := c.c.Next(ctx, "table-presence")
+	if err != nil {
+		return TablePresenceState{}, err
+	}
+	return karltest.DecodeArg(args, decodeTablePresenceState)
+}
+
+// NextTablePresenceDiff returns the oldest "table-presence-diff" this client received and has not taken, waiting for one. The payload is checked against the schema.
+func (c *TestClient) NextTablePresenceDiff(ctx context.Context) (TablePresenceDiff, error) {
+	args, err := c.c.Next(ctx, "table-presence-diff")
+	if err != nil {
+		return TablePresenceDiff{}, err
+	}
+	return karltest.DecodeArg(args, decodeTablePresenceDiff)
 }

@@ -15,7 +15,7 @@ import (
 const SchemaVersion = "0.1.0"
 
 // SchemaHash is the SHA-256 of the schema file this package was generated from.
-const SchemaHash = "sha256:b24d4d661abd3a7449739704684d253fc501602a03e90268792f9a056837bfbc"
+const SchemaHash = "sha256:d5785d05160bc3c2cf011de10e68e727db68e4048f6c0edb7d5f45cdebdc3b42"
 
 // Namespace is the Socket.IO namespace of the schema.
 const Namespace = "/"
@@ -314,6 +314,330 @@ func (x ShapeMeta) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
+// TableParams is what names one room of kind "table".
+type TableParams struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+}
+
+// decodeTableParams reads a TableParams from the value the Socket.IO parser decoded and checks it.
+func decodeTableParams(v any) (TableParams, error) {
+	var x TableParams
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x TableParams) Validate() error {
+	if err := impl.MinLength(x.Game, 1); err != nil {
+		return impl.At("game", err)
+	}
+	if err := impl.MaxLength(x.Game, 40); err != nil {
+		return impl.At("game", err)
+	}
+	if err := impl.Min(float64(x.Number), 1.0); err != nil {
+		return impl.At("number", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x TableParams) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x TableParams) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// TablePresence is what a member of a room of kind "table" shows the others.
+type TablePresence struct {
+	Nick string `json:"nick"`
+}
+
+// decodeTablePresence reads a TablePresence from the value the Socket.IO parser decoded and checks it.
+func decodeTablePresence(v any) (TablePresence, error) {
+	var x TablePresence
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Nick, err = impl.Required(m, "nick", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x TablePresence) Validate() error {
+	if err := impl.MaxLength(x.Nick, 16); err != nil {
+		return impl.At("nick", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x TablePresence) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"nick":`...)
+	b = impl.AppendString(b, x.Nick)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x TablePresence) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// TableMember is a member of a room of kind "table".
+type TableMember struct {
+	// The member's id: one per socket and room, the same in every event about this membership.
+	ID   string `json:"id"`
+	Nick string `json:"nick"`
+}
+
+// decodeTableMember reads a TableMember from the value the Socket.IO parser decoded and checks it.
+func decodeTableMember(v any) (TableMember, error) {
+	var x TableMember
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.ID, err = impl.Required(m, "id", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Nick, err = impl.Required(m, "nick", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x TableMember) Validate() error {
+	if err := impl.MaxLength(x.Nick, 16); err != nil {
+		return impl.At("nick", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x TableMember) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"id":`...)
+	b = impl.AppendString(b, x.ID)
+	b = append(b, `,"nick":`...)
+	b = impl.AppendString(b, x.Nick)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x TableMember) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// TablePresenceState is who is in a room of kind "table".
+type TablePresenceState struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+	// Every member, the receiver included, in the order they joined.
+	Members []TableMember `json:"members"`
+}
+
+var readTablePresenceStateMembers = impl.ArrayOf(decodeTableMember)
+
+// decodeTablePresenceState reads a TablePresenceState from the value the Socket.IO parser decoded and checks it.
+func decodeTablePresenceState(v any) (TablePresenceState, error) {
+	var x TablePresenceState
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Members, err = impl.Required(m, "members", readTablePresenceStateMembers); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x TablePresenceState) Validate() error {
+	if err := impl.MinLength(x.Game, 1); err != nil {
+		return impl.At("game", err)
+	}
+	if err := impl.MaxLength(x.Game, 40); err != nil {
+		return impl.At("game", err)
+	}
+	if err := impl.Min(float64(x.Number), 1.0); err != nil {
+		return impl.At("number", err)
+	}
+	for i, item := range x.Members {
+		if err := item.Validate(); err != nil {
+			return impl.At("members", impl.AtIndex(i, err))
+		}
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x TablePresenceState) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	b = append(b, `,"members":`...)
+	b = func(b []byte, v []TableMember) []byte {
+		return impl.AppendArray(b, v, impl.AppendMessage[TableMember])
+	}(b, x.Members)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x TablePresenceState) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// TablePresenceDiff is who joined and who left a room of kind "table".
+type TablePresenceDiff struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+	// Members who joined.
+	Joins []TableMember `json:"joins"`
+	// Members who left.
+	Leaves []TableMember `json:"leaves"`
+}
+
+var readTablePresenceDiffJoins = impl.ArrayOf(decodeTableMember)
+var readTablePresenceDiffLeaves = impl.ArrayOf(decodeTableMember)
+
+// decodeTablePresenceDiff reads a TablePresenceDiff from the value the Socket.IO parser decoded and checks it.
+func decodeTablePresenceDiff(v any) (TablePresenceDiff, error) {
+	var x TablePresenceDiff
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Joins, err = impl.Required(m, "joins", readTablePresenceDiffJoins); err != nil {
+		return x, err
+	}
+	if x.Leaves, err = impl.Required(m, "leaves", readTablePresenceDiffLeaves); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x TablePresenceDiff) Validate() error {
+	if err := impl.MinLength(x.Game, 1); err != nil {
+		return impl.At("game", err)
+	}
+	if err := impl.MaxLength(x.Game, 40); err != nil {
+		return impl.At("game", err)
+	}
+	if err := impl.Min(float64(x.Number), 1.0); err != nil {
+		return impl.At("number", err)
+	}
+	for i, item := range x.Joins {
+		if err := item.Validate(); err != nil {
+			return impl.At("joins", impl.AtIndex(i, err))
+		}
+	}
+	for i, item := range x.Leaves {
+		if err := item.Validate(); err != nil {
+			return impl.At("leaves", impl.AtIndex(i, err))
+		}
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x TablePresenceDiff) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	b = append(b, `,"joins":`...)
+	b = func(b []byte, v []TableMember) []byte {
+		return impl.AppendArray(b, v, impl.AppendMessage[TableMember])
+	}(b, x.Joins)
+	b = append(b, `,"leaves":`...)
+	b = func(b []byte, v []TableMember) []byte {
+		return impl.AppendArray(b, v, impl.AppendMessage[TableMember])
+	}(b, x.Leaves)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x TablePresenceDiff) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// HallParams is what names one room of kind "hall".
+type HallParams struct {
+	Color Color `json:"color"`
+}
+
+// decodeHallParams reads a HallParams from the value the Socket.IO parser decoded and checks it.
+func decodeHallParams(v any) (HallParams, error) {
+	var x HallParams
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Color, err = impl.Required(m, "color", impl.AsEnum[Color]); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x HallParams) Validate() error {
+	if err := checkColor(x.Color); err != nil {
+		return impl.At("color", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x HallParams) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"color":`...)
+	b = impl.AppendEnum[Color](b, x.Color)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x HallParams) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
 // Auth is who connects; the flags make the server refuse the handshake.
 type Auth struct {
 	// Who connects.
@@ -522,6 +846,390 @@ func (x CountReply) AppendJSON(b []byte) []byte {
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
 func (x CountReply) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Sit is the payload of the "sit" event.
+type Sit struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+	Nick   string `json:"nick"`
+}
+
+// decodeSit reads a Sit from the value the Socket.IO parser decoded and checks it.
+func decodeSit(v any) (Sit, error) {
+	var x Sit
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Nick, err = impl.Required(m, "nick", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Sit) Validate() error {
+	if err := impl.MaxLength(x.Nick, 16); err != nil {
+		return impl.At("nick", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Sit) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	b = append(b, `,"nick":`...)
+	b = impl.AppendString(b, x.Nick)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Sit) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Stand is the payload of the "stand" event.
+type Stand struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+}
+
+// decodeStand reads a Stand from the value the Socket.IO parser decoded and checks it.
+func decodeStand(v any) (Stand, error) {
+	var x Stand
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Stand) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Stand) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Stand) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Shout is the payload of the "shout" event.
+type Shout struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+	Text   string `json:"text"`
+}
+
+// decodeShout reads a Shout from the value the Socket.IO parser decoded and checks it.
+func decodeShout(v any) (Shout, error) {
+	var x Shout
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Shout) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Shout) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	b = append(b, `,"text":`...)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Shout) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// ShoutReply is the reply to the "shout" event.
+type ShoutReply struct {
+	Members []TableMember `json:"members"`
+}
+
+var readShoutReplyMembers = impl.ArrayOf(decodeTableMember)
+
+// decodeShoutReply reads a ShoutReply from the value the Socket.IO parser decoded and checks it.
+func decodeShoutReply(v any) (ShoutReply, error) {
+	var x ShoutReply
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Members, err = impl.Required(m, "members", readShoutReplyMembers); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x ShoutReply) Validate() error {
+	for i, item := range x.Members {
+		if err := item.Validate(); err != nil {
+			return impl.At("members", impl.AtIndex(i, err))
+		}
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x ShoutReply) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"members":`...)
+	b = func(b []byte, v []TableMember) []byte {
+		return impl.AppendArray(b, v, impl.AppendMessage[TableMember])
+	}(b, x.Members)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x ShoutReply) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Whisper is the payload of the "whisper" event.
+type Whisper struct {
+	Game   string `json:"game"`
+	Number int64  `json:"number"`
+	Text   string `json:"text"`
+}
+
+// decodeWhisper reads a Whisper from the value the Socket.IO parser decoded and checks it.
+func decodeWhisper(v any) (Whisper, error) {
+	var x Whisper
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Game, err = impl.Required(m, "game", impl.AsString); err != nil {
+		return x, err
+	}
+	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Whisper) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Whisper) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"game":`...)
+	b = impl.AppendString(b, x.Game)
+	b = append(b, `,"number":`...)
+	b = impl.AppendInt(b, x.Number)
+	b = append(b, `,"text":`...)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Whisper) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// EnterHall is the payload of the "enter-hall" event.
+type EnterHall struct {
+	Color Color `json:"color"`
+}
+
+// decodeEnterHall reads an EnterHall from the value the Socket.IO parser decoded and checks it.
+func decodeEnterHall(v any) (EnterHall, error) {
+	var x EnterHall
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Color, err = impl.Required(m, "color", impl.AsEnum[Color]); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x EnterHall) Validate() error {
+	if err := checkColor(x.Color); err != nil {
+		return impl.At("color", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x EnterHall) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"color":`...)
+	b = impl.AppendEnum[Color](b, x.Color)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x EnterHall) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Shouted is the payload of the "shouted" event.
+type Shouted struct {
+	Text string `json:"text"`
+}
+
+// decodeShouted reads a Shouted from the value the Socket.IO parser decoded and checks it.
+func decodeShouted(v any) (Shouted, error) {
+	var x Shouted
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Shouted) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Shouted) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"text":`...)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Shouted) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// Whispered is the payload of the "whispered" event.
+type Whispered struct {
+	Text string `json:"text"`
+}
+
+// decodeWhispered reads a Whispered from the value the Socket.IO parser decoded and checks it.
+func decodeWhispered(v any) (Whispered, error) {
+	var x Whispered
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Text, err = impl.Required(m, "text", impl.AsString); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x Whispered) Validate() error {
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x Whispered) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"text":`...)
+	b = impl.AppendString(b, x.Text)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x Whispered) MarshalJSON() ([]byte, error) {
+	return x.AppendJSON(nil), nil
+}
+
+// HallNews is the payload of the "hall-news" event.
+type HallNews struct {
+	Color Color `json:"color"`
+}
+
+// decodeHallNews reads a HallNews from the value the Socket.IO parser decoded and checks it.
+func decodeHallNews(v any) (HallNews, error) {
+	var x HallNews
+	m, err := impl.Object(v)
+	if err != nil {
+		return x, err
+	}
+	if x.Color, err = impl.Required(m, "color", impl.AsEnum[Color]); err != nil {
+		return x, err
+	}
+	return x, x.Validate()
+}
+
+// Validate checks x against the schema's constraints; the error names the field at fault.
+func (x HallNews) Validate() error {
+	if err := checkColor(x.Color); err != nil {
+		return impl.At("color", err)
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of x to b.
+func (x HallNews) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, `,"color":`...)
+	b = impl.AppendEnum[Color](b, x.Color)
+	return impl.CloseObject(b, start)
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (x HallNews) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
