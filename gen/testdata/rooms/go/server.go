@@ -213,7 +213,7 @@ func (r GameTableRoom) EmitCardDealt(p CardDealt) error {
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("card-dealt", err)
 	}
-	return r.rt.EmitRooms(Namespace, []string{r.key}, "card-dealt", p)
+	return r.rt.EmitTyped(Namespace, r.key, "card-dealt", p, false)
 }
 
 // Members returns the members of the room, on every node, in the order they joined.
@@ -243,9 +243,9 @@ func (o GameTableOthers) EmitPlayerThinking(p PlayerThinking) error {
 		return impl.InvalidEmit("player-thinking", err)
 	}
 	if o.from == nil {
-		return o.rt.EmitRoomsVolatile(Namespace, []string{o.key}, "player-thinking", p)
+		return o.rt.EmitTyped(Namespace, o.key, "player-thinking", p, true)
 	}
-	return o.from.BroadcastVolatile("player-thinking", p, o.key)
+	return o.from.BroadcastTyped(o.key, "player-thinking", p, true)
 }
 
 // channelKey checks the parameters of a "channel" room and returns its key.
@@ -319,7 +319,7 @@ func (r ChannelRoom) EmitAnnouncement(p Announcement) error {
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("announcement", err)
 	}
-	return r.rt.EmitRooms(Namespace, []string{r.key}, "announcement", p)
+	return r.rt.EmitTyped(Namespace, r.key, "announcement", p, false)
 }
 
 // Others addresses the members of the room but the socket it was addressed from (all of them from the Server).
@@ -339,7 +339,7 @@ func (o ChannelOthers) EmitAnnouncement(p Announcement) error {
 		return impl.InvalidEmit("announcement", err)
 	}
 	if o.from == nil {
-		return o.rt.EmitRooms(Namespace, []string{o.key}, "announcement", p)
+		return o.rt.EmitTyped(Namespace, o.key, "announcement", p, false)
 	}
-	return o.from.Broadcast("announcement", p, o.key)
+	return o.from.BroadcastTyped(o.key, "announcement", p, false)
 }
