@@ -124,8 +124,8 @@ func roomKeyPos(r *schema.Room, key string) schema.Pos {
 // roomType returns the kind that declares the type, in NEW or else in OLD.
 func (d *differ) roomType(name string) *schema.Room {
 	for _, x := range []*index{d.new, d.old} {
-		if t := x.types[name]; t != nil && t.Room != "" {
-			return x.rooms[t.Room]
+		if t := x.types[name]; t != nil {
+			return x.rooms[t.Room] // nil for a type of the file
 		}
 	}
 	return nil
