@@ -45,7 +45,7 @@ type apiWriter struct {
 	m          *model.Schema
 	channel    string            // the id of the namespace's channel, e.g. "root"
 	rooms      map[string]string // the id of each room kind's channel, e.g. "room_chat"
-	timestamps bool   // a value is a timestamp: components declare timestampID
+	timestamps bool              // a value is a timestamp: components declare timestampID
 }
 
 // Ids of the messages and operations that are not events of the schema. The
