@@ -107,6 +107,12 @@ func (d *differ) room(o, n *schema.Room) {
 		}
 	}
 	for _, nf := range n.Params {
+		if of := findField(o.Params, nf.Name); of != nil && d.old.shape(of.Spec) != d.new.shape(nf.Spec) {
+			d.add(&Finding{Rule: "room-param-changed", Subject: subject, Change: fmt.Sprintf("parameter %q: type or constraints changed", nf.Name),
+				Pos: nf.Spec.Pos, OldPos: of.Spec.Pos, Effects: []Effect{{Flow: Output, Why: why}}})
+		}
+	}
+	for _, nf := range n.Params {
 		if findField(o.Params, nf.Name) == nil {
 			d.add(&Finding{Rule: "room-param-added", Subject: subject, Change: fmt.Sprintf("parameter %q added", nf.Name), Pos: nf.Pos,
 				Effects: []Effect{{Flow: Output, Why: why}}})

@@ -29,6 +29,7 @@ var Rules = []Rule{
 	{"room-removed", "with presence, breaks old clients that use it (its presence events are no longer sent); without, safe: what its events lose is compared with each event's targets"},
 	{"room-param-added", "with presence, a required field of its presence events' payloads (<kind>-presence, <kind>-presence-diff): breaks new clients on old servers, which do not send it; without presence, safe (server code only)"},
 	{"room-param-removed", "with presence, breaks old clients, which read it in the presence events' payloads; without presence, safe (server code only)"},
+	{"room-param-changed", "a parameter's type or constraints changed on a kind without presence: safe (server code only); with presence they are compared as fields of the presence events' payloads (type-changed, max-length...)"},
 	{"presence-added", "safe; old clients ignore the presence events, new clients get none from old servers until they are deployed"},
 	{"presence-removed", "breaks old clients that show who is in a room: the presence events are no longer sent"},
 	{"error-code-added", "safe; old clients get an unknown code with its message, as with runtime codes"},
