@@ -348,6 +348,9 @@ func (d *differ) targets(o, n *schema.Event) {
 	moved := func(from, to string) {
 		paired[from], paired[to] = true, true
 		why := "a room kind's rooms are rooms on the wire: clients get it in the same rooms as before; only the server's code changes"
+		if from != schema.ToRoom && from != schema.ToOthers && to != schema.ToRoom && to != schema.ToOthers {
+			why = "the kind is renamed (OLD's is gone, NEW's is new); its rooms are rooms on the wire: clients get it in the same rooms as before"
+		}
 		if from == schema.ToOthers || to == schema.ToOthers {
 			why = "a kind's others are others within one of its rooms, as a room event reaches the members but the sender: " +
 				"the wire is the same; only the server's code changes"
@@ -368,6 +371,19 @@ func (d *differ) targets(o, n *schema.Event) {
 				if kindOf(d.old, free)(t) {
 					moved(t, free)
 				}
+			}
+		}
+	}
+	// A kind renamed: a target of a kind OLD has and NEW lacks, replaced by one of a kind NEW adds.
+	for _, t := range removed {
+		r, others := d.old.roomTarget(t)
+		if r == nil || d.new.rooms[r.Name] != nil || paired[t] {
+			continue
+		}
+		for _, u := range added {
+			if nr, nothers := d.new.roomTarget(u); nr != nil && nothers == others && d.old.rooms[nr.Name] == nil && !paired[u] {
+				moved(t, u)
+				break
 			}
 		}
 	}

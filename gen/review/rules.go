@@ -22,7 +22,7 @@ var Rules = []Rule{
 	{"reply-removed", "old clients expect data in the ack that the new server no longer sends"},
 	{"to-narrowed", "a server event lost a target; old clients that relied on it there no longer get it"},
 	{"to-widened", "safe; a server event reaches clients in more situations"},
-	{"to-room-kind", "safe: \"room\" -> a room kind (\"chat\") and \"others\" -> a kind's others (\"chat.others\"), or back: for a client a kind's room is a room, the wire is unchanged; only the server's code changes"},
+	{"to-room-kind", "safe: \"room\" -> a room kind (\"chat\") and \"others\" -> a kind's others (\"chat.others\"), or back, or a kind renamed: for a client a kind's room is a room, the wire is unchanged; only the server's code changes"},
 	{"room-event-added", "safe; a server event is sent to a room kind's rooms (\"to: [chat]\") as well"},
 	{"room-event-removed", "a server event is no longer sent to a room kind's rooms (or to their others); breaks old clients that expect it there (\"chat.others\" removed while \"chat\" stays is safe)"},
 	{"room-added", "safe; old clients see its rooms as rooms and ignore its presence events"},
