@@ -62,6 +62,13 @@ func (w *mdWriter) contents() {
 		w.f("| [`%s`](#%s) | %s | %s | %s | %s |\n", ev.Name, anchor(ev.Name), direction(ev), fieldList(ev.Payload), reply, errs)
 	}
 	w.f("\n")
+	if len(w.m.Rooms) > 0 {
+		var kinds []string
+		for _, r := range w.m.Rooms {
+			kinds = append(kinds, fmt.Sprintf("[`%s`](#%s)", r.Name, roomAnchor(r.Name)))
+		}
+		w.f("Room kinds: %s.\n\n", strings.Join(kinds, ", "))
+	}
 }
 
 func direction(ev *model.Event) string {
