@@ -76,6 +76,11 @@ func TestDiffVerdict(t *testing.T) {
 		{"major-bump", true, true, false},
 		{"event-added", false, false, false},
 		{"doc-changed", false, false, false},
+		{"to-room-kind", false, false, false},
+		{"room-renamed", false, false, false},
+		{"room-event-removed", true, false, true},
+		{"presence-removed", true, false, true},
+		{"room-param-removed", true, false, true},
 	} {
 		dir := filepath.Join("testdata/diff", tc.dir)
 		r := Diff(parseFile(t, dir, "old.yaml"), parseFile(t, dir, "new.yaml"))
