@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -52,6 +53,9 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 		m.Joined = prev.Joined // an update keeps its place in the list
 	}
 	if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
+		if !again {
+			s.lib().Leave(socket.Room(key)) // nothing half-done: not a member, not in the room
+		}
 		return err
 	}
 	s.mu.Lock()
@@ -69,6 +73,38 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 		leaves = []presence.Member{prev.Member}
 	}
 	return s.broadcast(kind+"-presence-diff", diffMessage(m.Params, []presence.Member{m.Member}, leaves), []string{key}, false)
+}
+
+// UpdateKind changes what the socket shows in every room of kind it is a member
+// of (ids and places kept): the other members of each receive the old entry as
+// a leave and the new one as a join, as for a join again.
+func (s *Socket) UpdateKind(ctx context.Context, kind string, shows Message) error {
+	s.mu.Lock()
+	var ms []membership
+	for _, m := range s.presence {
+		if m.Kind == kind {
+			ms = append(ms, m)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, prev := range ms {
+		m := membership{s.srv.member(kind, prev.Key, prev.ID, rawMessage(prev.Params), shows)}
+		m.Joined = prev.Joined
+		if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.mu.Lock()
+		if _, still := s.presence[m.Key]; still {
+			s.presence[m.Key] = m
+		}
+		s.mu.Unlock()
+		s.srv.local.Store(localKey(m.Key, m.ID), m.Member)
+		errs = append(errs, s.srv.emitRooms(s.srv.nspOf(m.Member), []string{m.Key}, kind+"-presence-diff",
+			diffMessage(m.Params, []presence.Member{m.Member}, []presence.Member{prev.Member}), false))
+	}
+	return errors.Join(errs...)
 }
 
 // LeaveKind takes the socket out of the typed room key; a member's leave is sent

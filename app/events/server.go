@@ -286,6 +286,15 @@ func (s *Socket) JoinChat(ctx context.Context, room string, p ChatPresence) erro
 	return s.rt.JoinKind(ctx, "chat", key, params, p)
 }
 
+// UpdateChat changes what the socket shows in every "chat" room it is a member of (its ids and
+// places kept): their other members receive "chat-presence-diff" with the old entry as a leave and the new as a join.
+func (s *Socket) UpdateChat(ctx context.Context, p ChatPresence) error {
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("chat-presence-diff", err)
+	}
+	return s.rt.UpdateKind(ctx, "chat", p)
+}
+
 // LeaveChat takes the socket out of the "chat" room of these parameters. The other members receive
 // "chat-presence-diff" with its leave (as when the socket disconnects).
 func (s *Socket) LeaveChat(ctx context.Context, room string) error {

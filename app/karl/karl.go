@@ -273,7 +273,24 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 	if err := s.EmitUsernameSaved(events.UsernameSaved{Token: sess.token, Username: in.Username, ExpiresAt: sess.expiresAt}); err != nil {
 		return err
 	}
+	a.renamed(ctx, sess, in.Username)
 	return a.srv.EmitNewUserConnected(events.NewUserConnected{Username: in.Username})
+}
+
+// renamed shows the session's new username in the chat rooms of its sockets on
+// this node (those of another node show it when they join a room again).
+func (a *App) renamed(ctx context.Context, sess *session, username string) {
+	a.mu.Lock()
+	var sockets []*events.Socket
+	for sock := range a.live[sess.id] {
+		sockets = append(sockets, sock)
+	}
+	a.mu.Unlock()
+	for _, sock := range sockets {
+		if err := sock.UpdateChat(ctx, events.ChatPresence{Username: username}); err != nil {
+			a.log.Warn("presence not updated after a rename", "socket", sock.ID(), "err", err)
+		}
+	}
 }
 
 // visibleName reports whether name has a letter or digit one can see. The

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,12 +20,12 @@ import (
 // reply is the ack), server events operations it sends. Payloads are JSON Schema
 // with every constraint; named types are components.
 func AsyncAPI(m *model.Schema) ([]byte, error) {
-	a := &apiWriter{m: m, channel: channelID(m.Namespace)}
+	a := &apiWriter{m: m, channel: channelID(m.Namespace), rooms: map[string]string{}}
 	doc := newMap().
 		set("asyncapi", "3.0.0").
 		set("info", a.info()).
 		set("defaultContentType", "application/json").
-		set("channels", newMap().set(a.channel, a.channelObject())).
+		set("channels", a.channels()).
 		set("operations", a.operations()).
 		set("components", a.components())
 	var buf bytes.Buffer
@@ -42,8 +43,9 @@ func AsyncAPI(m *model.Schema) ([]byte, error) {
 
 type apiWriter struct {
 	m          *model.Schema
-	channel    string // the id of the namespace's channel, e.g. "root"
-	timestamps bool   // a value is a timestamp: components declare timestampID
+	channel    string            // the id of the namespace's channel, e.g. "root"
+	rooms      map[string]string // the id of each room kind's channel, e.g. "room_chat"
+	timestamps bool              // a value is a timestamp: components declare timestampID
 }
 
 // Ids of the messages and operations that are not events of the schema. The
@@ -124,6 +126,7 @@ func (a *apiWriter) operations() *ordered {
 	for _, ev := range a.m.Server {
 		ops.set(ev.Name, a.operation("send", a.serverEventDescription(ev), ev.Name))
 	}
+	a.roomOperations(ops)
 	ops.set(schema.RequestErrorEvent, a.operation("send",
 		"The runtime reports the failure of a client event that was emitted without an ack.", schema.RequestErrorEvent))
 	return ops
@@ -148,7 +151,10 @@ func (a *apiWriter) clientEventDescription(ev *model.Event) string {
 func (a *apiWriter) serverEventDescription(ev *model.Event) string {
 	var to []string
 	for _, t := range ev.To {
-		to = append(to, fmt.Sprintf("%s (%s)", t, targetText[t]))
+		to = append(to, fmt.Sprintf("%s (%s)", t, targetDescription(a.m, t)))
+	}
+	if ev.Room != nil {
+		to = []string{presenceTarget(ev, ev.Room.Name+" room")}
 	}
 	return joinNonEmpty([]string{deprecation(ev.Deprecated), ev.Doc, "Sent to: " + strings.Join(to, "; ") + "."}, "\n\n")
 }
@@ -399,3 +405,130 @@ func node(value any) *yaml.Node {
 }
 
 func text(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+// channels is the namespace's channel, then one channel per room kind: a room of
+// the kind, addressed by its parameters ("chat:{room}"), with the server events it
+// carries and its presence events. Those events are on the namespace's channel
+// too, where they travel; a kind's channel says in which rooms.
+func (a *apiWriter) channels() *ordered {
+	chans := newMap().set(a.channel, a.channelObject())
+	for _, r := range a.m.Rooms {
+		id := "room_" + r.Name // kebab-case kind names have no "_"
+		for chans.has(id) {
+			id += "_"
+		}
+		a.rooms[r.Name] = id
+		chans.set(id, a.roomChannel(r))
+	}
+	return chans
+}
+
+// roomEvents lists the server events a room kind carries, then its presence events.
+func roomEvents(r *model.Room) []*model.Event {
+	var out []*model.Event
+	for _, ev := range slices.Concat(r.Events, r.OthersEvents) {
+		if !slices.Contains(out, ev) {
+			out = append(out, ev)
+		}
+	}
+	if r.State != nil {
+		out = append(out, r.State, r.Diff)
+	}
+	return out
+}
+
+// roomAddress is the address of a room kind's channel: its name, then each
+// parameter as a placeholder, e.g. "chat:{room}".
+func roomAddress(r *model.Room) string {
+	parts := []string{r.Name}
+	if r.Params != nil {
+		for _, f := range r.Params.Fields {
+			parts = append(parts, "{"+f.Name+"}")
+		}
+	}
+	return strings.Join(parts, ":")
+}
+
+func (a *apiWriter) roomChannel(r *model.Room) *ordered {
+	named := "named by its parameters"
+	if r.Params == nil || len(r.Params.Fields) == 0 {
+		named = "the kind's one room"
+	}
+	desc := joinNonEmpty([]string{r.Doc,
+		"A room of kind " + r.Name + " in the namespace " + a.m.Namespace + ", " + named + ". " +
+			"Clients do not address rooms: the server's handlers join and leave sockets, and its events reach the members " +
+			"as every event does, on the namespace; this channel says which events a room carries."}, "\n\n")
+	if r.State != nil {
+		desc += "\n\nWith presence: " + r.State.Name + " tells a socket that joins who is there, " + r.Diff.Name + " tells the other members who joined and who left."
+	}
+	ch := newMap().set("address", roomAddress(r)).set("title", "Room kind "+r.Name).set("description", desc)
+	if r.Params != nil && len(r.Params.Fields) > 0 {
+		params := newMap()
+		for _, f := range r.Params.Fields {
+			params.set(f.Name, roomParameter(f))
+		}
+		ch.set("parameters", params)
+	}
+	messages := newMap()
+	for _, ev := range roomEvents(r) {
+		messages.set(ev.Name, componentRef("messages", ev.Name))
+	}
+	return ch.set("messages", messages)
+}
+
+// roomParameter describes a parameter of a room kind. AsyncAPI 3 parameters are
+// strings without a schema: the description says the type and its constraints, an
+// enum (or a boolean) lists the values.
+func roomParameter(f *model.Field) *ordered {
+	t := f.Type
+	if t.Named != nil {
+		t = t.Named.Type
+	}
+	what := kindName[t.Kind]
+	if f.Type.Named != nil {
+		what = f.Type.Named.Name + " (" + what + ")"
+	}
+	if c := constraints(t); len(c) > 0 {
+		what += ", " + strings.Join(c, ", ")
+	}
+	p := newMap()
+	switch {
+	case len(t.Enum) > 0:
+		p.set("enum", t.Enum)
+	case t.Kind == model.Boolean:
+		p.set("enum", []string{"true", "false"})
+	}
+	return p.set("description", joinNonEmpty([]string{fieldDoc(f), "Type: " + what + "."}, " "))
+}
+
+// roomOperations adds, for each room kind, an operation per event it carries
+// on the kind's channel, e.g. "chat_new-message".
+func (a *apiWriter) roomOperations(ops *ordered) {
+	for _, r := range a.m.Rooms {
+		channel := a.rooms[r.Name]
+		for _, ev := range roomEvents(r) {
+			id := r.Name + "_" + ev.Name
+			for ops.has(id) {
+				id += "_"
+			}
+			var to []string
+			switch {
+			case ev.Room != nil:
+				to = append(to, presenceTarget(ev, r.Name+" room"))
+			default:
+				if slices.Contains(r.Events, ev) {
+					to = append(to, targetDescription(a.m, r.Name))
+				}
+				if slices.Contains(r.OthersEvents, ev) {
+					to = append(to, targetDescription(a.m, r.Name+schema.OthersSuffix))
+				}
+			}
+			ops.set(id, newMap().
+				set("action", "send").
+				set("channel", ref("#/channels/"+channel)).
+				set("summary", ev.Name+" in a room of kind "+r.Name).
+				set("description", joinNonEmpty([]string{deprecation(ev.Deprecated), ev.Doc, "Sent to: " + strings.Join(to, "; ") + "."}, "\n\n")).
+				set("messages", []*ordered{ref("#/channels/" + channel + "/messages/" + ev.Name)}))
+		}
+	}
+}

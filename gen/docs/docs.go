@@ -118,3 +118,36 @@ func deprecation(text string) string {
 	}
 	return "Deprecated: " + strings.TrimSuffix(text, ".") + "."
 }
+
+// roomTarget returns the room kind a target names ("chat" or "chat.others") and
+// whether it is the others form; nil for the other targets.
+func roomTarget(m *model.Schema, t string) (*model.Room, bool) {
+	name, others := strings.CutSuffix(t, schema.OthersSuffix)
+	for _, r := range m.Rooms {
+		if r.Name == name {
+			return r, others
+		}
+	}
+	return nil, false
+}
+
+// presenceTarget says whom the runtime sends a presence event of a room kind,
+// room naming one room of the kind (a link in EVENTS.md).
+func presenceTarget(ev *model.Event, room string) string {
+	if ev == ev.Room.State {
+		return "the socket that joins a " + room + ", when it joins and when its connection is recovered (the runtime sends it)"
+	}
+	return "the other members of a " + room + " when members join or leave (the runtime sends it)"
+}
+
+// targetDescription says where a target delivers an event, in plain text.
+func targetDescription(m *model.Schema, t string) string {
+	r, others := roomTarget(m, t)
+	switch {
+	case r == nil:
+		return targetText[t]
+	case others:
+		return "the members of one " + r.Name + " room but the socket whose event the server is handling"
+	}
+	return "every member of one " + r.Name + " room"
+}

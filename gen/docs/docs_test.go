@@ -17,6 +17,20 @@ func TestCommittedDocs(t *testing.T) {
 	checkFiles(t, "../../schema/karl.yaml", "schema/karl.yaml", "../../docs")
 }
 
+// TestGoldenDocs renders the docs of each testdata/<case>/schema.yaml and
+// compares them with the files beside it (make test-docs validates their AsyncAPI).
+func TestGoldenDocs(t *testing.T) {
+	dirs, _ := filepath.Glob("testdata/*")
+	if len(dirs) == 0 {
+		t.Fatal("no cases in testdata")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			checkFiles(t, filepath.Join(dir, "schema.yaml"), "schema.yaml", dir)
+		})
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	m := build(t, "../../schema/karl.yaml", "schema/karl.yaml")
 	first, err := Generate(m)

@@ -20,6 +20,7 @@ func Markdown(m *model.Schema) []byte {
 	w.section("Client events", "Sent by clients, received by the server: `socket.emit(event, payload, ack)`. "+
 		"The ack is optional; see [the wire contract](#wire-contract) for what it receives.", m.Client, w.clientEvent)
 	w.section("Server events", "Sent by the server, received by clients: `socket.on(event, (payload) => ...)`.", m.Server, w.serverEvent)
+	w.rooms()
 	w.types()
 	w.errors()
 	w.wire()
@@ -61,6 +62,13 @@ func (w *mdWriter) contents() {
 		w.f("| [`%s`](#%s) | %s | %s | %s | %s |\n", ev.Name, anchor(ev.Name), direction(ev), fieldList(ev.Payload), reply, errs)
 	}
 	w.f("\n")
+	if len(w.m.Rooms) > 0 {
+		var kinds []string
+		for _, r := range w.m.Rooms {
+			kinds = append(kinds, fmt.Sprintf("[`%s`](#%s)", r.Name, roomAnchor(r.Name)))
+		}
+		w.f("Room kinds: %s.\n\n", strings.Join(kinds, ", "))
+	}
 }
 
 func direction(ev *model.Event) string {
@@ -145,8 +153,12 @@ func (w *mdWriter) serverEvent(ev *model.Event) {
 	w.doc(ev)
 	w.payload("Payload", ev.Payload)
 	w.f("**Sent to**:\n\n")
+	if r := ev.Room; r != nil {
+		w.f("- %s\n\n", presenceTarget(ev, fmt.Sprintf("[%s room](#%s)", r.Name, roomAnchor(r.Name))))
+		return
+	}
 	for _, t := range ev.To {
-		w.f("- `%s`: %s\n", t, targetText[t])
+		w.f("- `%s`: %s\n", t, w.targetText(t))
 	}
 	w.f("\n")
 }
@@ -377,3 +389,68 @@ func typeAnchor(name string) string { return anchor("Type " + name) }
 
 // codeAnchor is the id of an error code's row: prefixed, as codes and events share kebab-case.
 func codeAnchor(code string) string { return "code-" + anchor(code) }
+
+// targetText says where a target delivers an event, linking a room kind to its section.
+func (w *mdWriter) targetText(t string) string {
+	r, others := roomTarget(w.m, t)
+	switch {
+	case r == nil:
+		return targetText[t]
+	case others:
+		return fmt.Sprintf("the members of one [%s room](#%s) but the socket whose event the server is handling", r.Name, roomAnchor(r.Name))
+	}
+	return fmt.Sprintf("every member of one [%s room](#%s)", r.Name, roomAnchor(r.Name))
+}
+
+// rooms renders the room kinds: what names a room, what its members show, the
+// events it carries and its presence events.
+func (w *mdWriter) rooms() {
+	if len(w.m.Rooms) == 0 {
+		return
+	}
+	w.f("## Rooms\n\n")
+	w.f("A room kind names its rooms by parameters; the server's handlers join and leave sockets (clients ask through the " +
+		"schema's client events). On the wire a room of a kind is a room: its events arrive as any server event does, and its presence events " +
+		"tell members who else is there. A socket in several rooms of a kind tells them apart by the parameters in each payload.\n\n")
+	for _, r := range w.m.Rooms {
+		w.f("### Room kind `%s`\n\n", r.Name)
+		if r.Doc != "" {
+			w.f("%s\n\n", r.Doc)
+		}
+		if r.Params == nil || len(r.Params.Fields) == 0 {
+			w.f("**Parameters**: none: the kind has one room.\n\n")
+		} else {
+			w.f("**Parameters** ([`%s`](#%s)): what names one room.\n\n", r.Params.Name, typeAnchor(r.Params.Name))
+			w.fields(r.Params)
+		}
+		if r.State == nil {
+			w.f("**Presence**: none.\n\n")
+		} else {
+			w.f("**Presence** ([`%s`](#%s)): what each member shows the others; a member ([`%s`](#%s)) also has its `%s`, one per socket and room.\n\n",
+				r.Presence.Name, typeAnchor(r.Presence.Name), r.Member.Name, typeAnchor(r.Member.Name), schema.MemberID)
+			if len(r.Presence.Fields) > 0 {
+				w.fields(r.Presence)
+			} else {
+				w.f("No presence fields: members show only their `%s`.\n\n", schema.MemberID)
+			}
+			w.f("Presence events: [`%s`](#%s) (who is there, to a socket that joins) and [`%s`](#%s) (who joined and who left, to the other members).\n\n",
+				r.State.Name, anchor(r.State.Name), r.Diff.Name, anchor(r.Diff.Name))
+		}
+		w.f("**Events**:\n\n")
+		events := func(evs []*model.Event) string {
+			if len(evs) == 0 {
+				return "—"
+			}
+			var links []string
+			for _, ev := range evs {
+				links = append(links, fmt.Sprintf("[`%s`](#%s)", ev.Name, anchor(ev.Name)))
+			}
+			return strings.Join(links, ", ")
+		}
+		w.f("- to every member (`%s`): %s\n", r.Name, events(r.Events))
+		w.f("- to the members but the sender (`%s%s`): %s\n\n", r.Name, schema.OthersSuffix, events(r.OthersEvents))
+	}
+}
+
+// roomAnchor is the id of a room kind's heading "Room kind `name`".
+func roomAnchor(name string) string { return anchor("Room kind " + name) }

@@ -104,8 +104,19 @@ func (g *generator) genRoomSocket(r *model.Room) jen.Code {
 	roomValue := func(from jen.Code, rtOf jen.Code) jen.Code {
 		return jen.Return(jen.Id(r.GoRoom).Values(jen.Dict{jen.Id("rt"): rtOf, jen.Id("from"): from, jen.Id("key"): jen.Id("key"), jen.Id("err"): jen.Err()}))
 	}
+	var update jen.Code = jen.Null()
+	if r.Presence != nil {
+		update = jen.Add(
+			commentLines(fmt.Sprintf("%s changes what the socket shows in every %q room it is a member of (its ids and\nplaces kept): their other members receive %q with the old entry as a leave and the new as a join.", r.GoUpdate, r.Name, r.Diff.Name)),
+			s().Id(r.GoUpdate).Params(ctx, jen.Id("p").Id(r.Presence.GoName)).Error().Block(
+				jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(rt("InvalidEmit").Call(jen.Lit(r.Diff.Name), jen.Err()))),
+				jen.Return(jen.Id("s").Dot("rt").Dot("UpdateKind").Call(jen.Id("ctx"), jen.Lit(r.Name), jen.Id("p"))),
+			))
+	}
 	return joinLines([]jen.Code{
 		jen.Add(commentLines(doc), s().Id(r.GoJoin).Params(joinParams...).Error().Block(join...)),
+		update,
 		jen.Add(commentLines(leaveDoc), s().Id(r.GoLeave).Params(append([]jen.Code{ctx}, paramList(r)...)...).Error().Block(
 			key("_"), ifErr, jen.Return(jen.Id("s").Dot("rt").Dot("LeaveKind").Call(jen.Id("ctx"), jen.Id("key"))))),
 		jen.Comment(fmt.Sprintf("%s reports whether the socket is in the %q room of these parameters.", r.GoIn, r.Name)),

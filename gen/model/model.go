@@ -58,6 +58,7 @@ type Room struct {
 	GoJoin   string  // the Socket method that joins, e.g. "JoinChat"
 	GoLeave  string  // e.g. "LeaveChat"
 	GoIn     string  // e.g. "InChat"
+	GoUpdate string  // with presence: the Socket method that changes what it shows, e.g. "UpdateChat"
 	GoRoom   string  // the emitter type of one room, e.g. "ChatRoom"
 	GoOthers string  // the emitter type of its members but the sender, e.g. "ChatOthers"
 	GoKey    string  // the helper that checks the parameters and builds the key, e.g. "chatKey"

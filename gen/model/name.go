@@ -149,7 +149,12 @@ func (n *namer) rooms(socket, server *Namespace) {
 		r.GoName = GoName(r.Name)
 		r.GoJoin, r.GoLeave, r.GoIn = "Join"+r.GoName, "Leave"+r.GoName, "In"+r.GoName
 		r.GoRoom, r.GoOthers = r.GoName+"Room", r.GoName+"Others"
-		for _, m := range []string{r.GoName, r.GoJoin, r.GoLeave, r.GoIn} {
+		methods := []string{r.GoName, r.GoJoin, r.GoLeave, r.GoIn}
+		if r.Presence != nil {
+			r.GoUpdate = "Update" + r.GoName
+			methods = append(methods, r.GoUpdate)
+		}
+		for _, m := range methods {
 			socket.Claim(m, o)
 		}
 		server.Claim(r.GoName, o)

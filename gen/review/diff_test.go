@@ -76,6 +76,11 @@ func TestDiffVerdict(t *testing.T) {
 		{"major-bump", true, true, false},
 		{"event-added", false, false, false},
 		{"doc-changed", false, false, false},
+		{"to-room-kind", false, false, false},
+		{"room-renamed", false, false, false},
+		{"room-event-removed", true, false, true},
+		{"presence-removed", true, false, true},
+		{"room-param-removed", true, false, true},
 	} {
 		dir := filepath.Join("testdata/diff", tc.dir)
 		r := Diff(parseFile(t, dir, "old.yaml"), parseFile(t, dir, "new.yaml"))
@@ -132,6 +137,33 @@ func parseFile(t *testing.T, dir, name string) *schema.Schema {
 	s, err := schema.Parse(name, data)
 	if err != nil {
 		t.Fatalf("%s:\n%v", dir, err)
+	}
+	return s
+}
+
+// TestDiffKarlRooms checks the move of karl.yaml to typed rooms (2.0.0 -> 2.1.0,
+// commit 64b15fd): new-message from "room" to "chat" and user-typing from
+// "others" to "chat.others" change the server's code, not the wire, and the kind
+// and its presence events are new; nothing breaks. The case keeps both files, and
+// the schema of today is compared with 2.0.0 too.
+func TestDiffKarlRooms(t *testing.T) {
+	dir := "testdata/diff/karl-rooms"
+	old := parseFile(t, dir, "old.yaml")
+	for name, s := range map[string]*schema.Schema{"new.yaml": parseFile(t, dir, "new.yaml"), "schema/karl.yaml": loadKarl(t)} {
+		r := Diff(old, s)
+		if r.Breaking() > 0 && !(name == "schema/karl.yaml" && r.MajorBump()) {
+			var b bytes.Buffer
+			_ = r.Text(&b)
+			t.Errorf("karl.yaml 2.0.0 -> %s: %d breaking changes:\n%s", name, r.Breaking(), b.String())
+		}
+	}
+}
+
+func loadKarl(t *testing.T) *schema.Schema {
+	t.Helper()
+	s, err := schema.Load("../../schema/karl.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package review
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/karl-app/karl/schema"
 )
@@ -20,6 +21,8 @@ func (d *differ) events() {
 			renamedTo[n.Name] = true
 			d.renamed(o, n)
 			d.event(o, n)
+		case n == nil && o.Room != "":
+			// a presence event: the kind's presence-removed or room-removed says it
 		case n == nil:
 			d.removed(o)
 		case n.Dir != o.Dir:
@@ -29,7 +32,7 @@ func (d *differ) events() {
 		}
 	}
 	for _, n := range slices.Concat(d.new.s.Client, d.new.s.Server) {
-		if d.old.events[n.Name] == nil && !renamedTo[n.Name] {
+		if d.old.events[n.Name] == nil && !renamedTo[n.Name] && n.Room == "" { // presence events: presence-added, room-added
 			d.added(n)
 		}
 	}
@@ -43,12 +46,12 @@ func (d *differ) renames() map[string]*schema.Event {
 	}
 	removed, added := map[string][]*schema.Event{}, map[string][]*schema.Event{}
 	for _, o := range slices.Concat(d.old.s.Client, d.old.s.Server) {
-		if d.new.events[o.Name] == nil {
+		if d.new.events[o.Name] == nil && o.Room == "" {
 			removed[shape(d.old, o)] = append(removed[shape(d.old, o)], o)
 		}
 	}
 	for _, n := range slices.Concat(d.new.s.Client, d.new.s.Server) {
-		if d.old.events[n.Name] == nil {
+		if d.old.events[n.Name] == nil && n.Room == "" {
 			added[shape(d.new, n)] = append(added[shape(d.new, n)], n)
 		}
 	}
@@ -306,20 +309,109 @@ var targetText = map[string]string{
 	schema.ToOthers: "when another socket caused it",
 }
 
+// target describes a target of ev in x: a room kind's rooms, or targetText.
+func (x *index) targetText(t string) string {
+	if r, others := x.roomTarget(t); r != nil {
+		if others {
+			return fmt.Sprintf("in the %s rooms they joined when another member caused it", r.Name)
+		}
+		return fmt.Sprintf("in the %s rooms they joined", r.Name)
+	}
+	return targetText[t]
+}
+
+// roomTarget returns the kind a target names ("chat", "chat.others") and whether it is the others form.
+func (x *index) roomTarget(t string) (*schema.Room, bool) {
+	name, others := strings.CutSuffix(t, schema.OthersSuffix)
+	if r := x.rooms[name]; r != nil {
+		return r, others
+	}
+	return nil, false
+}
+
 // targets compares where a server event is sent: a removed target means some
-// clients no longer receive it.
+// clients no longer receive it. For a client a room kind's room is a room: "room"
+// replaced by a kind ("chat"), "others" by a kind's others ("chat.others"), and
+// back, change the server's code, not what clients receive.
 func (d *differ) targets(o, n *schema.Event) {
 	pos, oldPos := eventKeyPos(n, "to"), eventKeyPos(o, "to")
-	for _, t := range o.To {
-		if !slices.Contains(n.To, t) {
-			d.add(&Finding{Rule: "to-narrowed", Subject: eventSubject(n), Change: fmt.Sprintf("target %q removed", t), Pos: pos, OldPos: oldPos,
-				Effects: []Effect{{Flow: Output, Breaks: OldClients, Why: "old clients that expect it " + targetText[t] + " no longer get it"}}})
+	removed := slices.DeleteFunc(slices.Clone(o.To), func(t string) bool { return slices.Contains(n.To, t) })
+	added := slices.DeleteFunc(slices.Clone(n.To), func(t string) bool { return slices.Contains(o.To, t) })
+	// free is "room" or "others"; kind reports whether a target is a kind in x of that form.
+	kindOf := func(x *index, free string) func(string) bool {
+		return func(t string) bool {
+			r, others := x.roomTarget(t)
+			return r != nil && others == (free == schema.ToOthers)
 		}
 	}
-	for _, t := range n.To {
-		if !slices.Contains(o.To, t) {
-			d.add(&Finding{Rule: "to-widened", Subject: eventSubject(n), Change: fmt.Sprintf("target %q added", t), Pos: pos, OldPos: oldPos,
-				Effects: []Effect{{Flow: Output, Why: "old clients now also get it " + targetText[t] + "; check they do not assume otherwise"}}})
+	paired := map[string]bool{}
+	moved := func(from, to string) {
+		paired[from], paired[to] = true, true
+		why := "a room kind's rooms are rooms on the wire: clients get it in the same rooms as before; only the server's code changes"
+		if from != schema.ToRoom && from != schema.ToOthers && to != schema.ToRoom && to != schema.ToOthers {
+			why = "the kind is renamed (OLD's is gone, NEW's is new); its rooms are rooms on the wire: clients get it in the same rooms as before"
 		}
+		if from == schema.ToOthers || to == schema.ToOthers {
+			why = "a kind's others are others within one of its rooms, as a room event reaches the members but the sender: " +
+				"the wire is the same; only the server's code changes"
+		}
+		d.add(&Finding{Rule: "to-room-kind", Subject: eventSubject(n), Change: fmt.Sprintf("target %q -> %q", from, to), Pos: pos, OldPos: oldPos,
+			Effects: []Effect{{Flow: Output, Why: why}}})
+	}
+	for _, free := range []string{schema.ToRoom, schema.ToOthers} {
+		switch {
+		case slices.Contains(removed, free):
+			for _, t := range added {
+				if kindOf(d.new, free)(t) {
+					moved(free, t)
+				}
+			}
+		case slices.Contains(added, free):
+			for _, t := range removed {
+				if kindOf(d.old, free)(t) {
+					moved(t, free)
+				}
+			}
+		}
+	}
+	// A kind renamed: a target of a kind OLD has and NEW lacks, replaced by one of a kind NEW adds.
+	for _, t := range removed {
+		r, others := d.old.roomTarget(t)
+		if r == nil || d.new.rooms[r.Name] != nil || paired[t] {
+			continue
+		}
+		for _, u := range added {
+			if nr, nothers := d.new.roomTarget(u); nr != nil && nothers == others && d.old.rooms[nr.Name] == nil && !paired[u] {
+				moved(t, u)
+				break
+			}
+		}
+	}
+	for _, t := range removed {
+		if paired[t] {
+			continue
+		}
+		if r, others := d.old.roomTarget(t); r != nil {
+			e := Effect{Flow: Output, Breaks: OldClients, Why: "old clients no longer get it " + d.old.targetText(t)}
+			if others && slices.Contains(n.To, r.Name) && d.new.rooms[r.Name] != nil {
+				e = Effect{Flow: Output, Why: fmt.Sprintf("it is still sent to every member of its %s rooms (%q), the sender included", r.Name, r.Name)}
+			}
+			d.add(&Finding{Rule: "room-event-removed", Subject: eventSubject(n), Change: fmt.Sprintf("target %q removed", t), Pos: pos, OldPos: oldPos,
+				Effects: []Effect{e}})
+			continue
+		}
+		d.add(&Finding{Rule: "to-narrowed", Subject: eventSubject(n), Change: fmt.Sprintf("target %q removed", t), Pos: pos, OldPos: oldPos,
+			Effects: []Effect{{Flow: Output, Breaks: OldClients, Why: "old clients that expect it " + targetText[t] + " no longer get it"}}})
+	}
+	for _, t := range added {
+		if paired[t] {
+			continue
+		}
+		rule := "to-widened"
+		if r, _ := d.new.roomTarget(t); r != nil {
+			rule = "room-event-added"
+		}
+		d.add(&Finding{Rule: rule, Subject: eventSubject(n), Change: fmt.Sprintf("target %q added", t), Pos: pos, OldPos: oldPos,
+			Effects: []Effect{{Flow: Output, Why: "old clients now also get it " + d.new.targetText(t) + "; check they do not assume otherwise"}}})
 	}
 }

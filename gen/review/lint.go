@@ -51,6 +51,10 @@ var LintRules = []Rule{
 	{"unused-type", "every named type is used by an event or the auth, directly or through other types"},
 	{"to-all", "warning: a server event sent to all and to another target (all already reaches every socket)"},
 	{"deprecated-reason", "warning: deprecated: true without saying what to use instead"},
+	{"room-doc", "every room kind has a doc"},
+	{"unused-room", "every room kind carries a server event (to: [chat] or [chat.others]) or has presence"},
+	{"empty-presence", "warning: presence without fields: members show only their id"},
+	{"free-room-target", "warning: a server event sent to room or others in a schema that declares room kinds (name the kind: chat, chat.others)"},
 }
 
 var (
@@ -66,7 +70,13 @@ func Lint(s *schema.Schema) []*Problem {
 		l.event(ev)
 	}
 	l.fields(s.Auth, "auth")
+	for _, r := range s.Rooms {
+		l.room(r)
+	}
 	for _, t := range s.Types {
+		if t.Room != "" { // its fields are the kind's, checked with it
+			continue
+		}
 		l.spec(t.Spec, fmt.Sprintf("type %q", t.Name))
 		l.deprecated(t.Spec.Deprecated, t.Spec, t.Pos, fmt.Sprintf("type %q", t.Name))
 	}
@@ -101,6 +111,7 @@ func (l *linter) event(ev *schema.Event) {
 		l.report(Warning, eventKeyPos(ev, "to"), "to-all", `keep "all", or split the event if the two mean different things`,
 			"%s: sent to %q and to %s, which %q already reaches", what, schema.ToAll, strings.Join(quoteAll(others), ", "), schema.ToAll)
 	}
+	l.freeRoomTarget(ev, what)
 	l.deprecatedEvent(ev, what)
 	l.spec(ev.Payload, what+": payload")
 	if ev.Reply != nil {
@@ -226,4 +237,60 @@ func kebab(name string) string {
 		}
 	}
 	return strings.Trim(reDash.ReplaceAllString(b.String(), "-"), "-")
+}
+
+// room checks a room kind: documented, used, its parameters and presence fields named like fields.
+func (l *linter) room(r *schema.Room) {
+	what := fmt.Sprintf("room kind %q", r.Name)
+	if strings.TrimSpace(r.Doc) == "" {
+		l.report(Error, r.Pos, "room-doc", "add doc: with what a room of this kind is", "%s: not documented", what)
+	}
+	l.fields(r.Params, what+": params")
+	l.fields(r.Presence, what+": presence")
+	if r.HasPresence && len(r.Presence) == 0 {
+		l.report(Warning, roomKeyPos(r, "presence"), "empty-presence", "add the fields a member shows the others, e.g. username: Username",
+			"%s: presence without fields: members show only their id", what)
+	}
+	used := false
+	for _, ev := range l.s.Server {
+		all, others := l.s.RoomTargets(ev)
+		if ev.Room == "" && (slices.Contains(all, r) || slices.Contains(others, r)) {
+			used = true
+		}
+	}
+	if !used && !r.HasPresence {
+		l.report(Error, r.Pos, "unused-room", fmt.Sprintf("send a server event to it with to: [%s], give it presence, or remove it", r.Name),
+			"%s: no server event is sent to it and it has no presence", what)
+	}
+}
+
+// freeRoomTarget warns about "room" and "others" in a schema with room kinds:
+// a kind names the rooms an event travels in, checks their parameters and gives
+// the server typed emitters.
+func (l *linter) freeRoomTarget(ev *schema.Event, what string) {
+	if len(l.s.Rooms) == 0 {
+		return
+	}
+	for _, t := range ev.To {
+		if t != schema.ToRoom && t != schema.ToOthers {
+			continue
+		}
+		var kinds []string
+		for _, r := range l.s.Rooms {
+			k := r.Name
+			if t == schema.ToOthers {
+				k += schema.OthersSuffix
+			}
+			kinds = append(kinds, fmt.Sprintf("%q", k))
+		}
+		hint := "write " + kinds[0]
+		if len(kinds) > 1 {
+			hint = "name the kind: " + strings.Join(kinds, " or ")
+		}
+		if t == schema.ToOthers {
+			hint += `, unless it goes to every socket but the sender outside rooms`
+		}
+		l.report(Warning, eventKeyPos(ev, "to"), "free-room-target", hint,
+			"%s: sent to %q, which names no room kind, in a schema that declares room kinds", what, t)
+	}
 }

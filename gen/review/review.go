@@ -109,6 +109,7 @@ func Diff(oldSchema, newSchema *schema.Schema) *Report {
 	d.header()
 	d.auth()
 	d.events()
+	d.rooms()
 	d.errorMessages()
 	d.typeDecls()
 	r := &Report{OldFile: oldSchema.File, NewFile: newSchema.File, OldVersion: oldSchema.Version, NewVersion: newSchema.Version}
@@ -145,6 +146,7 @@ func (d *differ) add(f *Finding) {
 	if f.Pos.Line == 0 { // a removed section: point at the schema
 		f.Pos = d.new.s.Pos
 	}
+	d.roomFinding(f)
 	key := f.Rule + "\x00" + f.Subject + "\x00" + f.Change + "\x00" + posKey(f.Pos) + "\x00" + posKey(f.OldPos)
 	if prev, ok := d.merged[key]; ok {
 		for _, e := range f.Effects {
@@ -168,10 +170,11 @@ type index struct {
 	types  map[string]*schema.TypeDef
 	events map[string]*schema.Event
 	codes  map[string]*schema.ErrorDef
+	rooms  map[string]*schema.Room
 }
 
 func newIndex(s *schema.Schema) *index {
-	x := &index{s: s, types: map[string]*schema.TypeDef{}, events: map[string]*schema.Event{}, codes: map[string]*schema.ErrorDef{}}
+	x := &index{s: s, types: map[string]*schema.TypeDef{}, events: map[string]*schema.Event{}, codes: map[string]*schema.ErrorDef{}, rooms: map[string]*schema.Room{}}
 	for _, t := range s.Types {
 		x.types[t.Name] = t
 	}
@@ -180,6 +183,9 @@ func newIndex(s *schema.Schema) *index {
 	}
 	for _, e := range s.Errors {
 		x.codes[e.Code] = e
+	}
+	for _, r := range s.Rooms {
+		x.rooms[r.Name] = r
 	}
 	return x
 }

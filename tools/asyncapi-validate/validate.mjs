@@ -6,7 +6,8 @@
 //   node validate.mjs [FILE...]
 //
 // Without arguments it validates docs/asyncapi.yaml and the goldens of the docs
-// emitter (gen/testdata/*/docs/asyncapi.yaml), relative to the repository root.
+// emitter (gen/testdata/*/docs/asyncapi.yaml, gen/docs/testdata/*/asyncapi.yaml),
+// relative to the repository root.
 import { readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,11 @@ function defaultFiles() {
   const testdata = join(root, 'gen/testdata');
   for (const dir of readdirSync(testdata).sort()) {
     const f = join(testdata, dir, 'docs', 'asyncapi.yaml');
+    if (existsSync(f)) files.push(f);
+  }
+  const docsdata = join(root, 'gen/docs/testdata'); // the docs emitter's own cases (room kinds' channels)
+  for (const dir of existsSync(docsdata) ? readdirSync(docsdata).sort() : []) {
+    const f = join(docsdata, dir, 'asyncapi.yaml');
     if (existsSync(f)) files.push(f);
   }
   return files;

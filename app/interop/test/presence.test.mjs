@@ -62,6 +62,22 @@ test("two users join lobby: the second gets both, the first the join; a silent d
   assert.ok(took < 3000, `leave after ${took} ms`);
 });
 
+test("a rename shows in the rooms: the others get the old entry as a leave, the new as a join, same id", async () => {
+  const server = await startServer();
+  cleanups.push(() => server.close());
+  const [ann, ben] = [await user(server.url, "Ann"), await user(server.url, "Ben")];
+  for (const s of [ann, ben]) assert.deepEqual(await call(s, "join-room", { room: "lobby" }), { ok: true });
+  const { members } = await next(ben, "chat-presence");
+  const benID = members[1].id;
+  await next(ann, "chat-presence-diff");
+  assert.deepEqual(await call(ben, "set-username", { username: "Benjamin" }), { ok: true });
+  assert.deepEqual(await diffWhere(ann, "lobby", () => true),
+    { room: "lobby", joins: [{ id: benID, username: "Benjamin" }], leaves: [{ id: benID, username: "Ben" }] });
+  const cat = await user(server.url, "Cat");
+  assert.deepEqual(await call(cat, "join-room", { room: "lobby" }), { ok: true });
+  assert.deepEqual(names((await next(cat, "chat-presence")).members), ["Ann", "Benjamin", "Cat"]);
+});
+
 test("a room named like another socket's id reaches its members only", async () => {
   const server = await startServer();
   cleanups.push(() => server.close());

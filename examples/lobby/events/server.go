@@ -128,6 +128,7 @@ func Register(rt *runtime.Server, h Handler) *Server {
 			},
 		},
 		Namespace: Namespace,
+		Rooms:     []string{"lobby"},
 		Wrap: func(rs *runtime.Socket) any {
 			return &Socket{
 				rt:  rs,
@@ -195,84 +196,147 @@ func (s *Socket) Disconnect() {
 	s.rt.Disconnect()
 }
 
-// Others addresses every other socket of the namespace or, with rooms, the other
-// sockets in those rooms (socket.broadcast and socket.to(room) in Socket.IO).
-func (s *Socket) Others(rooms ...string) Others {
-	return Others{
-		rooms: rooms,
-		rt:    s.rt,
-	}
-}
-
 // Server sends the events the schema lets the server broadcast.
 type Server struct {
 	rt *runtime.Server
 }
 
-// ToRoom addresses the sockets in any of rooms.
-func (srv *Server) ToRoom(rooms ...string) RoomEmitter {
-	return RoomEmitter{
-		rooms: rooms,
-		rt:    srv.rt,
+// lobbyKey checks the parameters of a "lobby" room and returns its key.
+func lobbyKey(lobby string) (string, LobbyParams, error) {
+	params := LobbyParams{Lobby: lobby}
+	if err := params.Validate(); err != nil {
+		return "", params, impl.InvalidRoom("lobby", err)
+	}
+	return impl.RoomKey("lobby", lobby), params, nil
+}
+
+// JoinLobby adds the socket to the "lobby" room of these parameters.
+func (s *Socket) JoinLobby(ctx context.Context, lobby string) error {
+	key, params, err := lobbyKey(lobby)
+	if err != nil {
+		return err
+	}
+	return s.rt.JoinKind(ctx, "lobby", key, params, nil)
+}
+
+// LeaveLobby takes the socket out of the "lobby" room of these parameters.
+func (s *Socket) LeaveLobby(ctx context.Context, lobby string) error {
+	key, _, err := lobbyKey(lobby)
+	if err != nil {
+		return err
+	}
+	return s.rt.LeaveKind(ctx, key)
+}
+
+// InLobby reports whether the socket is in the "lobby" room of these parameters.
+func (s *Socket) InLobby(lobby string) bool {
+	key, _, err := lobbyKey(lobby)
+	return err == nil && s.rt.InRoom(key)
+}
+
+// Lobby addresses the "lobby" room of these parameters; its Others leave this socket out.
+func (s *Socket) Lobby(lobby string) LobbyRoom {
+	key, _, err := lobbyKey(lobby)
+	return LobbyRoom{
+		err:  err,
+		from: s.rt,
+		key:  key,
+		rt:   s.srv.rt,
 	}
 }
 
-// RoomEmitter sends the events the schema lets the server send to rooms.
-type RoomEmitter struct {
-	rt    *runtime.Server
-	rooms []string
+// Lobby addresses the "lobby" room of these parameters.
+func (srv *Server) Lobby(lobby string) LobbyRoom {
+	key, _, err := lobbyKey(lobby)
+	return LobbyRoom{
+		err:  err,
+		from: nil,
+		key:  key,
+		rt:   srv.rt,
+	}
 }
 
-// EmitPlayerLeft sends "player-left" to the rooms: A player left the lobby or disconnected.
-func (r RoomEmitter) EmitPlayerLeft(p PlayerLeft) error {
+// LobbyRoom sends the events a "lobby" room carries to its members. The members of one lobby; they get its events.
+type LobbyRoom struct {
+	rt   *runtime.Server
+	from *runtime.Socket // the socket it was addressed from; nil from the Server
+	key  string
+	err  error // parameters that failed their checks
+}
+
+// EmitPlayerLeft sends "player-left" to the members of the room: A player left the lobby or disconnected.
+func (r LobbyRoom) EmitPlayerLeft(p PlayerLeft) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("player-left", err)
 	}
-	return r.rt.EmitRooms(Namespace, r.rooms, "player-left", p)
+	return r.rt.EmitTyped(Namespace, r.key, "player-left", p, false)
 }
 
-// EmitTeamPicked sends "team-picked" to the rooms: A player picked a team.
-func (r RoomEmitter) EmitTeamPicked(p TeamPicked) error {
+// EmitTeamPicked sends "team-picked" to the members of the room: A player picked a team.
+func (r LobbyRoom) EmitTeamPicked(p TeamPicked) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("team-picked", err)
 	}
-	return r.rt.EmitRooms(Namespace, r.rooms, "team-picked", p)
+	return r.rt.EmitTyped(Namespace, r.key, "team-picked", p, false)
 }
 
-// EmitPlayerReady sends "player-ready" to the rooms: A player is ready, or no longer.
-func (r RoomEmitter) EmitPlayerReady(p PlayerReady) error {
+// EmitPlayerReady sends "player-ready" to the members of the room: A player is ready, or no longer.
+func (r LobbyRoom) EmitPlayerReady(p PlayerReady) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("player-ready", err)
 	}
-	return r.rt.EmitRooms(Namespace, r.rooms, "player-ready", p)
+	return r.rt.EmitTyped(Namespace, r.key, "player-ready", p, false)
 }
 
-// EmitChatMessage sends "chat-message" to the rooms: A chat line said in the lobby.
-func (r RoomEmitter) EmitChatMessage(p ChatMessage) error {
+// EmitChatMessage sends "chat-message" to the members of the room: A chat line said in the lobby.
+func (r LobbyRoom) EmitChatMessage(p ChatMessage) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("chat-message", err)
 	}
-	return r.rt.EmitRooms(Namespace, r.rooms, "chat-message", p)
+	return r.rt.EmitTyped(Namespace, r.key, "chat-message", p, false)
 }
 
-// EmitGameStarting sends "game-starting" to the rooms: Every player is ready; the match begins with these teams.
-func (r RoomEmitter) EmitGameStarting(p GameStarting) error {
+// EmitGameStarting sends "game-starting" to the members of the room: Every player is ready; the match begins with these teams.
+func (r LobbyRoom) EmitGameStarting(p GameStarting) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("game-starting", err)
 	}
-	return r.rt.EmitRooms(Namespace, r.rooms, "game-starting", p)
+	return r.rt.EmitTyped(Namespace, r.key, "game-starting", p, false)
 }
 
-// Others sends the events the schema lets the server send to every socket but the sender.
-type Others struct {
-	rt    *runtime.Socket
-	rooms []string
+// Others addresses the members of the room but the socket it was addressed from (all of them from the Server).
+func (r LobbyRoom) Others() LobbyOthers {
+	return LobbyOthers(r)
 }
 
-// EmitPlayerJoined sends "player-joined" to every socket but the sender: A player joined the lobby; sent to its other members (the player gets the reply).
-func (o Others) EmitPlayerJoined(p PlayerJoined) error {
+// LobbyOthers sends the events a "lobby" room carries to its members but the sender.
+type LobbyOthers LobbyRoom
+
+// EmitPlayerJoined sends "player-joined" to the members of the room but the sender: A player joined the lobby; sent to its other members (the player gets the reply).
+func (o LobbyOthers) EmitPlayerJoined(p PlayerJoined) error {
+	if o.err != nil {
+		return o.err
+	}
 	if err := p.Validate(); err != nil {
 		return impl.InvalidEmit("player-joined", err)
 	}
-	return o.rt.Broadcast("player-joined", p, o.rooms...)
+	if o.from == nil {
+		return o.rt.EmitTyped(Namespace, o.key, "player-joined", p, false)
+	}
+	return o.from.BroadcastTyped(o.key, "player-joined", p, false)
 }

@@ -133,8 +133,10 @@ func (a *App) JoinLobby(ctx context.Context, s *events.Socket, in events.JoinLob
 	}
 	p.lobby, p.team, p.ready, p.joinedAt = l, nil, false, a.now()
 	l.players = append(l.players, p)
-	s.Join(l.id)
-	if err := s.Others(l.id).EmitPlayerJoined(events.PlayerJoined{Lobby: l.id, Player: p.view()}); err != nil {
+	if err := s.JoinLobby(ctx, l.id); err != nil {
+		return events.Lobby{}, err
+	}
+	if err := s.Lobby(l.id).Others().EmitPlayerJoined(events.PlayerJoined{Lobby: l.id, Player: p.view()}); err != nil {
 		return events.Lobby{}, err
 	}
 	return l.view(), nil
@@ -148,7 +150,9 @@ func (a *App) LeaveLobby(ctx context.Context, s *events.Socket) error {
 	if p.lobby == nil {
 		return events.ErrNotInLobby
 	}
-	s.Leave(p.lobby.id)
+	if err := s.LeaveLobby(ctx, p.lobby.id); err != nil {
+		return err
+	}
 	return a.leave(p)
 }
 
@@ -162,7 +166,7 @@ func (a *App) leave(p *player) error {
 		delete(a.lobbies, l.id)
 		return nil
 	}
-	return a.srv.ToRoom(l.id).EmitPlayerLeft(events.PlayerLeft{Lobby: l.id, Name: p.name, Host: l.host()})
+	return a.srv.Lobby(l.id).EmitPlayerLeft(events.PlayerLeft{Lobby: l.id, Name: p.name, Host: l.host()})
 }
 
 // PickTeam puts the player on a team; picking resets their ready flag.
@@ -179,7 +183,7 @@ func (a *App) PickTeam(ctx context.Context, s *events.Socket, in events.PickTeam
 	}
 	team := in.Team
 	p.team, p.ready = &team, false
-	return a.srv.ToRoom(l.id).EmitTeamPicked(events.TeamPicked{Lobby: l.id, Name: p.name, Team: team})
+	return a.srv.Lobby(l.id).EmitTeamPicked(events.TeamPicked{Lobby: l.id, Name: p.name, Team: team})
 }
 
 // SetReady records whether the player is ready, and announces the game when the
@@ -197,7 +201,7 @@ func (a *App) SetReady(ctx context.Context, s *events.Socket, in events.SetReady
 	}
 	wasStarting := l.status() == events.LobbyStatusStarting
 	p.ready = in.Ready
-	room := a.srv.ToRoom(l.id)
+	room := a.srv.Lobby(l.id)
 	if err := room.EmitPlayerReady(events.PlayerReady{Lobby: l.id, Name: p.name, Ready: p.ready}); err != nil {
 		return err
 	}
@@ -217,7 +221,7 @@ func (a *App) Chat(ctx context.Context, s *events.Socket, in events.Chat) error 
 		return events.ErrNotInLobby
 	}
 	msg := events.ChatMessage{Lobby: p.lobby.id, From: p.name, Team: p.team, Text: in.Text, SentAt: a.now()}
-	return a.srv.ToRoom(p.lobby.id).EmitChatMessage(msg)
+	return a.srv.Lobby(p.lobby.id).EmitChatMessage(msg)
 }
 
 // GetLobby answers with a lobby's state: the named one, or the player's own.

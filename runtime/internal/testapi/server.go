@@ -354,6 +354,15 @@ func (s *Socket) JoinTable(ctx context.Context, game string, number int64, p Tab
 	return s.rt.JoinKind(ctx, "table", key, params, p)
 }
 
+// UpdateTable changes what the socket shows in every "table" room it is a member of (its ids and
+// places kept): their other members receive "table-presence-diff" with the old entry as a leave and the new as a join.
+func (s *Socket) UpdateTable(ctx context.Context, p TablePresence) error {
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("table-presence-diff", err)
+	}
+	return s.rt.UpdateKind(ctx, "table", p)
+}
+
 // LeaveTable takes the socket out of the "table" room of these parameters. The other members receive
 // "table-presence-diff" with its leave (as when the socket disconnects).
 func (s *Socket) LeaveTable(ctx context.Context, game string, number int64) error {

@@ -2,13 +2,13 @@
 // source: schema.yaml
 
 /** SCHEMA_VERSION is the version of the "lobby" schema this code was generated from. */
-export const SCHEMA_VERSION = "1.0.0";
+export const SCHEMA_VERSION = "1.1.0";
 
 /**
  * SCHEMA_HASH is the SHA-256 of the schema file this code was generated from; the server's
  * generated code carries the same.
  */
-export const SCHEMA_HASH = "sha256:dff7f2a159f43f6cdd95a3e15c4d1c8170b8445bdea78a201c25163fa35c3805";
+export const SCHEMA_HASH = "sha256:80f773e5dbbcfb31debf72da39c86e9a198287924e0d00a1ba36152997d22cf4";
 
 /** NAMESPACE is the Socket.IO namespace of the schema. */
 export const NAMESPACE: string = "/";
@@ -55,6 +55,11 @@ export interface Lobby {
   players: Player[];
   /** Each team with its members, red first. */
   teams: TeamRoster[];
+}
+
+/** LobbyParams: What names one room of kind "lobby". */
+export interface LobbyParams {
+  lobby: LobbyID;
 }
 
 /** Auth: Who connects. A name is held by one connection at a time. */

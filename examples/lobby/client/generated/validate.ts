@@ -29,6 +29,7 @@ import type {
   JoinLobby,
   Lobby,
   LobbyID,
+  LobbyParams,
   PickTeam,
   Player,
   PlayerJoined,
@@ -143,6 +144,14 @@ function readLobbyPlayers(v: unknown, path = ""): Player[] {
 /** readLobbyTeams reads a value of type TeamRoster[] (see Reader). */
 function readLobbyTeams(v: unknown, path = ""): TeamRoster[] {
   return asArray(v, path, readTeamRoster);
+}
+
+/** readLobbyParams reads a value of type LobbyParams (see Reader). */
+export function readLobbyParams(v: unknown, path = ""): LobbyParams {
+  const o = asObject(v, path);
+  return {
+    lobby: required(o, "lobby", path, readLobbyID),
+  };
 }
 
 /** readAuth reads a value of type Auth (see Reader). */
