@@ -70,10 +70,15 @@ describe("the presence reducer", () => {
   test("a leave then a join of the same id updates the member in place", () => {
     let p = applyPresenceState(lobby(), { room: "lobby", members: [ada, bob] });
     const renamed = { id: "a", username: "ada lovelace" };
+    // The server keeps a member's place on a rename (UpdateChat) or a join again: so does the list.
     p = applyPresenceDiff(p, { room: "lobby", joins: [renamed], leaves: [ada] });
-    expect(names(p)).toEqual(["bob", "ada lovelace"]);
+    expect(names(p)).toEqual(["ada lovelace", "bob"]);
     // A join of a known id alone replaces it where it is.
     p = applyPresenceDiff(p, { room: "lobby", joins: [{ id: "b", username: "bobby" }], leaves: [] });
+    expect(names(p)).toEqual(["ada lovelace", "bobby"]);
+    // A leave in one diff and a join in the next: the member comes back last, as a new one.
+    p = applyPresenceDiff(p, { room: "lobby", joins: [], leaves: [renamed] });
+    p = applyPresenceDiff(p, { room: "lobby", joins: [renamed], leaves: [] });
     expect(names(p)).toEqual(["bobby", "ada lovelace"]);
   });
 
@@ -203,8 +208,14 @@ describe("usePresence against karl-server", () => {
     // Each socket is one member, with an id of its own.
     expect(new Set(p2.result.current.members.map((m) => m.id)).size).toBe(2);
 
+    // A rename shows on the other page in the member's place (a leave and a join of its id).
+    const renamed = uniqueName();
+    await api1.setUsername({ username: renamed });
+    await waitFor(() => expect(names(p2.result.current)).toEqual([renamed, u2]));
+    await waitFor(() => expect(names(p1.result.current)).toEqual([renamed, u2]));
+
     s2.disconnect();
-    await waitFor(() => expect(names(p1.result.current)).toEqual([u1]));
+    await waitFor(() => expect(names(p1.result.current)).toEqual([renamed]));
     await api1.leaveRoom({ room });
     p1.unmount();
     p2.unmount();

@@ -159,6 +159,15 @@ func (s *Socket) JoinGameTable(ctx context.Context, game string, table int64, p 
 	return s.rt.JoinKind(ctx, "game-table", key, params, p)
 }
 
+// UpdateGameTable changes what the socket shows in every "game-table" room it is a member of (its ids and
+// places kept): their other members receive "game-table-presence-diff" with the old entry as a leave and the new as a join.
+func (s *Socket) UpdateGameTable(ctx context.Context, p GameTablePresence) error {
+	if err := p.Validate(); err != nil {
+		return impl.InvalidEmit("game-table-presence-diff", err)
+	}
+	return s.rt.UpdateKind(ctx, "game-table", p)
+}
+
 // LeaveGameTable takes the socket out of the "game-table" room of these parameters. The other members receive
 // "game-table-presence-diff" with its leave (as when the socket disconnects).
 func (s *Socket) LeaveGameTable(ctx context.Context, game string, table int64) error {

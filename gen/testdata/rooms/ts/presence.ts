@@ -12,7 +12,9 @@
 // - the diff event (e.g. "chat-presence-diff") gives who joined and who left, to the
 //   other members, on join, leave and disconnect. Apply its leaves, then its joins, by
 //   member id: a join of a known id replaces that member (in place), a leave of an
-//   unknown id is ignored.
+//   unknown id is ignored. A leave and a join of one id in one diff (joining again, or
+//   showing something new: karl.yaml's rename) keep the member's place, as the server's
+//   states do.
 // - diffs may arrive before the first state of a room: keep them, and apply them, in
 //   order, after that state.
 // - a member is one socket in one room: the same user in two tabs is two members.
@@ -97,12 +99,15 @@ export function applyPresenceDiff<M extends PresenceMemberLike, D extends Presen
 
 /**
  * mergeDiff applies a diff to members: its leaves (unknown ids ignored), then its joins
- * (a known id replaced in place, a new one appended). It returns members itself when
+ * (a known id replaced in place, a new one appended). A leave and a join of one id in
+ * the same diff (a join again, or a member showing something new) replace the member in
+ * its place, where the server keeps it in its states. It returns members itself when
  * nothing changes.
  */
 function mergeDiff<M extends PresenceMemberLike>(members: readonly M[], diff: PresenceDiffEvent<M>): readonly M[] {
   if (diff.leaves.length === 0 && diff.joins.length === 0) return members;
-  const leaving = new Set(diff.leaves.map((m) => m.id));
+  const rejoining = new Set(diff.joins.map((m) => m.id));
+  const leaving = new Set(diff.leaves.map((m) => m.id).filter((id) => !rejoining.has(id)));
   let out = leaving.size === 0 ? members.slice() : members.filter((m) => !leaving.has(m.id));
   for (const join of diff.joins) {
     const at = out.findIndex((m) => m.id === join.id);
