@@ -84,7 +84,7 @@ func randomSchema(seed uint64) string {
 		seen := map[string]bool{}
 		for range n {
 			k := plainKinds[sb.rr.IntN(len(plainKinds))]
-			if sb.rr.Float64() < hazardRate {
+			if sb.rr.Float64() < hazardRate/2 { // a refused kind refuses the whole schema: rarer
 				k = hazardKinds[sb.rr.IntN(len(hazardKinds))]
 			}
 			if !seen[k] {
@@ -424,13 +424,13 @@ func (sb *schemaBuilder) rooms() {
 // param writes a room parameter: a string, integer or boolean, with constraints, or a
 // reference to a declared type.
 func (sb *schemaBuilder) param(indent int, name string) {
-	if len(sb.types) > 0 && sb.chance(0.1) { // refused unless the type is a string, integer or boolean
+	if len(sb.types) > 0 && sb.chance(0.05) { // refused unless the type is a string, integer or boolean
 		sb.line(indent, "%s: %s", q(name), q(sb.pick(sb.types)))
 		return
 	}
 	sb.line(indent, "%s:", q(name))
 	sb.specBody(indent+1, sb.pick([]string{"string", "string", "integer", "boolean"}), false)
-	if sb.chance(0.03) {
+	if sb.chance(0.01) {
 		sb.line(indent+1, "optional: true") // refused: a parameter names the room
 	}
 }
