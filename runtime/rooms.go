@@ -179,12 +179,28 @@ func (s *Server) restorePresence(rs *Socket) {
 }
 
 // untrack removes a member and sends its leave to its room.
+// A store that cannot untrack now (Redis down) gets the removal again at each
+// heartbeat until it takes it; the leave is sent at once regardless.
 func (s *Server) untrack(ctx context.Context, m presence.Member) error {
 	s.local.Delete(localKey(m.Key, m.ID))
-	if err := s.opts.Presence.Untrack(ctx, m.Key, m.ID); err != nil {
-		return err
+	err := s.opts.Presence.Untrack(ctx, m.Key, m.ID)
+	if err != nil {
+		s.untracks.Store(localKey(m.Key, m.ID), m)
 	}
-	return s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false)
+	return errors.Join(err, s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false))
+}
+
+// retryUntracks gives the store the removals it failed to take.
+func (s *Server) retryUntracks(ctx context.Context) {
+	s.untracks.Range(func(k, v any) bool {
+		m := v.(presence.Member)
+		if _, back := s.local.Load(k); back { // tracked again meanwhile (a recovery)
+			s.untracks.Delete(k)
+		} else if s.opts.Presence.Untrack(ctx, m.Key, m.ID) == nil {
+			s.untracks.Delete(k)
+		}
+		return true
+	})
 }
 
 // Members returns the members of the typed room key, as the clients see them
@@ -214,7 +230,15 @@ func (s *Server) heartbeat(hb presence.Heartbeater) {
 			return true
 		})
 		ctx, cancel := context.WithTimeout(s.ctx, s.opts.PresenceHeartbeat)
+		s.retryUntracks(ctx)
 		removed, err := hb.Heartbeat(ctx, s.node, local)
+		for _, m := range local { // left while the beat wrote it again: remove it again
+			if _, ok := s.local.Load(localKey(m.Key, m.ID)); !ok {
+				if hb.Untrack(ctx, m.Key, m.ID) != nil {
+					s.untracks.Store(localKey(m.Key, m.ID), m)
+				}
+			}
+		}
 		cancel()
 		if err != nil {
 			s.sampled.log(s.log, slog.LevelWarn, "presence-heartbeat", "presence: heartbeat failed", "err", err)
