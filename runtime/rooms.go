@@ -79,15 +79,8 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 // of (ids and places kept): the other members of each receive the old entry as
 // a leave and the new one as a join, as for a join again.
 func (s *Socket) UpdateKind(ctx context.Context, kind string, shows Message) error {
-	s.mu.Lock()
-	var ms []membership
-	for _, m := range s.presence {
-		if m.Kind == kind {
-			ms = append(ms, m)
-		}
-	}
-	s.mu.Unlock()
 	var errs []error
+	ms := s.memberships(kind)
 	for _, prev := range ms {
 		m := membership{s.srv.member(kind, prev.Key, prev.ID, rawMessage(prev.Params), shows)}
 		m.Joined = prev.Joined
@@ -121,6 +114,19 @@ func (s *Socket) LeaveKind(ctx context.Context, key string) error {
 	return s.srv.untrack(ctx, m.Member)
 }
 
+// memberships returns the socket's memberships of kind, or all of them for "".
+func (s *Socket) memberships(kind string) []membership {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := make([]membership, 0, len(s.presence))
+	for _, m := range s.presence {
+		if kind == "" || m.Kind == kind {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
 // sendState sends the socket the members of m's room.
 func (s *Socket) sendState(ctx context.Context, m presence.Member) error {
 	members, err := s.srv.opts.Presence.List(ctx, m.Key)
@@ -133,12 +139,7 @@ func (s *Socket) sendState(ctx context.Context, m presence.Member) error {
 // endPresence untracks every membership of a socket that disconnected; the
 // memberships stay on the socket, for a recovery to restore.
 func (s *Server) endPresence(rs *Socket) {
-	rs.mu.Lock()
-	ms := make([]membership, 0, len(rs.presence))
-	for _, m := range rs.presence {
-		ms = append(ms, m)
-	}
-	rs.mu.Unlock()
+	ms := rs.memberships("")
 	if len(ms) == 0 {
 		return
 	}
@@ -154,12 +155,7 @@ func (s *Server) endPresence(rs *Socket) {
 // restorePresence tracks again the memberships of a recovered socket, with their
 // ids, tells the other members, and sends the socket a fresh state of each room.
 func (s *Server) restorePresence(rs *Socket) {
-	rs.mu.Lock()
-	ms := make([]membership, 0, len(rs.presence))
-	for _, m := range rs.presence {
-		ms = append(ms, m)
-	}
-	rs.mu.Unlock()
+	ms := rs.memberships("")
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.EventTimeout)
 	defer cancel()
 	for _, m := range ms {
