@@ -79,15 +79,8 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 // of (ids and places kept): the other members of each receive the old entry as
 // a leave and the new one as a join, as for a join again.
 func (s *Socket) UpdateKind(ctx context.Context, kind string, shows Message) error {
-	s.mu.Lock()
-	var ms []membership
-	for _, m := range s.presence {
-		if m.Kind == kind {
-			ms = append(ms, m)
-		}
-	}
-	s.mu.Unlock()
 	var errs []error
+	ms := s.memberships(kind)
 	for _, prev := range ms {
 		m := membership{s.srv.member(kind, prev.Key, prev.ID, rawMessage(prev.Params), shows)}
 		m.Joined = prev.Joined
@@ -121,6 +114,19 @@ func (s *Socket) LeaveKind(ctx context.Context, key string) error {
 	return s.srv.untrack(ctx, m.Member)
 }
 
+// memberships returns the socket's memberships of kind, or all of them for "".
+func (s *Socket) memberships(kind string) []membership {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := make([]membership, 0, len(s.presence))
+	for _, m := range s.presence {
+		if kind == "" || m.Kind == kind {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
 // sendState sends the socket the members of m's room.
 func (s *Socket) sendState(ctx context.Context, m presence.Member) error {
 	members, err := s.srv.opts.Presence.List(ctx, m.Key)
@@ -133,12 +139,7 @@ func (s *Socket) sendState(ctx context.Context, m presence.Member) error {
 // endPresence untracks every membership of a socket that disconnected; the
 // memberships stay on the socket, for a recovery to restore.
 func (s *Server) endPresence(rs *Socket) {
-	rs.mu.Lock()
-	ms := make([]membership, 0, len(rs.presence))
-	for _, m := range rs.presence {
-		ms = append(ms, m)
-	}
-	rs.mu.Unlock()
+	ms := rs.memberships("")
 	if len(ms) == 0 {
 		return
 	}
@@ -154,12 +155,7 @@ func (s *Server) endPresence(rs *Socket) {
 // restorePresence tracks again the memberships of a recovered socket, with their
 // ids, tells the other members, and sends the socket a fresh state of each room.
 func (s *Server) restorePresence(rs *Socket) {
-	rs.mu.Lock()
-	ms := make([]membership, 0, len(rs.presence))
-	for _, m := range rs.presence {
-		ms = append(ms, m)
-	}
-	rs.mu.Unlock()
+	ms := rs.memberships("")
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.EventTimeout)
 	defer cancel()
 	for _, m := range ms {
@@ -179,12 +175,28 @@ func (s *Server) restorePresence(rs *Socket) {
 }
 
 // untrack removes a member and sends its leave to its room.
+// A store that cannot untrack now (Redis down) gets the removal again at each
+// heartbeat until it takes it; the leave is sent at once regardless.
 func (s *Server) untrack(ctx context.Context, m presence.Member) error {
 	s.local.Delete(localKey(m.Key, m.ID))
-	if err := s.opts.Presence.Untrack(ctx, m.Key, m.ID); err != nil {
-		return err
+	err := s.opts.Presence.Untrack(ctx, m.Key, m.ID)
+	if err != nil {
+		s.untracks.Store(localKey(m.Key, m.ID), m)
 	}
-	return s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false)
+	return errors.Join(err, s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false))
+}
+
+// retryUntracks gives the store the removals it failed to take.
+func (s *Server) retryUntracks(ctx context.Context) {
+	s.untracks.Range(func(k, v any) bool {
+		m := v.(presence.Member)
+		if _, back := s.local.Load(k); back { // tracked again meanwhile (a recovery)
+			s.untracks.Delete(k)
+		} else if s.opts.Presence.Untrack(ctx, m.Key, m.ID) == nil {
+			s.untracks.Delete(k)
+		}
+		return true
+	})
 }
 
 // Members returns the members of the typed room key, as the clients see them
@@ -214,7 +226,15 @@ func (s *Server) heartbeat(hb presence.Heartbeater) {
 			return true
 		})
 		ctx, cancel := context.WithTimeout(s.ctx, s.opts.PresenceHeartbeat)
+		s.retryUntracks(ctx)
 		removed, err := hb.Heartbeat(ctx, s.node, local)
+		for _, m := range local { // left while the beat wrote it again: remove it again
+			if _, ok := s.local.Load(localKey(m.Key, m.ID)); !ok {
+				if hb.Untrack(ctx, m.Key, m.ID) != nil {
+					s.untracks.Store(localKey(m.Key, m.ID), m)
+				}
+			}
+		}
 		cancel()
 		if err != nil {
 			s.sampled.log(s.log, slog.LevelWarn, "presence-heartbeat", "presence: heartbeat failed", "err", err)

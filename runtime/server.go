@@ -178,6 +178,7 @@ type Server struct {
 	node       string   // this node's id, for presence
 	local      sync.Map // presence members of this node's sockets: localKey -> presence.Member
 	kinds      sync.Map // room kind -> the namespace of the service that declares it
+	untracks   sync.Map // presence removals the store failed to take: localKey -> presence.Member
 }
 
 // NewServer creates a server; register a generated service on it, then serve Handler.

@@ -106,7 +106,7 @@ func (g *generator) genHeader() jen.Code {
 		jen.Line(),
 		jen.Comment("This is a compile-time assertion that the runtime is new enough for this code.").Line(),
 		jen.Comment("If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.").Line(),
-		jen.Const().Id("_").Op("=").Add(rt("IsAtLeastVersion0_3_0")).Line(),
+		jen.Const().Id("_").Op("=").Add(rt("IsAtLeastVersion0_4_0")).Line(),
 	)
 }
 
@@ -139,7 +139,7 @@ func (g *generator) genErrorCodes() jen.Code {
 // the types and functions applications see too; every other name (the decode
 // and encode helpers) comes from runtime/impl, which only generated code imports.
 var runtimeNames = map[string]bool{
-	"Code": true, "Event": true, "IsAtLeastVersion0_3_0": true, "Message": true, "NewError": true,
+	"Code": true, "Event": true, "IsAtLeastVersion0_4_0": true, "Message": true, "NewError": true,
 	"NewServer": true, "Options": true, "Server": true, "Service": true, "Socket": true,
 }
 

@@ -182,18 +182,7 @@ func (g *generator) genRoomTypes(r *model.Room) jen.Code {
 
 // genRoomEmitter renders one emitter of a room type; send renders the return of the send.
 func (g *generator) genRoomEmitter(ev *model.Event, recv, recvType, where string, check jen.Code, send func(payload jen.Code) jen.Code) jen.Code {
-	doc := eventDoc(fmt.Sprintf("%s sends %q %s", ev.GoEmit, ev.Name, where), ev)
-	if ev.Volatile {
-		doc += "\n\nThe event is volatile: a client that cannot take it now (not connected, or still writing) misses it."
-	}
-	body := []jen.Code{check}
-	var params []jen.Code
-	payload := rt("Empty")
-	if ev.TakesPayload() {
-		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
-		payload = jen.Id("p")
-		body = append(body, ifErr(jen.Id("p").Dot("Validate").Call(), rt("InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())))
-	}
-	body = append(body, send(payload))
+	doc, params, body, payload := emitterParts(ev, where)
+	body = append(append([]jen.Code{check}, body...), send(payload))
 	return jen.Add(commentLines(doc), jen.Func().Params(jen.Id(recv).Id(recvType)).Id(ev.GoEmit).Params(params...).Error().Block(body...))
 }

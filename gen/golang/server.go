@@ -330,24 +330,29 @@ func (g *generator) genTarget(t emitTarget) jen.Code {
 //		return s.rt.Emit("username-saved", p)
 //	}
 func (g *generator) genEmitter(ev *model.Event, t emitTarget) jen.Code {
-	doc := eventDoc(fmt.Sprintf("%s sends %q %s", ev.GoEmit, ev.Name, t.where), ev)
-	if ev.Volatile {
-		doc += "\n\nThe event is volatile: a client that cannot take it now (not connected, or still writing) misses it."
-	}
-	var params []jen.Code
-	var body []jen.Code
-	payload := rt("Empty")
-	if ev.TakesPayload() {
-		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
-		payload = jen.Id("p")
-		body = append(body, ifErr(jen.Id("p").Dot("Validate").Call(), rt("InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())))
-	}
+	doc, params, body, payload := emitterParts(ev, t.where)
 	body = append(body, jen.Return(t.send(ev, payload)))
 	recvDecl := jen.Id(t.recv).Id(t.recvType)
 	if t.pointer {
 		recvDecl = jen.Id(t.recv).Op("*").Id(t.recvType)
 	}
 	return jen.Add(commentLines(doc), jen.Func().Params(recvDecl).Id(ev.GoEmit).Params(params...).Error().Block(body...))
+}
+
+// emitterParts returns what every emitter of ev has: its doc, its parameter
+// (the payload, if it takes one), the payload's check, and what it sends.
+func emitterParts(ev *model.Event, where string) (doc string, params, body []jen.Code, payload jen.Code) {
+	doc = eventDoc(fmt.Sprintf("%s sends %q %s", ev.GoEmit, ev.Name, where), ev)
+	if ev.Volatile {
+		doc += "\n\nThe event is volatile: a client that cannot take it now (not connected, or still writing) misses it."
+	}
+	payload = rt("Empty")
+	if ev.TakesPayload() {
+		params = append(params, jen.Id("p").Id(ev.Payload.GoName))
+		payload = jen.Id("p")
+		body = append(body, ifErr(jen.Id("p").Dot("Validate").Call(), rt("InvalidEmit").Call(jen.Lit(ev.Name), jen.Err())))
+	}
+	return doc, params, body, payload
 }
 
 func (g *generator) anyTarget(target string) bool {
