@@ -21,7 +21,7 @@ const Namespace = "/games"
 
 // This is a compile-time assertion that the runtime is new enough for this code.
 // If it fails, update github.com/karl-app/karl, or regenerate with the karlgen of the runtime you use.
-const _ = runtime.IsAtLeastVersion0_3_0
+const _ = runtime.IsAtLeastVersion0_4_0
 
 // CardDealtCard is the enum of field "card" of the payload of event "card-dealt".
 type CardDealtCard string
