@@ -157,7 +157,7 @@ var TSModuleNames = []string{
 	"PresenceRooms", "PresenceKind", "PresenceParams", "PresenceMember", "rooms", "PresenceMemberLike",
 	"PresenceStateEvent", "PresenceDiffEvent", "RoomParamValues", "PresenceList", "createPresenceList", "isRoomEvent",
 	"applyPresenceState", "applyPresenceDiff", "mergeDiff", "dedupe", "UsePresenceOptions", "UsePresenceResult",
-	"PresenceHeld", "PresenceRoomInfo", "usePresence",
+	"PresenceHeld", "PresenceRoomInfo", "usePresence", "useSocketOf",
 	// globals the generated and static files use
 	"Array", "ArrayBuffer", "Awaited", "Boolean", "Date", "Error", "Exclude", "Extract", "Function", "JSON", "Map",
 	"Math", "NonNullable", "Number", "Object", "Omit", "Parameters", "Partial", "Pick", "Promise", "Readonly",

@@ -183,9 +183,28 @@ describe("usePresence with the fake socket", () => {
     expect(names(result.current)).toEqual(["ada"]);
   });
 
+  test("another socket starts over, and the old one's listeners are removed", () => {
+    const [a, b] = [createFakeSocket(), createFakeSocket()];
+    const { result, rerender } = renderHook(({ socket }) => usePresence("chat", { room: "lobby" }, { socket }), {
+      initialProps: { socket: a.socket },
+    });
+    act(() => a.receive("chat-presence", { room: "lobby", members: [ada] }));
+    expect(names(result.current)).toEqual(["ada"]);
+    rerender({ socket: b.socket });
+    expect(result.current).toEqual({ members: [], ready: false });
+    expect([listeners(a), listeners(b)]).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    act(() => a.receive("chat-presence", { room: "lobby", members: [ada, bob] }));
+    expect(result.current.ready).toBe(false);
+    act(() => b.receive("chat-presence", { room: "lobby", members: [bob] }));
+    expect(names(result.current)).toEqual(["bob"]);
+  });
+
   test("without a provider or a socket it says what it needs", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    expect(() => renderHook(() => usePresence("chat", { room: "lobby" }))).toThrow(/KarlProvider/);
+    expect(() => renderHook(() => usePresence("chat", { room: "lobby" }))).toThrow(/usePresence.*KarlProvider.*options\.socket/);
     vi.mocked(console.error).mockRestore();
   });
 });

@@ -14,7 +14,7 @@ import {
   type PresenceStateEvent,
   type PresenceList,
 } from "./presence";
-import { useSocketEvent, type SocketEventOptions } from "./react";
+import { useKarlSocket, useSocketEvent, type SocketEventOptions } from "./react";
 import { rooms, type PresenceKind, type PresenceMember, type PresenceParams } from "./rooms";
 import type { KarlSocket } from "./socket";
 import type { ServerToClientEvents } from "./types";
@@ -36,9 +36,10 @@ export interface UsePresenceResult<K extends PresenceKind> {
   readonly ready: boolean;
 }
 
-/** PresenceHeld is what usePresence keeps: the presence of the room it follows, and that room's key. */
+/** PresenceHeld is what usePresence keeps: the presence of the room it follows, that room's key and the socket. */
 interface PresenceHeld {
   readonly key: string;
+  readonly socket: KarlSocket | null | undefined;
   readonly presence: PresenceList<PresenceMemberLike>;
 }
 
@@ -54,10 +55,10 @@ interface PresenceRoomInfo {
  * usePresence("chat", { room: "lobby" }): the members from the room's state event and
  * the diffs after it (diffs that come first are applied after the state). Joining the
  * room is the app's call (e.g. api.joinRoom); the server then sends the state. Events of
- * other rooms of the kind are ignored; new params (or kind) start over from no member
- * and not ready. Params are compared as the server sends them back: pass them as the
- * schema normalizes them (trimmed, NFC). Without options.socket it listens on the
- * enclosing KarlProvider's socket.
+ * other rooms of the kind are ignored; new params (or kind), or another socket, start
+ * over from no member and not ready. Params are compared as the server sends them back:
+ * pass them as the schema normalizes them (trimmed, NFC). Without options.socket it
+ * listens on the enclosing KarlProvider's socket.
  */
 export function usePresence<K extends PresenceKind>(
   kind: K,
@@ -65,33 +66,47 @@ export function usePresence<K extends PresenceKind>(
   options: UsePresenceOptions = {},
 ): UsePresenceResult<K> {
   const info: PresenceRoomInfo = rooms[kind];
-  const given = params as unknown as Readonly<Record<string, unknown>>;
-  const values = info.params.map((name) => given[name]);
+  const named = params as unknown as Readonly<Record<string, unknown>>;
+  const values = info.params.map((name) => named[name]);
   const key = JSON.stringify([kind, ...values]);
   const room = useMemo(() => Object.fromEntries(info.params.map((name, i) => [name, values[i]])), [key]);
 
-  const [held, setHeld] = useState<PresenceHeld>(() => ({ key, presence: createPresenceList(room) }));
+  const { socket: given, ...eventOptions } = options;
+  const socket = useSocketOf(given);
+
+  const [held, setHeld] = useState<PresenceHeld>(() => ({ key, socket, presence: createPresenceList(room) }));
   let current = held;
-  if (held.key !== key) {
-    // New params: start over, during this render, before any event of the new room is applied.
-    current = { key, presence: createPresenceList(room) };
+  if (held.key !== key || held.socket !== socket) {
+    // New params or another socket: start over, during this render, before any event of
+    // the new room is applied.
+    current = { key, socket, presence: createPresenceList(room) };
     setHeld(current);
   }
 
   const update = (next: (p: PresenceList<PresenceMemberLike>) => PresenceList<PresenceMemberLike>) =>
     setHeld((prev) => {
       const presence = next(prev.presence);
-      return presence === prev.presence ? prev : { key: prev.key, presence };
+      return presence === prev.presence ? prev : { ...prev, presence };
     });
   const onState = (payload: PresenceStateEvent<PresenceMemberLike>) => update((p) => applyPresenceState(p, payload));
   const onDiff = (payload: PresenceDiffEvent<PresenceMemberLike>) => update((p) => applyPresenceDiff(p, payload));
 
-  const { socket, ...eventOptions } = options;
-  const listen = useSocketEvent as (...args: unknown[]) => void;
-  const fromProvider = socket === undefined;
-  listen(...(fromProvider ? [] : [socket]), info.state, onState, eventOptions);
-  listen(...(fromProvider ? [] : [socket]), info.diff, onDiff, eventOptions);
+  useSocketEvent(socket, info.state, onState as ServerToClientEvents[typeof info.state], eventOptions);
+  useSocketEvent(socket, info.diff, onDiff as ServerToClientEvents[typeof info.diff], eventOptions);
 
   const { members, ready } = current.presence;
   return useMemo(() => ({ members: members as readonly PresenceMember<K>[], ready }), [members, ready]);
+}
+
+/**
+ * useSocketOf returns the socket given to usePresence, or the enclosing KarlProvider's
+ * (given undefined), which it needs then.
+ */
+function useSocketOf(given: KarlSocket | null | undefined): KarlSocket | null {
+  if (given !== undefined) return given;
+  try {
+    return useKarlSocket();
+  } catch {
+    throw new Error("karl: usePresence(kind, params) needs a <KarlProvider> above it, or options.socket");
+  }
 }
