@@ -44,6 +44,16 @@ done
 rm -rf bench/out/_overlay bench/out/_overlay.json bench/out/bin/typedserver-proposed bench/out/bin/typedserver-jsonv2
 if [ "$quick" = false ]; then
 	GOEXPERIMENT=jsonv2 go build -o bench/out/bin/typedserver-jsonv2 ./bench/cmd/typedserver
+	# The typed server before typed rooms, for the C-rooms experiments (skipped
+	# when the commit is not in this clone): built in a temporary worktree.
+	rm -f bench/out/bin/typedserver-before-rooms
+	baseline="${BENCH_ROOMS_BASELINE:-1945586}"
+	if git rev-parse -q --verify "$baseline^{commit}" >/dev/null; then
+		wt="$(mktemp -d)"
+		git worktree add -q --detach "$wt" "$baseline"
+		(cd "$wt" && go build -o "$OLDPWD/bench/out/bin/typedserver-before-rooms" ./bench/cmd/typedserver) || echo "bench/run.sh: building $baseline failed; skipping the C-rooms experiments" >&2
+		git worktree remove --force "$wt"
+	fi
 	patches=(bench/proposals/*.patch)
 	if [ -e "${patches[0]}" ]; then
 		mkdir -p bench/out/_overlay

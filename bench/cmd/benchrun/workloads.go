@@ -153,12 +153,16 @@ func costs(quick bool) []workload {
 	idem := []string{"typed", "typed+idempotent"}
 	recov := []string{"typed+norecovery", "typed"}
 	obs := []string{"typed", "typed+metrics", "typed+tracing"}
+	rooms := []string{"typed+before-rooms", "typed"}
 	const (
 		idemNote = "What an idempotency key costs on an idempotent event: the same set-username requests, each with the request metadata " +
 			"`{\"idempotencyKey\": <a fresh random 16-byte base64url key>}` as its second argument (typed+idempotent) or without (typed), " +
 			"so every keyed request claims, records and completes its key in the SQLite store (never a replay); % versus typed."
 		recovNote = "What connection-state recovery costs on a broadcast: typed as karl-server runs (`--recovery-window 2m`: every " +
 			"room emit is kept for clients that come back) against the same server with `--recovery-window 0`; % versus recovery off."
+		roomsNote = "What typed rooms cost on a broadcast: karl-server as it is (send-message to a typed chat room: the key built " +
+			"from the kind and the escaped name, the typed emitter, presence tracked on join) against the same server built from " +
+			"the commit before typed rooms (free room names); % versus before."
 		obsNote = "What observability costs: typed with the Prometheus collectors of runtime/metrics and the store (`--metrics`: " +
 			"interceptor and observer as karl-server wires them; the registry is not scraped during the run) and with OpenTelemetry " +
 			"tracing (`--tracing`: runtime/tracing's span per event plus the store's child spans, an SDK TracerProvider sampling every " +
@@ -176,12 +180,22 @@ func costs(quick bool) []workload {
 		{ID: "C-recovery-W4-rate", Group: "C", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: connection-state recovery on (2m) and off", App: "karl",
 			Args: args("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99",
 			Servers: recov, Base: "typed+norecovery", Timeout: 5 * time.Minute, Note: recovNote},
+		{ID: "C-rooms-W4", Group: "C", Title: "W4 send-message to a room of 1,000, 4 messages in flight: typed rooms and before", App: "karl",
+			Args: args("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 2, Metric: "throughput",
+			Servers: rooms, Base: "typed+before-rooms", Timeout: 5 * time.Minute, Note: roomsNote, Needs: "typed+before-rooms"},
+		{ID: "C-rooms-W4-rate", Group: "C", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: typed rooms and before", App: "karl",
+			Args: args("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99",
+			Servers: rooms, Base: "typed+before-rooms", Timeout: 5 * time.Minute, Note: roomsNote, Needs: "typed+before-rooms"},
 		{ID: "C-obs-W0-pinned", Group: "C", Title: "W0 echo, 50 sockets, closed loop, pinned: metrics and tracing on and off", App: "echo", Pinned: true,
 			Args: args("--workload", "echo", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: obs, Note: obsNote},
 		{ID: "C-obs-W2-50", Group: "C", Title: "W2 set-username, 50 sockets, closed loop, whole machine: metrics and tracing on and off", App: "karl",
 			Args: args("--workload", "set-username", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: obs, Note: obsNote},
 	}
 }
+
+// roomsBaseline is the commit before typed rooms (issue 14), which bench/run.sh
+// builds the typed+before-rooms server from (BENCH_ROOMS_BASELINE overrides it).
+const roomsBaseline = "1945586"
 
 // variant returns a server kind by name, "kind+variant" for experiments.
 func variant(name string) (serverKind, error) {
@@ -211,13 +225,16 @@ func variant(name string) (serverKind, error) {
 		k := servers["typed"]
 		k.Name, k.Label, k.Flags = name, "typed + OpenTelemetry tracing (--tracing)", []string{"--tracing"}
 		return k, nil
-	case "typed+proposals", "typed+jsonv2":
+	case "typed+proposals", "typed+jsonv2", "typed+before-rooms":
 		k := servers["typed"]
 		inner := k.cmd
 		k.Name, k.Label = name, "typed + proposed changes (bench/proposals)"
 		suffix := "-proposed"
-		if name == "typed+jsonv2" {
+		switch name {
+		case "typed+jsonv2":
 			k.Label, suffix = "typed, built with GOEXPERIMENT=jsonv2", "-jsonv2"
+		case "typed+before-rooms":
+			k.Label, suffix = "typed before typed rooms (bench/run.sh builds it from "+roomsBaseline+")", "-before-rooms"
 		}
 		k.cmd = func(e *env, app string, port, debugPort int, db string) (string, []string) {
 			dir, argv := inner(e, app, port, debugPort, db)
