@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/karl-app/karl/internal/codes"
+	"github.com/karl-app/karl/runtime/wstransport"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"golang.org/x/time/rate"
@@ -67,6 +69,11 @@ type Options struct {
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
 
+	// Transport chooses the WebSocket transport: "karl" (runtime/wstransport:
+	// writes coalesced, no writer goroutine per connection) or "library"
+	// (zishang520's own) [karl]. Polling and its upgrade are the library's.
+	Transport string
+
 	// Interceptors wrap every event dispatch and handshake, the first outermost
 	// (see Interceptor); the metrics and tracing packages provide some.
 	Interceptors []Interceptor
@@ -93,6 +100,12 @@ type Options struct {
 	// events and rooms, and Connect runs for it. 0: off.
 	RecoveryWindow time.Duration
 }
+
+// The values of Options.Transport.
+const (
+	TransportKarl    = "karl"
+	TransportLibrary = "library"
+)
 
 // Adapter relays broadcasts between the nodes of a cluster (Options.Adapter).
 // It wraps a Socket.IO library adapter so that the library's types stay out of
@@ -136,6 +149,9 @@ func (o *Options) defaults() {
 	if o.MaxQueuedBytes == 0 {
 		o.MaxQueuedBytes = 1 << 20
 	}
+	if o.Transport == "" {
+		o.Transport = TransportKarl
+	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
 	}
@@ -176,6 +192,10 @@ func NewServer(opts Options) *Server {
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
+	if opts.Transport != TransportLibrary {
+		so.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling,
+			wstransport.New(wstransport.Options{MaxMessageSize: opts.MaxHTTPBufferSize})))
+	}
 	if opts.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(opts.RecoveryWindow.Milliseconds())
