@@ -101,12 +101,6 @@ type Options struct {
 	RecoveryWindow time.Duration
 }
 
-// The values of Options.Transport.
-const (
-	TransportKarl    = "karl"
-	TransportLibrary = "library"
-)
-
 // Adapter relays broadcasts between the nodes of a cluster (Options.Adapter).
 // It wraps a Socket.IO library adapter so that the library's types stay out of
 // the runtime's API: SocketIOAdapter returns the zishang520
@@ -150,7 +144,7 @@ func (o *Options) defaults() {
 		o.MaxQueuedBytes = 1 << 20
 	}
 	if o.Transport == "" {
-		o.Transport = TransportKarl
+		o.Transport = "karl"
 	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
@@ -192,7 +186,7 @@ func NewServer(opts Options) *Server {
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
-	if opts.Transport != TransportLibrary {
+	if opts.Transport != "library" {
 		so.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling,
 			wstransport.New(wstransport.Options{MaxMessageSize: opts.MaxHTTPBufferSize})))
 	}
