@@ -38,8 +38,13 @@ func main() {
 		handshake = flag.Float64("handshake-rate", 1e6, "new connections per second per IP (karl-server: 5)")
 		upload    = flag.Float64("upload-rate", 1e6, "photo uploads per second per socket (karl-server: 1)")
 		recovery  = flag.Duration("recovery-window", 2*time.Minute, "connection-state recovery window, as karl-server's (0: off)")
+		transport = flag.String("transport", envOr("KARL_TRANSPORT", "karl"), "WebSocket transport: karl or library (zishang520's) [KARL_TRANSPORT]")
 	)
 	flag.Parse()
+	if *transport != "karl" && *transport != "library" {
+		fmt.Fprintf(os.Stderr, "typedserver: --transport %q: want karl or library\n", *transport)
+		os.Exit(2)
+	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintln(os.Stderr, "typedserver:", err)
@@ -54,11 +59,19 @@ func main() {
 		UploadLimit:    runtime.Limit{PerSecond: *upload, Burst: burst(*upload)},
 		HandshakeLimit: runtime.Limit{PerSecond: *handshake, Burst: burst(*handshake)},
 		RecoveryWindow: *recovery,
+		Transport:      *transport,
 	}
 	if err := run(*addr, *debugAddr, *appName, cfg, log); err != nil {
 		fmt.Fprintln(os.Stderr, "typedserver:", err)
 		os.Exit(1)
 	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // shutdowner is what run needs of either app.
@@ -79,7 +92,7 @@ func run(addr, debugAddr, appName string, cfg server.Config, log *slog.Logger) e
 		}
 		handler, app = srv.Handler(), srv
 	case "echo":
-		rt := runtime.NewServer(runtime.Options{Logger: log, EventLimit: cfg.EventLimit, HandshakeLimit: cfg.HandshakeLimit})
+		rt := runtime.NewServer(runtime.Options{Logger: log, EventLimit: cfg.EventLimit, HandshakeLimit: cfg.HandshakeLimit, Transport: cfg.Transport})
 		echoapi.Register(rt, echo{})
 		mux := http.NewServeMux()
 		mux.Handle("/socket.io/", rt.Handler())
