@@ -105,6 +105,7 @@ type transport struct {
 	idle    time.Duration
 	ws      *types.WebSocketConn
 	nc      net.Conn
+	rw      *rawWriter // under mu
 	offered bool // the client offered permessage-deflate
 
 	mu        sync.Mutex
@@ -132,6 +133,7 @@ func (t *transport) Construct(ctx *types.HttpContext) {
 	t.idle = ctx.IdleTimeout
 	t.ws = ctx.Websocket
 	t.nc = t.ws.NetConn()
+	t.rw = newRawWriter(t.nc)
 	for _, v := range ctx.Request().Header.Values("Sec-WebSocket-Extensions") {
 		if strings.Contains(v, "permessage-deflate") {
 			t.offered = true
@@ -377,7 +379,7 @@ func (t *transport) writeLocked(b *batch, fromSend bool) {
 	iov := b.vec()
 	n := 0
 	if b.size > 0 {
-		n, _ = tryWrite(t.nc, iov)
+		n, _ = t.rw.try(iov)
 	}
 	if n == b.size {
 		t.mu.Unlock()
@@ -577,7 +579,7 @@ func (t *transport) finishClose() {
 	if !sent && !t.deflate() {
 		b := getBatch()
 		b.add(opClose, 0, nil)
-		n, _ := tryWrite(t.nc, b.vec())
+		n, _ := t.rw.try(b.vec())
 		ok = n == b.size
 		putBatch(b)
 	}

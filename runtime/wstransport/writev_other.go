@@ -4,6 +4,10 @@ package wstransport
 
 import "net"
 
-// tryWrite does not attempt a write off Linux: every batch is written by a
+// rawWriter does not attempt writes off Linux: every batch is written by a
 // goroutine of its own (see the Linux version).
-func tryWrite(net.Conn, [][]byte) (int, bool) { return 0, false }
+type rawWriter struct{}
+
+func newRawWriter(net.Conn) *rawWriter { return &rawWriter{} }
+
+func (*rawWriter) try([][]byte) (int, bool) { return 0, false }
