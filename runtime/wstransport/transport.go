@@ -106,7 +106,7 @@ type transport struct {
 	ws      *types.WebSocketConn
 	nc      net.Conn
 	rw      *rawWriter // under mu
-	offered bool // the client offered permessage-deflate
+	offered bool       // the client offered permessage-deflate
 
 	mu        sync.Mutex
 	writing   bool     // a goroutine is writing; frames wait in queue
