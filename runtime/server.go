@@ -70,7 +70,7 @@ type Options struct {
 	MaxQueuedBytes int64
 
 	// Transport chooses the WebSocket transport: "karl" (runtime/wstransport:
-	// writes coalesced, no writer goroutine per connection) or "library"
+	// one write per flush, on the flushing goroutine) or "library"
 	// (zishang520's own) [karl]. Polling and its upgrade are the library's.
 	Transport string
 

@@ -14,8 +14,8 @@
 //   - No goroutine per connection for writing: Send makes one non-blocking
 //     writev on the caller's goroutine (the engine's flush). Only when the
 //     kernel does not take it all (a slow reader) does a goroutine finish the
-//     write, blocking, and exit. The library keeps a writer goroutine and a
-//     queue per connection, and hands every Send to it.
+//     write, blocking, and exit. The library hands every Send to a queue
+//     whose goroutine (started for each burst of writes) does the writing.
 //   - No per-connection write buffer: frames are assembled in pooled
 //     buffers, returned once written; payloads of refMin bytes or more (and
 //     every WsPreEncodedFrame of that size, shared by the recipients of a
