@@ -391,13 +391,16 @@ func (t *transport) writeLocked(b *batch, fromSend bool) {
 	}
 	// The kernel's buffer is full (or this is not a plain TCP connection):
 	// a goroutine writes the rest, blocking, and what comes meanwhile.
+	// Not writable meanwhile, even for a control frame (a pong to a client
+	// that pings and does not read): what the engine sends next waits in its
+	// buffer, which MaxQueuedBytes bounds, not in this queue.
 	b.skip(n)
 	t.writing = true
 	t.queue = append(t.queue, b)
 	if fromSend {
 		t.drains++
-		t.SetWritable(false)
 	}
+	t.SetWritable(false)
 	t.mu.Unlock()
 	go t.writeLoop()
 }
@@ -430,15 +433,13 @@ func (t *transport) writeLoop() {
 			t.Emit("ready")
 			return
 		}
-		closing := t.closeReq
 		t.mu.Unlock()
 		iov = iov[:0]
 		for _, b := range q {
 			iov = append(iov, b.vec()...)
 		}
-		if !closing {
-			_ = t.nc.SetWriteDeadline(time.Time{})
-		}
+		// No write deadline but DoClose's: gorilla sets none (it writes no
+		// control frame here), and clearing one here could race DoClose's.
 		_, err := iov.WriteTo(t.nc)
 		clear(iov[:cap(iov)])
 		for _, b := range q {

@@ -47,6 +47,9 @@ func (w *rawWriter) try(iov [][]byte) (n int, ok bool) {
 	err := w.rc.Write(w.fn)
 	w.iov = nil
 	clear(w.vecs)
+	if cap(w.vecs) > 64 { // a large batch's: not kept by an idle connection
+		w.vecs = nil
+	}
 	if err != nil {
 		return 0, false
 	}
