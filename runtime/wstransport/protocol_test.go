@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	ws "github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/config"
@@ -515,4 +516,48 @@ func TestConcurrentSends(t *testing.T) {
 		next[g]++
 	}
 	wg.Wait()
+}
+
+// With permessage-deflate configured and offered, data frames are compressed
+// (through gorilla's writer) and everything else works as without.
+func TestPerMessageDeflate(t *testing.T) {
+	opts := config.DefaultServerOptions()
+	opts.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling, New(Options{MaxMessageSize: 1 << 20})))
+	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: 16})
+	srv := engine.NewServer(opts)
+	_ = srv.On("connection", func(args ...any) {
+		s := args[0].(engine.Socket)
+		_ = s.On("message", func(args ...any) {
+			if b, ok := args[0].(types.BufferInterface); ok {
+				s.Send(b.Clone(), nil, nil)
+			}
+		})
+	})
+	hs := httptest.NewServer(http.HandlerFunc(srv.ServeHTTP))
+	t.Cleanup(func() { srv.Close(); hs.Close() })
+	d := ws.Dialer{EnableCompression: true}
+	c, resp, err := d.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !strings.Contains(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+		t.Fatal("permessage-deflate not negotiated")
+	}
+	if _, p, err := c.ReadMessage(); err != nil || p[0] != '0' {
+		t.Fatalf("open: %q %v", p, err)
+	}
+	long := "4" + strings.Repeat("compressible ", 500)
+	for _, m := range []struct {
+		mt   int
+		data string
+	}{{ws.TextMessage, "4hi"}, {ws.TextMessage, long}, {ws.BinaryMessage, "\x01\x02\x03"}} {
+		if err := c.WriteMessage(m.mt, []byte(m.data)); err != nil {
+			t.Fatal(err)
+		}
+		mt, p, err := c.ReadMessage()
+		if err != nil || mt != m.mt || string(p) != m.data {
+			t.Fatalf("echo of %q: %d %q %v", trunc([]byte(m.data)), mt, trunc(p), err)
+		}
+	}
 }
