@@ -18,7 +18,9 @@ import (
 
 	"github.com/karl-app/karl/internal/codes"
 	"github.com/karl-app/karl/runtime/presence"
+	"github.com/karl-app/karl/runtime/wstransport"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"golang.org/x/time/rate"
@@ -67,6 +69,11 @@ type Options struct {
 	// in memory (a client that stops reading); over it the socket is
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
+
+	// Transport chooses the WebSocket transport: "karl" (runtime/wstransport:
+	// one write per flush, on the flushing goroutine) or "library"
+	// (zishang520's own) [karl]. Polling and its upgrade are the library's.
+	Transport string
 
 	// Interceptors wrap every event dispatch and handshake, the first outermost
 	// (see Interceptor); the metrics and tracing packages provide some.
@@ -150,6 +157,9 @@ func (o *Options) defaults() {
 	if o.MaxQueuedBytes == 0 {
 		o.MaxQueuedBytes = 1 << 20
 	}
+	if o.Transport == "" {
+		o.Transport = "karl"
+	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
 	}
@@ -194,6 +204,10 @@ func NewServer(opts Options) *Server {
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
+	if opts.Transport != "library" {
+		so.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling,
+			wstransport.New(wstransport.Options{MaxMessageSize: opts.MaxHTTPBufferSize})))
+	}
 	if opts.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(opts.RecoveryWindow.Milliseconds())

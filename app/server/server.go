@@ -36,6 +36,7 @@ type Config struct {
 	AllowedOrigins  []string
 	AllowedHosts    []string // Host names answered besides IP literals and localhost (runtime.Options.AllowedHosts)
 	MaxQueuedBytes  int64    // outgoing bytes waiting per connection (runtime.Options.MaxQueuedBytes)
+	Transport       string   // WebSocket transport: karl or library (runtime.Options.Transport)
 	// IdempotencyWindow is how long the answer of an idempotent event is kept for
 	// its retries [24h]; the records live in the store, shared by every node.
 	IdempotencyWindow time.Duration
@@ -100,6 +101,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		AllowedOrigins:    cfg.AllowedOrigins,
 		AllowedHosts:      cfg.AllowedHosts,
 		MaxQueuedBytes:    cfg.MaxQueuedBytes,
+		Transport:         cfg.Transport,
 		EventLimit:        cfg.EventLimit,
 		EventLimits:       map[string]runtime.Limit{"upload-profile-image": cfg.UploadLimit},
 		HandshakeLimit:    cfg.HandshakeLimit,

@@ -590,3 +590,19 @@ func TestSlowReadersAreBounded(t *testing.T) {
 		t.Errorf("%d paused readers disconnected (logged), want %d", n, paused)
 	}
 }
+
+func TestTransportFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{{nil, "", "karl"}, {[]string{"--transport", "library"}, "", "library"}, {nil, "library", "library"}} {
+		f, err := parseFlags(c.args, func(k string) string { return map[string]string{"KARL_TRANSPORT": c.env}[k] })
+		if err != nil || f.cfg.Transport != c.want {
+			t.Errorf("%v KARL_TRANSPORT=%q: transport %v, err %v, want %s", c.args, c.env, f, err, c.want)
+		}
+	}
+	if _, err := parseFlags([]string{"--transport", "gorilla"}, func(string) string { return "" }); err == nil {
+		t.Error("--transport gorilla accepted")
+	}
+}

@@ -130,6 +130,7 @@ func run(o *options) error {
 	if o.experiments {
 		all = append(all, experiments(o.quick)...)
 		all = append(all, costs(o.quick)...)
+		all = append(all, transports(o.quick)...)
 	}
 	for _, w := range all {
 		if o.only != nil && !o.only[w.ID] {

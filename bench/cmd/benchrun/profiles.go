@@ -36,6 +36,8 @@ var profileTargets = []struct {
 	{"raw-w2-50", "raw", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"typed-w2-50", "typed", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"typed-w3", "typed", "karl", false, []string{"--workload", "upload", "--conns", "8"}},
+	{"library-transport-echo-pinned", "typed+library", "echo", true, []string{"--workload", "echo", "--conns", "50"}},
+	{"library-transport-w2-50", "typed+library", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"proposals-echo-pinned", "typed+proposals", "echo", true, []string{"--workload", "echo", "--conns", "50"}},
 	{"proposals-w2-50", "typed+proposals", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 }
@@ -45,6 +47,7 @@ var errSkipped = errors.New("skipped")
 // shareOf lists the functions whose cumulative share a profile reports.
 var shareOf = []struct{ label, fn string }{
 	{"write syscalls", "syscall.write"},
+	{"write/writev syscalls of karl's transport", "github.com/karl-app/karl/runtime/wstransport.(*rawWriter).do"},
 	{"read syscalls", "syscall.read"},
 	{"goroutine stack growth", "runtime.newstack"},
 	{"allocation (mallocgc)", "runtime.mallocgc"},

@@ -193,6 +193,28 @@ func costs(quick bool) []workload {
 	}
 }
 
+// transports are the workloads of issue 16's targets with karl-server on both
+// WebSocket transports, side by side with Node and the limit (group T).
+func transports(quick bool) []workload {
+	if quick {
+		return nil
+	}
+	t := func(extra ...string) []string { return append([]string{"--warmup", "1s", "--duration", "2s"}, extra...) }
+	all := []string{"typed", "typed+library", "node", "limit"}
+	return []workload{
+		{ID: "T-W0-pinned", Group: "T", Title: "W0 echo with ack, 50 sockets, closed loop, pinned: karl's transport and the library's", App: "echo", Pinned: true,
+			Args: t("--workload", "echo", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: all},
+		{ID: "T-W2-50-pinned", Group: "T", Title: "W2 set-username, 50 sockets, closed loop, pinned: both transports", App: "karl", Pinned: true,
+			Args: t("--workload", "set-username", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: all[:3]},
+		{ID: "T-W2-50", Group: "T", Title: "W2 set-username, 50 sockets, closed loop, whole machine: both transports", App: "karl",
+			Args: t("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all[:3]},
+		{ID: "T-W4-rate", Group: "T", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: both transports", App: "karl",
+			Args: t("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99", Servers: all[:3], Timeout: 5 * time.Minute},
+		{ID: "T-W5", Group: "T", Title: "W5 10,000 idle connections, then 5,000 dropped: both transports", App: "karl",
+			Args: []string{"--workload", "idle", "--conns", "10000"}, Rounds: 1, Metric: "memory", Servers: all[:3], Timeout: 5 * time.Minute},
+	}
+}
+
 // roomsBaseline is the commit before typed rooms (issue 14), which bench/run.sh
 // builds the typed+before-rooms server from (BENCH_ROOMS_BASELINE overrides it).
 const roomsBaseline = "1945586"
@@ -212,6 +234,10 @@ func variant(name string) (serverKind, error) {
 		// {"idempotencyKey": ...} with every set-username (an idempotent event).
 		k := servers["typed"]
 		k.Name, k.Label, k.LoadArgs = name, "typed, requests with idempotency keys", []string{"--idempotency-keys"}
+		return k, nil
+	case "typed+library":
+		k := servers["typed"]
+		k.Name, k.Label, k.Flags = name, "typed on the library's WebSocket transport (--transport library)", []string{"--transport", "library"}
 		return k, nil
 	case "typed+norecovery":
 		k := servers["typed"]

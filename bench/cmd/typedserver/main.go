@@ -56,8 +56,13 @@ func main() {
 		recovery  = flag.Duration("recovery-window", 2*time.Minute, "connection-state recovery window, as karl-server's (0: off)")
 		withMetr  = flag.Bool("metrics", false, "Prometheus metrics on (runtime/metrics, as karl-server --metrics-addr), served on the debug listener's /metrics")
 		withTrace = flag.Bool("tracing", false, "OpenTelemetry tracing on (runtime/tracing): every trace sampled, batch span processor, exporter that discards")
+		transport = flag.String("transport", envOr("KARL_TRANSPORT", "karl"), "WebSocket transport: karl or library (zishang520's) [KARL_TRANSPORT]")
 	)
 	flag.Parse()
+	if *transport != "karl" && *transport != "library" {
+		fmt.Fprintf(os.Stderr, "typedserver: --transport %q: want karl or library\n", *transport)
+		os.Exit(2)
+	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintln(os.Stderr, "typedserver:", err)
@@ -72,6 +77,7 @@ func main() {
 		UploadLimit:    runtime.Limit{PerSecond: *upload, Burst: burst(*upload)},
 		HandshakeLimit: runtime.Limit{PerSecond: *handshake, Burst: burst(*handshake)},
 		RecoveryWindow: *recovery,
+		Transport:      *transport,
 	}
 	var reg *prometheus.Registry
 	if *withMetr {
@@ -117,6 +123,13 @@ type discard struct{}
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discard) Shutdown(context.Context) error                             { return nil }
 
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
 // shutdowner is what run needs of either app.
 type shutdowner interface{ Shutdown(context.Context) error }
 
@@ -134,7 +147,7 @@ func run(ctx context.Context, addr, debugAddr, appName string, cfg server.Config
 		}
 		handler, app = srv.Handler(), srv
 	case "echo":
-		opts := runtime.Options{Logger: log, EventLimit: cfg.EventLimit, HandshakeLimit: cfg.HandshakeLimit}
+		opts := runtime.Options{Logger: log, EventLimit: cfg.EventLimit, HandshakeLimit: cfg.HandshakeLimit, Transport: cfg.Transport}
 		// The interceptors in app/server.New's order: metrics outermost, then tracing.
 		if cfg.Tracer != nil {
 			opts.Interceptors = append(opts.Interceptors, tracing.Interceptor(cfg.Tracer))
