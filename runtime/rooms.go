@@ -133,7 +133,7 @@ func (s *Socket) sendState(ctx context.Context, m presence.Member) error {
 	if err != nil {
 		return err
 	}
-	return s.Emit(m.Kind+"-presence", stateMessage(m.Params, members))
+	return s.Emit(m.Kind+"-presence", stateMessage(m.Params, m.ID, members))
 }
 
 // endPresence untracks every membership of a socket that disconnected; the
@@ -285,9 +285,10 @@ type rawMessage []byte
 
 func (r rawMessage) AppendJSON(b []byte) []byte { return append(b, r...) }
 
-// stateMessage is <kind>-presence: the parameters and "members".
-func stateMessage(params json.RawMessage, members []presence.Member) Message {
+// stateMessage is <kind>-presence: the parameters, "self" and "members".
+func stateMessage(params json.RawMessage, self string, members []presence.Member) Message {
 	b := openObject(params)
+	b = append(append(append(b, `"self":"`...), self...), `",`...) // base64url: nothing to escape
 	b = appendMembers(append(b, `"members":`...), members)
 	return rawMessage(append(b, '}'))
 }

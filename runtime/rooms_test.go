@@ -22,6 +22,7 @@ type member struct {
 type tableState struct {
 	Game    string   `json:"game"`
 	Number  int      `json:"number"`
+	Self    string   `json:"self"`
 	Members []member `json:"members"`
 }
 
@@ -80,6 +81,9 @@ func TestPresenceJoinLeaveDisconnect(t *testing.T) {
 		t.Fatalf("b's state = %+v, want ann (id %s) then bob", state, annID)
 	}
 	bobID := state.Members[1].ID
+	if state.Self != bobID || first.Self != annID {
+		t.Errorf("self = %q for b and %q for a, want their own ids %q and %q", state.Self, first.Self, bobID, annID)
+	}
 	diff := waitJSON[tableDiff](t, a, "table-presence-diff", 2*time.Second)
 	if len(diff.Joins) != 1 || diff.Joins[0] != (member{bobID, "bob"}) || len(diff.Leaves) != 0 || diff.Game != "go" || diff.Number != 1 {
 		t.Fatalf("a's diff = %+v, want the join of bob (%s)", diff, bobID)

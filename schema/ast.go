@@ -131,11 +131,13 @@ type Room struct {
 }
 
 // Presence field names the loader gives the presence events besides the
-// kind's parameters, and the member's own id.
+// kind's parameters (self: in the state, the receiving socket's member id),
+// and the member's own id.
 const (
 	PresenceMembers = "members"
 	PresenceJoins   = "joins"
 	PresenceLeaves  = "leaves"
+	PresenceSelf    = "self"
 	MemberID        = "id"
 )
 

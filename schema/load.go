@@ -455,7 +455,9 @@ func declareRooms(s *Schema) {
 		id := &Field{Name: MemberID, Pos: p, Spec: &Spec{Type: String, Pos: p,
 			Doc: "The member's id: one per socket and room, the same in every event about this membership."}}
 		def(r.MemberType, append([]*Field{id}, r.Presence...), fmt.Sprintf("A member of a room of kind %q.", r.Name), p)
-		def(r.StateType, append(slices.Clone(r.Params), list(PresenceMembers, "Every member, the receiver included, in the order they joined.")),
+		self := &Field{Name: PresenceSelf, Pos: p, Spec: &Spec{Type: String, Pos: p,
+			Doc: "The id of the receiving socket's own entry in members."}}
+		def(r.StateType, append(slices.Clone(r.Params), self, list(PresenceMembers, "Every member, the receiver included, in the order they joined.")),
 			fmt.Sprintf("Who is in a room of kind %q.", r.Name), p)
 		def(r.DiffType, append(slices.Clone(r.Params), list(PresenceJoins, "Members who joined."), list(PresenceLeaves, "Members who left.")),
 			fmt.Sprintf("Who joined and who left a room of kind %q.", r.Name), p)

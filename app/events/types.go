@@ -304,6 +304,8 @@ func (x ChatMember) MarshalJSON() ([]byte, error) {
 // ChatPresenceState is who is in a room of kind "chat".
 type ChatPresenceState struct {
 	Room string `json:"room"`
+	// The id of the receiving socket's own entry in members.
+	Self string `json:"self"`
 	// Every member, the receiver included, in the order they joined.
 	Members []ChatMember `json:"members"`
 }
@@ -318,6 +320,9 @@ func decodeChatPresenceState(v any) (ChatPresenceState, error) {
 		return x, err
 	}
 	if x.Room, err = impl.Required(m, "room", impl.AsTrimmedNFCString); err != nil {
+		return x, err
+	}
+	if x.Self, err = impl.Required(m, "self", impl.AsString); err != nil {
 		return x, err
 	}
 	if x.Members, err = impl.Required(m, "members", readChatPresenceStateMembers); err != nil {
@@ -344,6 +349,8 @@ func (x ChatPresenceState) AppendJSON(b []byte) []byte {
 	start := len(b)
 	b = append(b, `,"room":`...)
 	b = impl.AppendString(b, x.Room)
+	b = append(b, `,"self":`...)
+	b = impl.AppendString(b, x.Self)
 	b = append(b, `,"members":`...)
 	b = func(b []byte, v []ChatMember) []byte {
 		return impl.AppendArray(b, v, impl.AppendMessage[ChatMember])

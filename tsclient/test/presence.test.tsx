@@ -44,7 +44,7 @@ describe("the presence reducer", () => {
   test("a state replaces the members, diffs then apply leaves and joins by id", () => {
     let p = lobby();
     expect(p).toMatchObject({ ready: false, members: [] });
-    p = applyPresenceState(p, { room: "lobby", members: [ada, bob] });
+    p = applyPresenceState(p, { room: "lobby", self: "me", members: [ada, bob] });
     expect(p.ready).toBe(true);
     expect(names(p)).toEqual(["ada", "bob"]);
     p = applyPresenceDiff(p, { room: "lobby", joins: [cy], leaves: [] });
@@ -52,7 +52,7 @@ describe("the presence reducer", () => {
     p = applyPresenceDiff(p, { room: "lobby", joins: [], leaves: [ada] });
     expect(names(p)).toEqual(["bob", "cy"]);
     // A later state replaces the list (e.g. after a connection recovery).
-    p = applyPresenceState(p, { room: "lobby", members: [cy] });
+    p = applyPresenceState(p, { room: "lobby", self: "me", members: [cy] });
     expect(names(p)).toEqual(["cy"]);
   });
 
@@ -62,13 +62,13 @@ describe("the presence reducer", () => {
     p = applyPresenceDiff(p, { room: "lobby", joins: [], leaves: [bob] });
     expect(p).toMatchObject({ ready: false, members: [] });
     expect(p.pending).toHaveLength(2);
-    p = applyPresenceState(p, { room: "lobby", members: [ada, bob] });
+    p = applyPresenceState(p, { room: "lobby", self: "me", members: [ada, bob] });
     expect(p).toMatchObject({ ready: true, pending: [] });
     expect(names(p)).toEqual(["ada", "cy"]);
   });
 
   test("a leave then a join of the same id updates the member in place", () => {
-    let p = applyPresenceState(lobby(), { room: "lobby", members: [ada, bob] });
+    let p = applyPresenceState(lobby(), { room: "lobby", self: "me", members: [ada, bob] });
     const renamed = { id: "a", username: "ada lovelace" };
     // The server keeps a member's place on a rename (UpdateChat) or a join again: so does the list.
     p = applyPresenceDiff(p, { room: "lobby", joins: [renamed], leaves: [ada] });
@@ -83,7 +83,7 @@ describe("the presence reducer", () => {
   });
 
   test("a leave of an unknown id is ignored, and an unchanged list is the same object", () => {
-    const p = applyPresenceState(lobby(), { room: "lobby", members: [ada] });
+    const p = applyPresenceState(lobby(), { room: "lobby", self: "me", members: [ada] });
     const q = applyPresenceDiff(p, { room: "lobby", joins: [], leaves: [cy] });
     expect(q).toBe(p);
     expect(applyPresenceDiff(p, { room: "lobby", joins: [ada], leaves: [] })).toBe(p);
@@ -91,17 +91,17 @@ describe("the presence reducer", () => {
 
   test("events of another room are ignored", () => {
     let p = lobby();
-    expect(applyPresenceState(p, { room: "kitchen", members: [ada] })).toBe(p);
+    expect(applyPresenceState(p, { room: "kitchen", self: "me", members: [ada] })).toBe(p);
     expect(applyPresenceDiff(p, { room: "kitchen", joins: [bob], leaves: [] })).toBe(p);
-    p = applyPresenceState(p, { room: "lobby", members: [ada] });
+    p = applyPresenceState(p, { room: "lobby", self: "me", members: [ada] });
     expect(applyPresenceDiff(p, { room: "kitchen", joins: [bob], leaves: [ada] })).toBe(p);
-    expect(isRoomEvent({ room: "lobby" }, { room: "lobby", members: [] })).toBe(true);
+    expect(isRoomEvent({ room: "lobby" }, { room: "lobby", self: "me", members: [] })).toBe(true);
     expect(isRoomEvent({ game: "go", table: 1 }, { game: "go", table: 2 })).toBe(false);
     expect(isRoomEvent({ game: "go", table: 1 }, { game: "go", table: 1, joins: [] })).toBe(true);
   });
 
   test("a state listing an id twice keeps one member", () => {
-    const p: PresenceList<ChatMember> = applyPresenceState(lobby(), { room: "lobby", members: [ada, bob, { id: "a", username: "ada2" }] });
+    const p: PresenceList<ChatMember> = applyPresenceState(lobby(), { room: "lobby", self: "me", members: [ada, bob, { id: "a", username: "ada2" }] });
     expect(names(p)).toEqual(["ada2", "bob"]);
   });
 });
@@ -119,18 +119,19 @@ describe("usePresence with the fake socket", () => {
   test("members follow the state and the diffs; diffs before the state wait for it", () => {
     const fake = createFakeSocket();
     const { result } = renderHook(() => usePresence("chat", { room: "lobby" }), { wrapper: wrapper(fake) });
-    expect(result.current).toEqual({ members: [], ready: false });
+    expect(result.current).toEqual({ members: [], ready: false, self: undefined });
     act(() => fake.receive("chat-presence-diff", { room: "lobby", joins: [cy], leaves: [] }));
     expect(result.current.ready).toBe(false);
-    act(() => fake.receive("chat-presence", { room: "lobby", members: [ada, bob] }));
+    act(() => fake.receive("chat-presence", { room: "lobby", self: bob.id, members: [ada, bob] }));
     expect(result.current.ready).toBe(true);
+    expect(result.current.self).toBe(bob.id);
     expect(names(result.current)).toEqual(["ada", "bob", "cy"]);
     act(() => fake.receive("chat-presence-diff", { room: "lobby", joins: [], leaves: [bob] }));
     expect(names(result.current)).toEqual(["ada", "cy"]);
     // Another room's events change nothing.
     const before = result.current;
     act(() => fake.receive("chat-presence-diff", { room: "kitchen", joins: [bob], leaves: [ada] }));
-    act(() => fake.receive("chat-presence", { room: "kitchen", members: [] }));
+    act(() => fake.receive("chat-presence", { room: "kitchen", self: "me", members: [] }));
     expect(result.current).toBe(before);
   });
 
@@ -140,13 +141,13 @@ describe("usePresence with the fake socket", () => {
       wrapper: wrapper(fake),
       initialProps: { room: "lobby" },
     });
-    act(() => fake.receive("chat-presence", { room: "lobby", members: [ada] }));
+    act(() => fake.receive("chat-presence", { room: "lobby", self: "me", members: [ada] }));
     expect(names(result.current)).toEqual(["ada"]);
     rerender({ room: "kitchen" });
     expect(result.current).toEqual({ members: [], ready: false });
     act(() => fake.receive("chat-presence-diff", { room: "lobby", joins: [bob], leaves: [] }));
     expect(result.current.ready).toBe(false);
-    act(() => fake.receive("chat-presence", { room: "kitchen", members: [cy] }));
+    act(() => fake.receive("chat-presence", { room: "kitchen", self: "me", members: [cy] }));
     expect(names(result.current)).toEqual(["cy"]);
     // The same params again (a new object): nothing is reset.
     rerender({ room: "kitchen" });
@@ -176,10 +177,10 @@ describe("usePresence with the fake socket", () => {
     expect(listeners(fake)).toEqual([0, 0]);
     rerender({ socket: fake.socket });
     expect(listeners(fake)).toEqual([1, 1]);
-    act(() => fake.receiveRaw("chat-presence", { room: "lobby", members: [{ id: 1 }] }));
+    act(() => fake.receiveRaw("chat-presence", { room: "lobby", self: "me", members: [{ id: 1 }] }));
     expect(onInvalid).toHaveBeenCalledTimes(1);
     expect(result.current.ready).toBe(false);
-    act(() => fake.receive("chat-presence", { room: "lobby", members: [ada] }));
+    act(() => fake.receive("chat-presence", { room: "lobby", self: "me", members: [ada] }));
     expect(names(result.current)).toEqual(["ada"]);
   });
 
@@ -188,7 +189,7 @@ describe("usePresence with the fake socket", () => {
     const { result, rerender } = renderHook(({ socket }) => usePresence("chat", { room: "lobby" }, { socket }), {
       initialProps: { socket: a.socket },
     });
-    act(() => a.receive("chat-presence", { room: "lobby", members: [ada] }));
+    act(() => a.receive("chat-presence", { room: "lobby", self: "me", members: [ada] }));
     expect(names(result.current)).toEqual(["ada"]);
     rerender({ socket: b.socket });
     expect(result.current).toEqual({ members: [], ready: false });
@@ -196,9 +197,9 @@ describe("usePresence with the fake socket", () => {
       [0, 0],
       [1, 1],
     ]);
-    act(() => a.receive("chat-presence", { room: "lobby", members: [ada, bob] }));
+    act(() => a.receive("chat-presence", { room: "lobby", self: "me", members: [ada, bob] }));
     expect(result.current.ready).toBe(false);
-    act(() => b.receive("chat-presence", { room: "lobby", members: [bob] }));
+    act(() => b.receive("chat-presence", { room: "lobby", self: "me", members: [bob] }));
     expect(names(result.current)).toEqual(["bob"]);
   });
 

@@ -50,6 +50,7 @@ test("two users join lobby: the second gets both, the first the join; a silent d
   const state = await next(ben, "chat-presence");
   assert.deepEqual(state.members.map((m) => [m.id === annID, m.username]), [[true, "Ann"], [false, "Ben"]]);
   const benID = state.members[1].id;
+  assert.equal(state.self, benID, "self names the receiver's own entry");
   const joined = await next(ann, "chat-presence-diff");
   assert.deepEqual(joined, { room: "lobby", joins: [{ id: benID, username: "Ben" }], leaves: [] });
 

@@ -454,6 +454,8 @@ func (x TableMember) MarshalJSON() ([]byte, error) {
 type TablePresenceState struct {
 	Game   string `json:"game"`
 	Number int64  `json:"number"`
+	// The id of the receiving socket's own entry in members.
+	Self string `json:"self"`
 	// Every member, the receiver included, in the order they joined.
 	Members []TableMember `json:"members"`
 }
@@ -471,6 +473,9 @@ func decodeTablePresenceState(v any) (TablePresenceState, error) {
 		return x, err
 	}
 	if x.Number, err = impl.Required(m, "number", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Self, err = impl.Required(m, "self", impl.AsString); err != nil {
 		return x, err
 	}
 	if x.Members, err = impl.Required(m, "members", readTablePresenceStateMembers); err != nil {
@@ -505,6 +510,8 @@ func (x TablePresenceState) AppendJSON(b []byte) []byte {
 	b = impl.AppendString(b, x.Game)
 	b = append(b, `,"number":`...)
 	b = impl.AppendInt(b, x.Number)
+	b = append(b, `,"self":`...)
+	b = impl.AppendString(b, x.Self)
 	b = append(b, `,"members":`...)
 	b = func(b []byte, v []TableMember) []byte {
 		return impl.AppendArray(b, v, impl.AppendMessage[TableMember])

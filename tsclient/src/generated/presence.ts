@@ -7,7 +7,7 @@
 //
 // The server's contract:
 // - the state event (e.g. "chat-presence") gives every member of the room, the receiver
-//   included, in the order they joined; it is sent to a socket when it joins, and again
+//   included, in the order they joined, and self, the id of the receiver's own entry; it is sent to a socket when it joins, and again
 //   after a connection recovery. A state replaces the member list.
 // - the diff event (e.g. "chat-presence-diff") gives who joined and who left, to the
 //   other members, on join, leave and disconnect. Apply its leaves, then its joins, by
@@ -29,6 +29,8 @@ export interface PresenceMemberLike {
 /** PresenceStateEvent is the payload of a state event, without the room's parameters. */
 export interface PresenceStateEvent<M extends PresenceMemberLike> {
   readonly members: readonly M[];
+  /** The id of the receiving socket's own entry in members. */
+  readonly self: string;
 }
 
 /** PresenceDiffEvent is the payload of a diff event, without the room's parameters. */
@@ -48,13 +50,15 @@ export interface PresenceList<M extends PresenceMemberLike> {
   readonly members: readonly M[];
   /** Whether a state arrived: members is the room's, not a guess. */
   readonly ready: boolean;
+  /** The id of this socket's own entry, from the last state; undefined before. */
+  readonly self: string | undefined;
   /** The diffs that arrived before the first state, in order; applied after it. */
   readonly pending: readonly PresenceDiffEvent<M>[];
 }
 
 /** createPresenceList returns the presence of the room named by room, before its first state. */
 export function createPresenceList<M extends PresenceMemberLike>(room: RoomParamValues): PresenceList<M> {
-  return { room, members: [], ready: false, pending: [] };
+  return { room, members: [], ready: false, self: undefined, pending: [] };
 }
 
 /**
@@ -78,7 +82,7 @@ export function applyPresenceState<M extends PresenceMemberLike, S extends Prese
   if (!isRoomEvent(presence.room, state)) return presence;
   let members: readonly M[] = dedupe(state.members);
   for (const diff of presence.pending) members = mergeDiff(members, diff);
-  return { room: presence.room, members, ready: true, pending: [] };
+  return { room: presence.room, members, ready: true, self: state.self, pending: [] };
 }
 
 /**

@@ -63,6 +63,8 @@ export interface ChatMember {
 /** ChatPresenceState: Who is in a room of kind "chat". */
 export interface ChatPresenceState {
   room: RoomName;
+  /** The id of the receiving socket's own entry in members. */
+  self: string;
   /** Every member, the receiver included, in the order they joined. */
   members: ChatMember[];
 }

@@ -144,6 +144,7 @@ export function readChatPresenceState(v: unknown, path = ""): ChatPresenceState 
   const o = asObject(v, path);
   return {
     room: required(o, "room", path, readRoomName),
+    self: required(o, "self", path, asString),
     members: required(o, "members", path, readChatPresenceStateMembers),
   };
 }

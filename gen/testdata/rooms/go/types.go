@@ -215,6 +215,8 @@ func (x GameTableMember) MarshalJSON() ([]byte, error) {
 type GameTablePresenceState struct {
 	Game  string `json:"game"`
 	Table int64  `json:"table"`
+	// The id of the receiving socket's own entry in members.
+	Self string `json:"self"`
 	// Every member, the receiver included, in the order they joined.
 	Members []GameTableMember `json:"members"`
 }
@@ -232,6 +234,9 @@ func decodeGameTablePresenceState(v any) (GameTablePresenceState, error) {
 		return x, err
 	}
 	if x.Table, err = impl.Required(m, "table", impl.AsInt); err != nil {
+		return x, err
+	}
+	if x.Self, err = impl.Required(m, "self", impl.AsString); err != nil {
 		return x, err
 	}
 	if x.Members, err = impl.Required(m, "members", readGameTablePresenceStateMembers); err != nil {
@@ -266,6 +271,8 @@ func (x GameTablePresenceState) AppendJSON(b []byte) []byte {
 	b = impl.AppendString(b, x.Game)
 	b = append(b, `,"table":`...)
 	b = impl.AppendInt(b, x.Table)
+	b = append(b, `,"self":`...)
+	b = impl.AppendString(b, x.Self)
 	b = append(b, `,"members":`...)
 	b = func(b []byte, v []GameTableMember) []byte {
 		return impl.AppendArray(b, v, impl.AppendMessage[GameTableMember])

@@ -45,6 +45,8 @@ export interface GameTableMember {
 export interface GameTablePresenceState {
   game: GameName;
   table: number;
+  /** The id of the receiving socket's own entry in members. */
+  self: string;
   /** Every member, the receiver included, in the order they joined. */
   members: GameTableMember[];
 }

@@ -37,6 +37,8 @@ export interface UsePresenceResult<K extends PresenceKind> {
   readonly members: readonly PresenceMember<K>[];
   /** Whether the state of the room arrived (the socket joined it): members is the room's. */
   readonly ready: boolean;
+  /** The id of this socket's own entry in members (e.g. to mark "you"); undefined until ready. */
+  readonly self: string | undefined;
 }
 
 /** PresenceHeld is what usePresence keeps: the presence of the room it follows, that room's key and the socket. */
@@ -97,8 +99,8 @@ export function usePresence<K extends PresenceKind>(
   useSocketEvent(socket, info.state, onState as ServerToClientEvents[typeof info.state], eventOptions);
   useSocketEvent(socket, info.diff, onDiff as ServerToClientEvents[typeof info.diff], eventOptions);
 
-  const { members, ready } = current.presence;
-  return useMemo(() => ({ members: members as readonly PresenceMember<K>[], ready }), [members, ready]);
+  const { members, ready, self } = current.presence;
+  return useMemo(() => ({ members: members as readonly PresenceMember<K>[], ready, self }), [members, ready, self]);
 }
 
 /**

@@ -103,6 +103,7 @@ export function readGameTablePresenceState(v: unknown, path = ""): GameTablePres
   return {
     game: required(o, "game", path, readGameName),
     table: required(o, "table", path, readGameTablePresenceStateTable),
+    self: required(o, "self", path, asString),
     members: required(o, "members", path, readGameTablePresenceStateMembers),
   };
 }
