@@ -41,7 +41,7 @@ export function kinds(): void {
   void [none, member, events, params];
 
   let p = createPresenceList<GameTableMember>({ game: "go", table: 3 });
-  p = applyPresenceState(p, { game: "go", table: 3, members: [member] });
+  p = applyPresenceState(p, { game: "go", table: 3, self: "x", members: [member] });
   p = applyPresenceDiff(p, { game: "go", table: 3, joins: [], leaves: [member] });
   void p;
 }
