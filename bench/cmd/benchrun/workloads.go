@@ -199,7 +199,9 @@ func transports(quick bool) []workload {
 	if quick {
 		return nil
 	}
-	t := func(extra ...string) []string { return append([]string{"--warmup", "1s", "--duration", "2s"}, extra...) }
+	t := func(extra ...string) []string {
+		return append([]string{"--warmup", "1s", "--duration", "2s"}, extra...)
+	}
 	all := []string{"typed", "typed+library", "node", "limit"}
 	return []workload{
 		{ID: "T-W0-pinned", Group: "T", Title: "W0 echo with ack, 50 sockets, closed loop, pinned: karl's transport and the library's", App: "echo", Pinned: true,
