@@ -70,9 +70,10 @@ type Options struct {
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
 
-	// Transport chooses the WebSocket transport: "karl" (runtime/wstransport:
-	// one write per flush, on the flushing goroutine) or "library"
-	// (zishang520's own) [karl]. Polling and its upgrade are the library's.
+	// Transport chooses the WebSocket transport: "library" (zishang520's own)
+	// or "karl" (runtime/wstransport: one write per flush, on the flushing
+	// goroutine; opt-in until it is nowhere slower, see docs/BENCHMARKS.md)
+	// [library]. Polling and its upgrade are the library's.
 	Transport string
 
 	// Interceptors wrap every event dispatch and handshake, the first outermost
@@ -158,7 +159,7 @@ func (o *Options) defaults() {
 		o.MaxQueuedBytes = 1 << 20
 	}
 	if o.Transport == "" {
-		o.Transport = "karl"
+		o.Transport = "library"
 	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
@@ -204,7 +205,7 @@ func NewServer(opts Options) *Server {
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
-	if opts.Transport != "library" {
+	if opts.Transport == "karl" {
 		so.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling,
 			wstransport.New(wstransport.Options{MaxMessageSize: opts.MaxHTTPBufferSize})))
 	}
