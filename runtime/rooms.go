@@ -27,11 +27,6 @@ import (
 // keep the diffs that arrive before the state and apply them after it (by
 // member id: leaves, then joins). A recovered socket gets a fresh state.
 
-// membership is one presence membership of a socket.
-type membership struct {
-	presence.Member
-}
-
 // JoinKind joins the socket to the typed room key of kind. With shows (nil for
 // a kind without presence), the socket becomes a member showing it, and
 // params (the room's parameters) go into the presence events. Joining a room
@@ -48,31 +43,53 @@ func (s *Socket) JoinKind(ctx context.Context, kind, key string, params, shows M
 	if !again {
 		id = newMemberID()
 	}
-	m := membership{s.srv.member(kind, key, id, params, shows)}
+	m := s.srv.member(kind, key, id, params, shows)
 	if again {
 		m.Joined = prev.Joined // an update keeps its place in the list
 	}
-	if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
+	if err := s.track(ctx, m, false); err != nil {
 		if !again {
 			s.lib().Leave(socket.Room(key)) // nothing half-done: not a member, not in the room
 		}
 		return err
 	}
-	s.mu.Lock()
-	if s.presence == nil {
-		s.presence = map[string]membership{}
-	}
-	s.presence[key] = m
-	s.mu.Unlock()
-	s.srv.local.Store(localKey(key, id), m.Member)
-	if err := s.sendState(ctx, m.Member); err != nil {
+	if err := s.sendState(ctx, m); err != nil {
 		return err
 	}
 	var leaves []presence.Member
 	if again {
-		leaves = []presence.Member{prev.Member}
+		leaves = []presence.Member{prev}
 	}
-	return s.broadcast(kind+"-presence-diff", diffMessage(m.Params, []presence.Member{m.Member}, leaves), []string{key}, false)
+	return s.srv.sendDiff(s, m, []presence.Member{m}, leaves)
+}
+
+// track stores m in the presence store, then as the socket's membership of its
+// room (unless update is set and the socket left it meanwhile) and as one of
+// this node's members (which each heartbeat writes again).
+func (s *Socket) track(ctx context.Context, m presence.Member, update bool) error {
+	if err := s.srv.opts.Presence.Track(ctx, m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.presence == nil {
+		s.presence = map[string]presence.Member{}
+	}
+	if _, still := s.presence[m.Key]; still || !update {
+		s.presence[m.Key] = m
+	}
+	s.mu.Unlock()
+	s.srv.local.Store(localKey(m.Key, m.ID), m)
+	return nil
+}
+
+// sendDiff sends m's room <kind>-presence-diff with joins and leaves: to the
+// members but from when from is set (its own join), to every member otherwise.
+func (s *Server) sendDiff(from *Socket, m presence.Member, joins, leaves []presence.Member) error {
+	event, diff := m.Kind+"-presence-diff", diffMessage(m.Params, joins, leaves)
+	if from != nil {
+		return from.broadcast(event, diff, []string{m.Key}, false)
+	}
+	return s.emitRooms(s.nspOf(m), []string{m.Key}, event, diff, false)
 }
 
 // UpdateKind changes what the socket shows in every room of kind it is a member
@@ -82,20 +99,13 @@ func (s *Socket) UpdateKind(ctx context.Context, kind string, shows Message) err
 	var errs []error
 	ms := s.memberships(kind)
 	for _, prev := range ms {
-		m := membership{s.srv.member(kind, prev.Key, prev.ID, rawMessage(prev.Params), shows)}
+		m := s.srv.member(kind, prev.Key, prev.ID, rawMessage(prev.Params), shows)
 		m.Joined = prev.Joined
-		if err := s.srv.opts.Presence.Track(ctx, m.Member); err != nil {
+		if err := s.track(ctx, m, true); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		s.mu.Lock()
-		if _, still := s.presence[m.Key]; still {
-			s.presence[m.Key] = m
-		}
-		s.mu.Unlock()
-		s.srv.local.Store(localKey(m.Key, m.ID), m.Member)
-		errs = append(errs, s.srv.emitRooms(s.srv.nspOf(m.Member), []string{m.Key}, kind+"-presence-diff",
-			diffMessage(m.Params, []presence.Member{m.Member}, []presence.Member{prev.Member}), false))
+		errs = append(errs, s.srv.sendDiff(nil, m, []presence.Member{m}, []presence.Member{prev}))
 	}
 	return errors.Join(errs...)
 }
@@ -111,14 +121,14 @@ func (s *Socket) LeaveKind(ctx context.Context, key string) error {
 	if !ok {
 		return nil
 	}
-	return s.srv.untrack(ctx, m.Member)
+	return s.srv.untrack(ctx, m)
 }
 
 // memberships returns the socket's memberships of kind, or all of them for "".
-func (s *Socket) memberships(kind string) []membership {
+func (s *Socket) memberships(kind string) []presence.Member {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ms := make([]membership, 0, len(s.presence))
+	ms := make([]presence.Member, 0, len(s.presence))
 	for _, m := range s.presence {
 		if kind == "" || m.Kind == kind {
 			ms = append(ms, m)
@@ -146,7 +156,7 @@ func (s *Server) endPresence(rs *Socket) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.EventTimeout)
 	defer cancel()
 	for _, m := range ms {
-		if err := s.untrack(ctx, m.Member); err != nil {
+		if err := s.untrack(ctx, m); err != nil {
 			s.log.Warn("presence: leave failed", "socket", rs.ID(), "kind", m.Kind, "err", err)
 		}
 	}
@@ -159,14 +169,12 @@ func (s *Server) restorePresence(rs *Socket) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.EventTimeout)
 	defer cancel()
 	for _, m := range ms {
-		m.Node = s.node
-		err := s.opts.Presence.Track(ctx, m.Member)
+		err := rs.track(ctx, m, false)
 		if err == nil {
-			s.local.Store(localKey(m.Key, m.ID), m.Member)
-			err = rs.sendState(ctx, m.Member)
+			err = rs.sendState(ctx, m)
 		}
 		if err == nil {
-			err = rs.broadcast(m.Kind+"-presence-diff", diffMessage(m.Params, []presence.Member{m.Member}, nil), []string{m.Key}, false)
+			err = s.sendDiff(rs, m, []presence.Member{m}, nil)
 		}
 		if err != nil {
 			s.log.Warn("presence: restore after recovery failed", "socket", rs.ID(), "kind", m.Kind, "err", err)
@@ -183,7 +191,7 @@ func (s *Server) untrack(ctx context.Context, m presence.Member) error {
 	if err != nil {
 		s.untracks.Store(localKey(m.Key, m.ID), m)
 	}
-	return errors.Join(err, s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false))
+	return errors.Join(err, s.sendDiff(nil, m, nil, []presence.Member{m}))
 }
 
 // retryUntracks gives the store the removals it failed to take.
@@ -240,7 +248,7 @@ func (s *Server) heartbeat(hb presence.Heartbeater) {
 			s.sampled.log(s.log, slog.LevelWarn, "presence-heartbeat", "presence: heartbeat failed", "err", err)
 		}
 		for _, m := range removed {
-			if err := s.emitRooms(s.nspOf(m), []string{m.Key}, m.Kind+"-presence-diff", diffMessage(m.Params, nil, []presence.Member{m}), false); err != nil {
+			if err := s.sendDiff(nil, m, nil, []presence.Member{m}); err != nil {
 				s.log.Warn("presence: leave of a stopped node failed", "kind", m.Kind, "err", err)
 			}
 		}

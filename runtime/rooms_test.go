@@ -1,7 +1,9 @@
 package runtime_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
 	"github.com/karl-app/karl/runtime/internal/testapi"
+	"github.com/karl-app/karl/runtime/presence"
 )
 
 // member is a table member as the clients see it.
@@ -255,5 +258,31 @@ func TestPresenceAfterRecovery(t *testing.T) {
 	fresh := waitJSON[tableState](t, back, "table-presence", 3*time.Second)
 	if got := nicks(fresh.Members); !slices.Equal(got, []string{"ann", "bob"}) {
 		t.Errorf("fresh state after recovery = %v, want [ann bob]", got)
+	}
+}
+
+// failingPresence is a presence store that is down.
+type failingPresence struct{ presence.Memory }
+
+func (*failingPresence) Track(context.Context, presence.Member) error { return errors.New("store down") }
+
+// TestJoinKeepsNothingHalfDoneWhenTheStoreFails: a join whose presence the
+// store refuses answers internal and leaves the socket out of the room: the
+// table's events do not reach it.
+func TestJoinKeepsNothingHalfDoneWhenTheStoreFails(t *testing.T) {
+	ts, _ := startServer(t, runtime.Options{Presence: &failingPresence{}})
+	a, b := dial(t, ts.URL, nil), dial(t, ts.URL, nil)
+	env := ack(t, a, "sit", map[string]any{"game": "go", "number": 1, "nick": "ann"})
+	if env.OK || env.Error == nil || env.Error.Code != "internal" {
+		t.Fatalf("sit with the store down = %+v, want internal", env)
+	}
+	if env := ack(t, b, "shout", map[string]any{"game": "go", "number": 1, "text": "hi"}); !env.OK {
+		t.Fatalf("shout: %+v", env.Error)
+	}
+	if ev, err := a.Wait("shouted", 300*time.Millisecond); err == nil {
+		t.Errorf("the socket whose join failed is in the room: got %s", ev.Args[0])
+	}
+	if ev, err := a.Wait("table-presence", 10*time.Millisecond); err == nil {
+		t.Errorf("a state after a failed join: %s", ev.Args[0])
 	}
 }

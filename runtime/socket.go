@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/karl-app/karl/runtime/presence"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"golang.org/x/time/rate"
 )
@@ -30,8 +31,8 @@ type Socket struct {
 	connected bool
 	pending   [][2]any // emits made before the client joined the namespace
 	data      any
-	rec       *recorder             // set while an idempotent handler runs: its emits are recorded
-	presence  map[string]membership // typed room key -> the socket's membership (rooms.go)
+	rec       *recorder                  // set while an idempotent handler runs: its emits are recorded
+	presence  map[string]presence.Member // typed room key -> the socket's membership (rooms.go)
 }
 
 func newSocket(srv *Server, svc *Service, sock *socket.Socket) *Socket {
