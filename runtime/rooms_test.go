@@ -264,7 +264,9 @@ func TestPresenceAfterRecovery(t *testing.T) {
 // failingPresence is a presence store that is down.
 type failingPresence struct{ presence.Memory }
 
-func (*failingPresence) Track(context.Context, presence.Member) error { return errors.New("store down") }
+func (*failingPresence) Track(context.Context, presence.Member) error {
+	return errors.New("store down")
+}
 
 // TestJoinKeepsNothingHalfDoneWhenTheStoreFails: a join whose presence the
 // store refuses answers internal and leaves the socket out of the room: the
