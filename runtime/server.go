@@ -451,30 +451,30 @@ func (s *Server) Serve(svc Service) {
 	nsp := s.io.Of(svc.Namespace, nil)
 	nsp.Use(func(sock *socket.Socket, next func(*socket.ExtendedError)) {
 		if sock.Recovered() && s.recover(sock) {
-			next(nil)
-			sock.Enqueue(func() { // as below: the client may have hung up again already
+			afterNext(sock, func() { next(nil) }, func() {
 				rs, ok := sock.Data().(*Socket)
 				switch {
-				case ok && !sock.Connected():
+				case ok && rs.joined.Load() != sock: // as below: the client hung up again already
 					s.disconnect(&svc, rs, "transport close")
-				case ok:
+				case ok && sock.Connected():
 					s.restorePresence(rs)
 				}
 			})
 			return
 		}
 		refused := s.connect(&svc, sock)
-		next(refused)
-		if refused == nil {
-			// The library drops a socket whose client hung up while Connect ran, after
-			// next, on the socket's queue, and fires neither "connection" nor
-			// "disconnect". Connect succeeded, so the application must hear of the end.
-			sock.Enqueue(func() {
-				if rs, ok := sock.Data().(*Socket); ok && !rs.isConnected() {
-					s.disconnect(&svc, rs, "transport close")
-				}
-			})
+		if refused != nil {
+			next(refused)
+			return
 		}
+		// The library drops a socket whose client hung up while Connect ran, on
+		// the socket's queue after next, and fires neither "connection" nor
+		// "disconnect". Connect succeeded, so the application must hear of the end.
+		afterNext(sock, func() { next(nil) }, func() {
+			if rs, ok := sock.Data().(*Socket); ok && rs.joined.Load() != sock {
+				s.disconnect(&svc, rs, "transport close")
+			}
+		})
 	})
 	_ = nsp.On("connection", func(args ...any) {
 		sock, ok := args[0].(*socket.Socket)
@@ -494,22 +494,49 @@ func (s *Server) Serve(svc Service) {
 		// DISCONNECT packet and its transport closing reach it on two goroutines,
 		// and both pass its connected check before either clears it.
 		var ended atomic.Bool
-		_ = sock.On("disconnect", func(args ...any) {
+		end := func(reason string, mayPark bool) {
 			if !ended.CompareAndSwap(false, true) {
 				return
 			}
-			reason, _ := args[0].(string)
 			s.obs.Connected(-1)
 			s.endPresence(rs)
 			s.byConn.CompareAndDelete(connID, rs)
-			if s.opts.RecoveryWindow > 0 && socket.RECOVERABLE_DISCONNECT_REASONS.Has(reason) {
+			if mayPark && s.opts.RecoveryWindow > 0 && socket.RECOVERABLE_DISCONNECT_REASONS.Has(reason) {
 				s.park(&svc, rs, sock, reason)
 				return
 			}
 			s.disconnect(&svc, rs, reason)
+		}
+		_ = sock.On("disconnect", func(args ...any) {
+			reason, _ := args[0].(string)
+			end(reason, true)
 		})
+		rs.joined.Store(sock)
 		rs.markConnected()
+		// The transport may have closed while the library connected the socket: after
+		// its check that the connection is open, either before the client listed the
+		// socket (no "disconnect" ever comes: sock stays connected) or before the
+		// listener above existed (the "disconnect" went to no one: sock is not
+		// connected any more). The library kept no session for either.
+		if !sock.Connected() || sock.Conn().ReadyState() != "open" {
+			end("transport close", false)
+			sock.Disconnect(false) // takes it out of the namespace, if the library has not
+		}
 	})
+}
+
+// afterNext calls next, which makes the library enqueue the rest of the
+// handshake on sock's queue, and enqueues check right behind that task. The
+// library's task may close the queue (a client gone during Connect): a task
+// enqueued after that is dropped, and one enqueued before runs. So the queue
+// is held by a first task until check is in; next enqueues synchronously (the
+// runtime's is the namespace's only middleware).
+func afterNext(sock *socket.Socket, next, check func()) {
+	hold := make(chan struct{})
+	sock.Enqueue(func() { <-hold })
+	next()
+	sock.Enqueue(check)
+	close(hold)
 }
 
 // connect runs the application's Connect in the namespace middleware, so that an

@@ -22,7 +22,10 @@ type Socket struct {
 	// cur is the library's socket; a recovered connection brings a new one
 	// for the same client (see Server.recover), so it is swapped, not fixed.
 	cur atomic.Pointer[socket.Socket]
-	ext any // the generated socket type, from Service.Wrap
+	// joined is the library socket "connection" last fired for: a check behind
+	// the handshake tells from it whether the library dropped the socket instead.
+	joined atomic.Pointer[socket.Socket]
+	ext    any // the generated socket type, from Service.Wrap
 
 	limiter *rate.Limiter
 	perEvt  map[string]*rate.Limiter // only touched from the socket's own event queue
