@@ -162,11 +162,7 @@ func (a *sessionAdapter) Broadcast(packet *parser.Packet, opts *socket.Broadcast
 	encoded := a.nsp.Server().Encoder().Encode(packet)
 	write := &socket.WriteOptions{}
 	a.Adapter.FetchSockets(opts)(func(targets []socket.SocketDetails, _ error) {
-		for _, t := range targets {
-			if sock, ok := t.(*socket.Socket); ok {
-				sock.Client().WriteToEngine(encoded, write)
-			}
-		}
+		writeAll(targets, encoded, write)
 	})
 }
 

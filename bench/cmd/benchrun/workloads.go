@@ -211,6 +211,8 @@ func transports(quick bool) []workload {
 			Args: t("--workload", "set-username", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: all[:3]},
 		{ID: "T-W2-50", Group: "T", Title: "W2 set-username, 50 sockets, closed loop, whole machine: both transports", App: "karl",
 			Args: t("--workload", "set-username", "--conns", "50"), Rounds: 2, Metric: "throughput", Servers: all[:3]},
+		{ID: "T-W4", Group: "T", Title: "W4 room of 1,000, 4 messages in flight, closed loop: both transports", App: "karl",
+			Args: t("--workload", "broadcast", "--conns", "1000", "--window", "4"), Rounds: 2, Metric: "throughput", Servers: all[:3], Timeout: 5 * time.Minute},
 		{ID: "T-W4-rate", Group: "T", Title: "W4 room of 1,000 at a fixed 20 messages/s, receiver-side latency: both transports", App: "karl",
 			Args: t("--workload", "broadcast", "--conns", "1000", "--rate", "20"), Rounds: 2, Metric: "p99", Servers: all[:3], Timeout: 5 * time.Minute},
 		{ID: "T-W5", Group: "T", Title: "W5 10,000 idle connections, then 5,000 dropped: both transports", App: "karl",

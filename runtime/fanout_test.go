@@ -1,0 +1,78 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	goruntime "runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/karl-app/karl/internal/sioclient"
+	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/internal/testapi"
+)
+
+// TestBroadcastToManyKeepsOrder: a broadcast to hundreds of sockets is written
+// by several goroutines (writeAll); every socket still gets every event, once,
+// in the order they were sent, on both transports, with and without the
+// recovery adapter (which has its own fan-out).
+func TestBroadcastToManyKeepsOrder(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(4)) // split the writes even on one core
+	const clients, events = 300, 30
+	for _, tc := range []struct {
+		transport string
+		recovery  time.Duration
+	}{{"library", 0}, {"karl", 0}, {"karl", time.Minute}} {
+		t.Run(fmt.Sprintf("%s/recovery=%v", tc.transport, tc.recovery), func(t *testing.T) {
+			rt := runtime.NewServer(runtime.Options{
+				Transport:      tc.transport,
+				RecoveryWindow: tc.recovery,
+				HandshakeLimit: runtime.Limit{PerSecond: 10000, Burst: 10000},
+				EventLimit:     runtime.Limit{PerSecond: 10000, Burst: 10000},
+				Logger:         slog.New(slog.NewTextHandler(testLogOutput(), nil)),
+			})
+			srv := testapi.Register(rt, handler{})
+			ts := httptest.NewServer(rt.Handler())
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = rt.Shutdown(ctx)
+				ts.Close()
+			})
+			cs := make([]*sioclient.Client, clients)
+			for i := range cs {
+				cs[i] = dial(t, ts.URL, nil)
+			}
+			for i := range events {
+				if err := srv.EmitHello(testapi.Hello{Name: fmt.Sprint(i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, clients)
+			for n, c := range cs {
+				wg.Go(func() {
+					for i := range events {
+						ev, err := c.Wait("hello", 10*time.Second)
+						if err != nil {
+							errs <- fmt.Errorf("client %d, event %d: %v", n, i, err)
+							return
+						}
+						if got, want := string(ev.Args[0]), fmt.Sprintf(`{"name":"%d"}`, i); got != want {
+							errs <- fmt.Errorf("client %d got %s as event %d, want %s", n, got, i, want)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
+}
