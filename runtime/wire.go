@@ -13,6 +13,8 @@ import (
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/karl-app/karl/runtime/wstransport"
 )
 
 // wireParser is Socket.IO's parser with a fast path for the packets the
@@ -107,12 +109,15 @@ const fanOutChunk = 128
 // other still reach each socket in that order.
 func writeAll(targets []socket.SocketDetails, encoded []types.BufferInterface, opts *socket.WriteOptions) int {
 	write := func(ts []socket.SocketDetails) (n int) {
+		var c wstransport.Cork // karl's transport: the system calls are made by its flushers
 		for _, t := range ts {
 			if sock, ok := t.(*socket.Socket); ok {
+				c.Add(sock.Conn().Transport())
 				sock.Client().WriteToEngine(encoded, opts)
 				n++
 			}
 		}
+		c.Release()
 		return n
 	}
 	workers := min(goruntime.GOMAXPROCS(0), len(targets)/fanOutChunk)

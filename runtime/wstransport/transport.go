@@ -116,8 +116,10 @@ type transport struct {
 	closeReq  bool // DoClose ran: no more data frames
 	closeSent bool // a close frame is written or queued
 	closed    bool
-	reading   bool // the reader goroutine runs
-	lingering bool // the reader waits for the client's close
+	reading   bool   // the reader goroutine runs
+	lingering bool   // the reader waits for the client's close
+	corked    bool   // a Cork holds the frames of Send (cork.go)
+	held      *batch // those frames, written by uncork
 }
 
 func newTransport(ctx *types.HttpContext, o Options) *transport {
@@ -262,6 +264,9 @@ func (t *transport) Send(packets []*packet.Packet) {
 		t.sendDeflate(packets)
 		return
 	}
+	if t.hold(packets) {
+		return
+	}
 	b := getBatch()
 	for _, p := range packets {
 		if err := t.encode(b, p); err != nil {
@@ -272,6 +277,31 @@ func (t *transport) Send(packets []*packet.Packet) {
 		}
 	}
 	t.submit(b, true)
+}
+
+// hold appends the frames of packets to t.held when a Cork holds t, and
+// reports whether it did. The Send is done for the engine then ("drain").
+func (t *transport) hold(packets []*packet.Packet) bool {
+	t.mu.Lock()
+	if !t.corked {
+		t.mu.Unlock()
+		return false
+	}
+	if t.held == nil {
+		t.held = getBatch()
+	}
+	var err error
+	for _, p := range packets {
+		if err = t.encode(t.held, p); err != nil {
+			break
+		}
+	}
+	t.mu.Unlock()
+	if err != nil {
+		t.ws.Emit("error", err)
+	}
+	t.Emit("drain")
+	return true
 }
 
 // encode appends p's frame to b.
@@ -326,6 +356,13 @@ func (t *transport) control(op byte, payload []byte) {
 		return
 	}
 	if op == opClose {
+		t.mu.Unlock()
+		t.uncork() // the frames held go before the close
+		t.mu.Lock()
+		if t.closed || t.closeSent {
+			t.mu.Unlock()
+			return
+		}
 		t.closeSent = true
 	}
 	t.mu.Unlock()
@@ -543,6 +580,7 @@ func (t *transport) writeDeflate(p *packet.Packet) error {
 // DoClose closes the transport (the engine's Close): the frames queued go
 // out first (within closeFlush), then a close frame.
 func (t *transport) DoClose(fn types.Callable) {
+	t.uncork() // the frames a Cork holds are queued frames too
 	t.mu.Lock()
 	if t.closeReq {
 		t.mu.Unlock()
