@@ -70,10 +70,10 @@ type Options struct {
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
 
-	// Transport chooses the WebSocket transport: "library" (zishang520's own)
-	// or "karl" (runtime/wstransport: one write per flush, on the flushing
-	// goroutine; opt-in until it is nowhere slower, see docs/BENCHMARKS.md)
-	// [library]. Polling and its upgrade are the library's.
+	// Transport chooses the WebSocket transport: "karl" (runtime/wstransport:
+	// one write per flush; a broadcast's writes made by flusher goroutines,
+	// see docs/BENCHMARKS.md) or "library" (zishang520's own, for comparison
+	// and as a fallback) [karl]. Polling and its upgrade are the library's.
 	Transport string
 
 	// Interceptors wrap every event dispatch and handshake, the first outermost
@@ -159,7 +159,7 @@ func (o *Options) defaults() {
 		o.MaxQueuedBytes = 1 << 20
 	}
 	if o.Transport == "" {
-		o.Transport = "library"
+		o.Transport = "karl"
 	}
 	if o.HandshakeLimit == (Limit{}) {
 		o.HandshakeLimit = Limit{PerSecond: 5, Burst: 20}
@@ -205,7 +205,7 @@ func NewServer(opts Options) *Server {
 	// Handler has already refused foreign origins; let the engine reflect the rest
 	// (its default would refuse every cross-origin WebSocket).
 	so.SetCors(&types.Cors{Origin: true, Credentials: true})
-	if opts.Transport == "karl" {
+	if opts.Transport != "library" {
 		so.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling,
 			wstransport.New(wstransport.Options{MaxMessageSize: opts.MaxHTTPBufferSize})))
 	}

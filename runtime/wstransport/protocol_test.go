@@ -561,3 +561,52 @@ func TestPerMessageDeflate(t *testing.T) {
 		}
 	}
 }
+
+func TestCorkHoldsFramesUntilRelease(t *testing.T) {
+	es := newEchoServer(t, 1<<20, 0)
+	c := dialWS(t, es.url, "")
+	c.open()
+	s := es.conn(t)
+	var first, second Cork
+	first.Add(s.Transport())
+	second.Add(s.Transport()) // held by first already: first's Release writes its frames too
+	if len(first.held) != 1 || len(second.held) != 0 {
+		t.Fatalf("held: first %d, second %d transports; want 1 and 0", len(first.held), len(second.held))
+	}
+	for i := range 3 {
+		s.Send(types.NewStringBuffer(fmt.Appendf(nil, "m%d", i)), nil, nil)
+	}
+	if op, p, err := c.next(100 * time.Millisecond); err == nil {
+		t.Fatalf("a frame went out while corked: op %d %q", op, p)
+	}
+	second.Release() // holds nothing: writes nothing
+	if op, p, err := c.next(100 * time.Millisecond); err == nil {
+		t.Fatalf("a frame went out before the holder's Release: op %d %q", op, p)
+	}
+	first.Release()
+	s.Send(types.NewStringBuffer([]byte("after")), nil, nil)
+	for i := range 3 {
+		c.expect(opText, fmt.Sprintf("4m%d", i))
+	}
+	c.expect(opText, "4after")
+}
+
+func TestCloseWhileCorkedWritesHeldFramesFirst(t *testing.T) {
+	es := newEchoServer(t, 1<<20, 0)
+	c := dialWS(t, es.url, "")
+	c.open()
+	s := es.conn(t)
+	var k Cork
+	k.Add(s.Transport())
+	s.Send(types.NewStringBuffer([]byte("last")), nil, nil)
+	s.Close(false)
+	c.expect(opText, "4last")
+	op, _, err := c.next(5 * time.Second)
+	if err != nil || op != opClose {
+		t.Fatalf("want a close frame after the held frame, got op %d %v", op, err)
+	}
+	k.Release() // after the close: nothing more, no panic
+	if op, p, err := c.next(200 * time.Millisecond); err == nil {
+		t.Fatalf("a frame after the close: op %d %q", op, p)
+	}
+}

@@ -67,7 +67,7 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.IntVar(&f.handshakeBurst, "handshake-burst", 20, "burst of new connections per client IP")
 	fs.DurationVar(&f.cfg.IdempotencyWindow, "idempotency-window", 24*time.Hour, "how long the answer of an idempotent event (set-username, upload-profile-image, send-message) is kept for retries with its key")
 	fs.Int64Var(&f.cfg.MaxQueuedBytes, "max-queued-bytes", 1<<20, "outgoing bytes a client that does not read may have waiting; over it its socket is disconnected (-1: no limit)")
-	fs.StringVar(&f.cfg.Transport, "transport", "library", "WebSocket transport: library (zishang520's) or karl (runtime/wstransport: one write per flush, on the flushing goroutine; opt-in, see docs/BENCHMARKS.md)")
+	fs.StringVar(&f.cfg.Transport, "transport", "karl", "WebSocket transport: karl (runtime/wstransport: one write per flush, broadcasts written by flusher goroutines) or library (zishang520's, for comparison and as a fallback)")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 1024, "open TCP connections per client IP, over it new ones are closed at once (0: no limit)")
 	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt)")
 	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept")

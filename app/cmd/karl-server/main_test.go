@@ -596,7 +596,7 @@ func TestTransportFlag(t *testing.T) {
 		args []string
 		env  string
 		want string
-	}{{nil, "", "library"}, {[]string{"--transport", "karl"}, "", "karl"}, {nil, "karl", "karl"}} {
+	}{{nil, "", "karl"}, {[]string{"--transport", "library"}, "", "library"}, {nil, "library", "library"}} {
 		f, err := parseFlags(c.args, func(k string) string { return map[string]string{"KARL_TRANSPORT": c.env}[k] })
 		if err != nil || f.cfg.Transport != c.want {
 			t.Errorf("%v KARL_TRANSPORT=%q: transport %v, err %v, want %s", c.args, c.env, f, err, c.want)

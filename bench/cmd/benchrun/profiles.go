@@ -36,8 +36,8 @@ var profileTargets = []struct {
 	{"raw-w2-50", "raw", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"typed-w2-50", "typed", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"typed-w3", "typed", "karl", false, []string{"--workload", "upload", "--conns", "8"}},
-	{"karl-transport-echo-pinned", "typed+karl-transport", "echo", true, []string{"--workload", "echo", "--conns", "50"}},
-	{"karl-transport-w2-50", "typed+karl-transport", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
+	{"library-transport-echo-pinned", "typed+library", "echo", true, []string{"--workload", "echo", "--conns", "50"}},
+	{"library-transport-w2-50", "typed+library", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 	{"proposals-echo-pinned", "typed+proposals", "echo", true, []string{"--workload", "echo", "--conns", "50"}},
 	{"proposals-w2-50", "typed+proposals", "karl", false, []string{"--workload", "set-username", "--conns", "50"}},
 }

@@ -182,7 +182,7 @@ func renderMarkdown(res *results, o *options) string {
 		{"W3", "W3 — upload-profile-image (50 KB photo: decode, validation, commit, ack)"},
 		{"W4", "W4 — broadcast new-message to a room"},
 		{"W5", "W5 — idle connections and abrupt disconnects"},
-		{"T", "The two WebSocket transports: the library's (the default) and karl's (runtime/wstransport, --transport karl)"},
+		{"T", "The two WebSocket transports: karl's (runtime/wstransport, the default) and the library's (--transport library)"},
 		{"C", "What the features cost: idempotency keys, connection-state recovery, metrics, tracing, typed rooms"},
 		{"X", "Experiments behind the proposals"},
 	}

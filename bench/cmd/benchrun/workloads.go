@@ -194,8 +194,7 @@ func costs(quick bool) []workload {
 }
 
 // transports are the workloads of issue 16's targets with karl-server on both
-// WebSocket transports (the library's, its default, and karl's), side by side
-// with Node and the limit (group T).
+// WebSocket transports, side by side with Node and the limit (group T).
 func transports(quick bool) []workload {
 	if quick {
 		return nil
@@ -203,7 +202,7 @@ func transports(quick bool) []workload {
 	t := func(extra ...string) []string {
 		return append([]string{"--warmup", "1s", "--duration", "2s"}, extra...)
 	}
-	all := []string{"typed", "typed+karl-transport", "node", "limit"}
+	all := []string{"typed", "typed+library", "node", "limit"}
 	return []workload{
 		{ID: "T-W0-pinned", Group: "T", Title: "W0 echo with ack, 50 sockets, closed loop, pinned: karl's transport and the library's", App: "echo", Pinned: true,
 			Args: t("--workload", "echo", "--conns", "50"), Rounds: 3, Metric: "throughput", Servers: all},
@@ -240,9 +239,9 @@ func variant(name string) (serverKind, error) {
 		k := servers["typed"]
 		k.Name, k.Label, k.LoadArgs = name, "typed, requests with idempotency keys", []string{"--idempotency-keys"}
 		return k, nil
-	case "typed+karl-transport":
+	case "typed+library":
 		k := servers["typed"]
-		k.Name, k.Label, k.Flags = name, "typed on karl's WebSocket transport (--transport karl)", []string{"--transport", "karl"}
+		k.Name, k.Label, k.Flags = name, "typed on the library's WebSocket transport (--transport library)", []string{"--transport", "library"}
 		return k, nil
 	case "typed+norecovery":
 		k := servers["typed"]

@@ -56,7 +56,7 @@ func main() {
 		recovery  = flag.Duration("recovery-window", 2*time.Minute, "connection-state recovery window, as karl-server's (0: off)")
 		withMetr  = flag.Bool("metrics", false, "Prometheus metrics on (runtime/metrics, as karl-server --metrics-addr), served on the debug listener's /metrics")
 		withTrace = flag.Bool("tracing", false, "OpenTelemetry tracing on (runtime/tracing): every trace sampled, batch span processor, exporter that discards")
-		transport = flag.String("transport", envOr("KARL_TRANSPORT", "library"), "WebSocket transport: karl or library (zishang520's) [KARL_TRANSPORT]")
+		transport = flag.String("transport", envOr("KARL_TRANSPORT", "karl"), "WebSocket transport: karl or library (zishang520's) [KARL_TRANSPORT]")
 	)
 	flag.Parse()
 	if *transport != "karl" && *transport != "library" {
