@@ -100,13 +100,15 @@ func fanOut(nsp socket.Namespace, rooms, except []string, event string, m Messag
 const fanOutChunk = 128
 
 // writeAll writes encoded packets to every target and returns how many it
-// wrote to. On the runtime's WebSocket transport a write is a system call
-// made on the writer's goroutine (the library's hands it to a goroutine per
-// socket), so a room of 1,000 written from one goroutine is 1,000 system
-// calls in a row on one core. From 2*fanOutChunk recipients the writes are
-// split among up to GOMAXPROCS goroutines, the caller's one of them, and
-// writeAll returns once all are written: two broadcasts made one after the
-// other still reach each socket in that order.
+// wrote to. On the runtime's WebSocket transport each recipient is corked
+// (wstransport.Cork): its frames are held and written by the transport's
+// flusher goroutines, not by the broadcaster, which would otherwise make a
+// room's 1,000 system calls in a row on one core. The engine's per-socket
+// work (a copy of the packet, its buffer, the frame) remains; from
+// 2*fanOutChunk recipients it is split among up to GOMAXPROCS goroutines,
+// the caller's one of them, and writeAll returns once every recipient has
+// the packet written or held: two broadcasts made one after the other still
+// reach each socket in that order.
 func writeAll(targets []socket.SocketDetails, encoded []types.BufferInterface, opts *socket.WriteOptions) int {
 	write := func(ts []socket.SocketDetails) (n int) {
 		var c wstransport.Cork // karl's transport: the system calls are made by its flushers

@@ -16,6 +16,11 @@
 //     kernel does not take it all (a slow reader) does a goroutine finish the
 //     write, blocking, and exit. The library hands every Send to a queue
 //     whose goroutine (started for each burst of writes) does the writing.
+//   - A broadcast does not make its recipients' system calls: the runtime's
+//     fan-out corks each recipient (Cork, cork.go), the frames are held, and
+//     flusher goroutines (one per processor) write them, so that the
+//     broadcaster goes on and a connection's frames of several broadcasts go
+//     out together when broadcasts come faster than the flushers write.
 //   - No per-connection write buffer: frames are assembled in pooled
 //     buffers, returned once written; payloads of refMin bytes or more (and
 //     every WsPreEncodedFrame of that size, shared by the recipients of a
