@@ -91,6 +91,13 @@ func (handler) Disconnect(s *testapi.Socket, reason string) {}
 
 func startServer(t *testing.T, opts runtime.Options) (*httptest.Server, *runtime.Server) {
 	t.Helper()
+	ts, rt, _ := startTestAPI(t, opts)
+	return ts, rt
+}
+
+// startTestAPI is startServer that also returns the generated server's emitters.
+func startTestAPI(t *testing.T, opts runtime.Options) (*httptest.Server, *runtime.Server, *testapi.Server) {
+	t.Helper()
 	if opts.HandshakeLimit == (runtime.Limit{}) {
 		opts.HandshakeLimit = runtime.Limit{PerSecond: 1000, Burst: 1000}
 	}
@@ -101,7 +108,7 @@ func startServer(t *testing.T, opts runtime.Options) (*httptest.Server, *runtime
 		opts.EventLimit = runtime.Limit{PerSecond: 10000, Burst: 10000}
 	}
 	rt := runtime.NewServer(opts)
-	testapi.Register(rt, handler{})
+	srv := testapi.Register(rt, handler{})
 	ts := httptest.NewServer(rt.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -109,7 +116,7 @@ func startServer(t *testing.T, opts runtime.Options) (*httptest.Server, *runtime
 		_ = rt.Shutdown(ctx)
 		ts.Close()
 	})
-	return ts, rt
+	return ts, rt, srv
 }
 
 func dial(t *testing.T, url string, auth any) *sioclient.Client {

@@ -1,10 +1,8 @@
 package runtime_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	goruntime "runtime"
 	"sync"
 	"testing"
@@ -27,20 +25,10 @@ func TestBroadcastToManyKeepsOrder(t *testing.T) {
 		recovery  time.Duration
 	}{{"library", 0}, {"karl", 0}, {"karl", time.Minute}} {
 		t.Run(fmt.Sprintf("%s/recovery=%v", tc.transport, tc.recovery), func(t *testing.T) {
-			rt := runtime.NewServer(runtime.Options{
+			ts, _, srv := startTestAPI(t, runtime.Options{
 				Transport:      tc.transport,
 				RecoveryWindow: tc.recovery,
-				HandshakeLimit: runtime.Limit{PerSecond: 10000, Burst: 10000},
-				EventLimit:     runtime.Limit{PerSecond: 10000, Burst: 10000},
-				Logger:         slog.New(slog.NewTextHandler(testLogOutput(), nil)),
-			})
-			srv := testapi.Register(rt, handler{})
-			ts := httptest.NewServer(rt.Handler())
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = rt.Shutdown(ctx)
-				ts.Close()
+				Logger:         slog.New(slog.NewTextHandler(testLogOutput(), nil)), // not every frame of 300 clients
 			})
 			cs := make([]*sioclient.Client, clients)
 			for i := range cs {
