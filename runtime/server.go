@@ -486,6 +486,12 @@ func (s *Server) Serve(svc Service) {
 			return
 		}
 		sock.Use(rs.onEvent)
+		if s.opts.Adapter != nil {
+			// The adapter's broadcasts are its own loop over the recipients, which
+			// the runtime's cork (writeAll) does not reach; it tells each
+			// recipient's outgoing listeners before writing to it.
+			_ = sock.OnAnyOutgoing(func(...any) { wstransport.Defer(sock.Conn().Transport()) })
+		}
 		connID := sock.Conn().Id()
 		s.gate.release(connID)
 		s.byConn.Store(connID, rs)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -403,5 +404,46 @@ func mustNil(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRoomBroadcastsKeepTheirOrder: messages sent one after the other reach
+// every member on both nodes in that order, once. The adapter's broadcasts
+// are written through the transport's flushers (wstransport.Defer), which
+// must not reorder a connection's frames.
+func TestRoomBroadcastsKeepTheirOrder(t *testing.T) {
+	t.Run("pubsub", func(t *testing.T) { testRoomBroadcastsKeepTheirOrder(t, false) })
+	t.Run("streams", func(t *testing.T) { testRoomBroadcastsKeepTheirOrder(t, true) })
+}
+
+func testRoomBroadcastsKeepTheirOrder(t *testing.T, recovery bool) {
+	a, b, _ := clusterOf(t, recovery)
+	var members []*sioclient.Client
+	for i := range 8 { // within the default handshake burst of each node
+		for _, n := range []*node{a, b} {
+			c := user(t, n, fmt.Sprintf("member%d%s", i, n.url[len(n.url)-2:]))
+			wantAck(t, c, "join-room", map[string]any{"room": "general"})
+			members = append(members, c)
+		}
+	}
+	drain(members...)
+	const messages = 20
+	for i := range messages {
+		wantAck(t, members[0], "send-message", map[string]any{"room": "general", "text": fmt.Sprint(i)})
+	}
+	for n, events := range collectAll(members...) {
+		var texts []string
+		for _, raw := range events["new-message"] {
+			var m struct{ Text string }
+			mustNil(t, json.Unmarshal([]byte(raw), &m))
+			texts = append(texts, m.Text)
+		}
+		want := make([]string, messages)
+		for i := range want {
+			want[i] = fmt.Sprint(i)
+		}
+		if diff := cmp.Diff(want, texts); diff != "" {
+			t.Errorf("member %d got new-message texts (-want +got):\n%s", n, diff)
+		}
 	}
 }

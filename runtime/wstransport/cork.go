@@ -37,36 +37,89 @@ func (c *Cork) Add(tr transports.Transport) {
 }
 
 // Release hands the corked transports to the flushers and returns at once.
-// When the flushers are that far behind, the caller writes them itself.
 func (c *Cork) Release() {
 	if len(c.held) == 0 {
 		return
 	}
-	flushers.once.Do(startFlushers)
-	select {
-	case flushers.work <- c.held:
-	default:
-		uncorkAll(c.held)
-	}
-	c.held = nil
+	queue(c.held...)
+	clear(c.held)
+	c.held = c.held[:0]
 }
 
-var flushers struct {
+// Defer corks tr, as Add, and hands it to the flushers at once: what is
+// written to it before a flusher gets to it is held and written then, in
+// one system call. For a loop the caller does not own (the library's
+// adapter calls a listener per recipient before writing to it), where no
+// Release can follow the loop: when the flushers are idle one may write tr
+// before the frame reaches it (then the frame is written at once, as
+// without Defer); when they are behind, the frame waits for them.
+func Defer(tr transports.Transport) {
+	if t, ok := tr.(*transport); ok && t.cork() {
+		queue(t)
+	}
+}
+
+// flushChunk is how many transports a flusher takes at a time, so that the
+// recipients of one large broadcast are shared among the flushers.
+const flushChunk = 64
+
+// flushq is the corked transports waiting for a flusher. A transport is in
+// it at most once (cork fails while it is corked), so it holds at most one
+// entry per connection.
+var flushq struct {
 	once sync.Once
-	work chan []*transport
+	mu   sync.Mutex
+	cond sync.Cond
+	ts   []*transport
+	idle int // flushers waiting on cond
+}
+
+func queue(ts ...*transport) {
+	flushq.once.Do(startFlushers)
+	flushq.mu.Lock()
+	flushq.ts = append(flushq.ts, ts...)
+	n, idle := len(flushq.ts), flushq.idle
+	flushq.mu.Unlock()
+	switch {
+	case idle == 0:
+	case n > flushChunk:
+		flushq.cond.Broadcast()
+	default:
+		flushq.cond.Signal()
+	}
 }
 
 // startFlushers starts one flusher per processor, for the life of the
 // process: their stacks stay grown, and an idle one costs a parked goroutine.
 func startFlushers() {
-	n := runtime.GOMAXPROCS(0)
-	flushers.work = make(chan []*transport, 4*n)
-	for range n {
-		go func() {
-			for ts := range flushers.work {
-				uncorkAll(ts)
-			}
-		}()
+	flushq.cond.L = &flushq.mu
+	for range runtime.GOMAXPROCS(0) {
+		go flusher()
+	}
+}
+
+func flusher() {
+	var batch []*transport
+	for {
+		flushq.mu.Lock()
+		for len(flushq.ts) == 0 {
+			flushq.idle++
+			flushq.cond.Wait()
+			flushq.idle--
+		}
+		// From the end: the array is kept for the next ones; the order among
+		// connections does not matter, each one's frames are in order.
+		n := len(flushq.ts) - min(len(flushq.ts), flushChunk)
+		batch = append(batch[:0], flushq.ts[n:]...)
+		clear(flushq.ts[n:])
+		flushq.ts = flushq.ts[:n]
+		more := n > 0 && flushq.idle > 0
+		flushq.mu.Unlock()
+		if more {
+			flushq.cond.Signal()
+		}
+		uncorkAll(batch)
+		clear(batch)
 	}
 }
 
