@@ -70,7 +70,8 @@ var flushq struct {
 	once sync.Once
 	mu   sync.Mutex
 	cond sync.Cond
-	ts   []*transport
+	ts   []*transport // ts[head:] are waiting, oldest first
+	head int
 	idle int // flushers waiting on cond
 }
 
@@ -78,7 +79,7 @@ func queue(ts ...*transport) {
 	flushq.once.Do(startFlushers)
 	flushq.mu.Lock()
 	flushq.ts = append(flushq.ts, ts...)
-	n, idle := len(flushq.ts), flushq.idle
+	n, idle := len(flushq.ts)-flushq.head, flushq.idle
 	flushq.mu.Unlock()
 	switch {
 	case idle == 0:
@@ -102,18 +103,26 @@ func flusher() {
 	var batch []*transport
 	for {
 		flushq.mu.Lock()
-		for len(flushq.ts) == 0 {
+		for flushq.head == len(flushq.ts) {
 			flushq.idle++
 			flushq.cond.Wait()
 			flushq.idle--
 		}
-		// From the end: the array is kept for the next ones; the order among
-		// connections does not matter, each one's frames are in order.
-		n := len(flushq.ts) - min(len(flushq.ts), flushChunk)
-		batch = append(batch[:0], flushq.ts[n:]...)
-		clear(flushq.ts[n:])
-		flushq.ts = flushq.ts[:n]
-		more := n > 0 && flushq.idle > 0
+		// Oldest first, so that under a steady load no connection waits behind
+		// the ones corked after it.
+		end := min(len(flushq.ts), flushq.head+flushChunk)
+		batch = append(batch[:0], flushq.ts[flushq.head:end]...)
+		clear(flushq.ts[flushq.head:end])
+		flushq.head = end
+		switch {
+		case flushq.head == len(flushq.ts):
+			flushq.ts, flushq.head = flushq.ts[:0], 0
+		case flushq.head > len(flushq.ts)/2: // keep the array from growing under a steady load
+			n := copy(flushq.ts, flushq.ts[flushq.head:])
+			clear(flushq.ts[n:])
+			flushq.ts, flushq.head = flushq.ts[:n], 0
+		}
+		more := flushq.head < len(flushq.ts) && flushq.idle > 0
 		flushq.mu.Unlock()
 		if more {
 			flushq.cond.Signal()
