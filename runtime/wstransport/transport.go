@@ -21,6 +21,8 @@
 //     flusher goroutines (one per processor) write them, so that the
 //     broadcaster goes on and a connection's frames of several broadcasts go
 //     out together when broadcasts come faster than the flushers write.
+//     Defer does the same for one recipient of a loop the runtime does not
+//     own (the Redis adapters').
 //   - No per-connection write buffer: frames are assembled in pooled
 //     buffers, returned once written; payloads of refMin bytes or more (and
 //     every WsPreEncodedFrame of that size, shared by the recipients of a
