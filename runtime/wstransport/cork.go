@@ -164,7 +164,7 @@ func (t *transport) uncork() {
 		t.mu.Unlock()
 		return
 	}
-	if t.closed || t.closeSent {
+	if t.closed || t.closeSent || (t.closeReq && !t.writing) { // as submit: the close frame is next
 		t.mu.Unlock()
 		putBatch(b)
 		return
