@@ -72,7 +72,7 @@ func (c *checker) rooms() {
 				c.errorf(f.Spec.Pos, "a room is named by strings, integers or booleans", "%s: parameter %q: type %q cannot name a room", what, f.Name, f.Spec.Type)
 			}
 			if r.HasPresence && slices.Contains([]string{PresenceMembers, PresenceJoins, PresenceLeaves, PresenceSelf}, f.Name) {
-				c.errorf(f.Pos, "the presence events use this name for their member lists; rename the parameter",
+				c.errorf(f.Pos, "the presence events use this name for their member lists or the receiver's own id; rename the parameter",
 					"%s: parameter %q: reserved by presence", what, f.Name)
 			}
 		}
