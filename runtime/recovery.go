@@ -21,20 +21,28 @@ type parkedSocket struct {
 	svc    *Service
 	rs     *Socket
 	reason string
+	left   chan struct{} // closed once the socket's presence ended; timer is set then
 	timer  *time.Timer
 }
 
-// park keeps rs for the recovery window after its connection dropped.
-func (s *Server) park(svc *Service, rs *Socket, sock *socket.Socket, reason string) {
+// park keeps rs for the recovery window after its connection dropped, from
+// now, so that a client back at once finds it; it returns the function to call
+// once the socket's presence has ended, which starts the window. Whoever takes
+// the parked socket first waits for that (recover would otherwise track again
+// the memberships being untracked).
+func (s *Server) park(svc *Service, rs *Socket, sock *socket.Socket, reason string) (left func()) {
 	id := string(sock.Id())
-	p := &parkedSocket{svc: svc, rs: rs, reason: reason}
-	p.timer = time.AfterFunc(s.opts.RecoveryWindow, func() {
-		if s.parked.CompareAndDelete(id, p) {
-			s.disconnect(svc, rs, reason)
-		}
-	})
+	p := &parkedSocket{svc: svc, rs: rs, reason: reason, left: make(chan struct{})}
 	s.parked.Store(id, p)
-	s.log.Debug("connection dropped, socket kept for recovery", "socket", id, "reason", reason, "window", s.opts.RecoveryWindow)
+	return func() {
+		p.timer = time.AfterFunc(s.opts.RecoveryWindow, func() {
+			if s.parked.CompareAndDelete(id, p) {
+				s.disconnect(svc, rs, reason)
+			}
+		})
+		close(p.left)
+		s.log.Debug("connection dropped, socket kept for recovery", "socket", id, "reason", reason, "window", s.opts.RecoveryWindow)
+	}
 }
 
 // recover gives a recovered library socket the *Socket this node kept for
@@ -46,6 +54,7 @@ func (s *Server) recover(sock *socket.Socket) bool {
 		return false
 	}
 	p := v.(*parkedSocket)
+	<-p.left
 	p.timer.Stop()
 	p.rs.cur.Store(sock)
 	sock.SetData(p.rs)
@@ -58,6 +67,7 @@ func (s *Server) unparkAll() {
 	s.parked.Range(func(k, v any) bool {
 		p := v.(*parkedSocket)
 		if s.parked.CompareAndDelete(k, p) {
+			<-p.left
 			p.timer.Stop()
 			s.disconnect(p.svc, p.rs, p.reason)
 		}

@@ -505,12 +505,14 @@ func (s *Server) Serve(svc Service) {
 				return
 			}
 			s.obs.Connected(-1)
-			s.endPresence(rs)
 			s.byConn.CompareAndDelete(connID, rs)
 			if mayPark && s.opts.RecoveryWindow > 0 && socket.RECOVERABLE_DISCONNECT_REASONS.Has(reason) {
-				s.park(&svc, rs, sock, reason)
+				left := s.park(&svc, rs, sock, reason) // before the leaves go out: a client back at once finds it
+				s.endPresence(rs)
+				left()
 				return
 			}
+			s.endPresence(rs)
 			s.disconnect(&svc, rs, reason)
 		}
 		_ = sock.On("disconnect", func(args ...any) {
