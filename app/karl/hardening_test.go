@@ -190,6 +190,60 @@ func TestRevokedElsewhereIsRefusedOnNextUse(t *testing.T) {
 	assertNewToken(t, c, s.Token)
 }
 
+// renameGate holds RenameSession until released, so that a test can revoke
+// the token while a rename runs.
+type renameGate struct {
+	store.Store
+	entered, release chan struct{}
+}
+
+func (g *renameGate) RenameSession(ctx context.Context, id store.SessionID, username string, now time.Time) error {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.Store.RenameSession(ctx, id, username, now)
+}
+
+// TestLogoutDuringARenameIsNotAnsweredWithTheToken: a logout on another node
+// commits while this node renames the session, and its relay has not arrived
+// (here it never does: the token is revoked in the store directly). The
+// rename must not send the revoked token back: the socket is told
+// token-expired and continues as a new user with a new token.
+func TestLogoutDuringARenameIsNotAnsweredWithTheToken(t *testing.T) {
+	gate := &renameGate{entered: make(chan struct{}), release: make(chan struct{})}
+	e := startWith(t, runtime.Options{}, func(st store.Store) store.Store { gate.Store = st; return gate })
+	s := e.newUser(t, "Carol")
+	c := e.dial(t, map[string]any{"token": s.Token})
+	if _, err := c.Wait("reconnected", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan error, 1)
+	go func() {
+		raw, err := c.EmitAck("set-username", map[string]any{"username": "Caroline"}, 5*time.Second)
+		if err == nil && string(raw) != `{"ok":true}` {
+			err = fmt.Errorf("answer %s", raw)
+		}
+		answered <- err
+	}()
+	<-gate.entered
+	if err := e.store.RevokeToken(context.Background(), store.HashToken(s.Token), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	close(gate.release)
+	if err := <-answered; err != nil {
+		t.Fatalf("set-username: %v", err)
+	}
+	if _, err := c.Wait("token-expired", 5*time.Second); err != nil {
+		t.Errorf("no token-expired: %v", err)
+	}
+	ev, err := c.Wait("username-saved", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(ev.Args[0]), s.Token) {
+		t.Errorf("username-saved sent the token revoked during the rename: %s", ev.Args[0])
+	}
+}
+
 const pngDataURL = "data:image/png;base64," +
 	"iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGP4z8DwnwGMgRQAH+4D/dJQfRoAAAAASUVORK5CYII="
 

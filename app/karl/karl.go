@@ -113,6 +113,10 @@ type session struct {
 	hash      store.TokenHash
 	expiresAt time.Time
 	revoked   atomic.Bool // set by a logout on another socket; the socket then continues as a new user
+	// tell is held while the socket is sent its token or told token-expired,
+	// so that a socket whose revocation arrives while it is being sent its
+	// token gets token-expired after the token, never before it.
+	tell sync.Mutex
 }
 
 // sessionOf returns the socket's session, nil when it has none or when its
@@ -172,14 +176,15 @@ func (a *App) revoked(id store.SessionID, except *events.Socket) {
 	delete(a.live, id)
 	a.mu.Unlock()
 	for s, sess := range m {
+		sess.tell.Lock()
 		sess.revoked.Store(true)
-		if s == except {
-			continue
+		if s != except {
+			if err := s.EmitTokenExpired(); err != nil {
+				a.log.Warn("token-expired after logout not sent", "socket", s.ID(), "err", err)
+			}
+			a.log.Info("session revoked by a logout elsewhere", "socket", s.ID(), "session", id)
 		}
-		if err := s.EmitTokenExpired(); err != nil {
-			a.log.Warn("token-expired after logout not sent", "socket", s.ID(), "err", err)
-		}
-		a.log.Info("session revoked by a logout elsewhere", "socket", s.ID(), "session", id)
+		sess.tell.Unlock()
 	}
 }
 
@@ -236,18 +241,12 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 	now := a.cfg.Now()
 	sess := sessionOf(s)
 	if sess != nil {
-		saved, err := a.checkToken(ctx, s, sess) // never send a revoked token again
+		kept, err := a.rename(ctx, s, sess, in.Username, now)
 		if err != nil {
 			return err
 		}
-		if saved == nil {
-			sess = nil // logged out elsewhere: a new user
-		} else if err := a.store.RenameSession(ctx, sess.id, in.Username, now); err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("rename session: %w", err)
-			}
-			a.detach(s, sess)
-			sess = nil // deleted by the cleanup job meanwhile: start a new one
+		if !kept {
+			sess = nil // logged out elsewhere, or deleted by the cleanup job: a new user
 		}
 	}
 	if sess == nil {
@@ -266,15 +265,42 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 	}
 	sess.username = in.Username
 	a.attach(s, sess)
+	sess.tell.Lock()
 	if sess.revoked.Load() { // a logout on this node between the check and now
+		sess.tell.Unlock()
 		a.detach(s, sess)
 		return s.EmitTokenExpired()
 	}
-	if err := s.EmitUsernameSaved(events.UsernameSaved{Token: sess.token, Username: in.Username, ExpiresAt: sess.expiresAt}); err != nil {
+	err := s.EmitUsernameSaved(events.UsernameSaved{Token: sess.token, Username: in.Username, ExpiresAt: sess.expiresAt})
+	sess.tell.Unlock()
+	if err != nil {
 		return err
 	}
 	a.renamed(ctx, sess, in.Username)
 	return a.srv.EmitNewUserConnected(events.NewUserConnected{Username: in.Username})
+}
+
+// rename renames the socket's session, keeping its token, and reports whether
+// the session is still the socket's. The token is checked in the store before
+// (a session logged out elsewhere is not renamed) and again after the rename
+// committed: a logout on another node that commits while the rename runs may
+// reach this node only after the token would have been sent back. With both
+// checks, the token is sent only when the store said it was valid after the
+// rename; a logout committed later is relayed to this socket, which then gets
+// token-expired after the token (sess.tell orders the two).
+func (a *App) rename(ctx context.Context, s *events.Socket, sess *session, username string, now time.Time) (bool, error) {
+	if saved, err := a.checkToken(ctx, s, sess); err != nil || saved == nil {
+		return false, err
+	}
+	if err := a.store.RenameSession(ctx, sess.id, username, now); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, fmt.Errorf("rename session: %w", err)
+		}
+		a.detach(s, sess)
+		return false, nil
+	}
+	saved, err := a.checkToken(ctx, s, sess) // never send a revoked token again
+	return saved != nil, err
 }
 
 // renamed shows the session's new username in the chat rooms of its sockets on
