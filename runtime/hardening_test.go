@@ -68,6 +68,41 @@ func TestHugeUnknownEventNamesAreNotEchoed(t *testing.T) {
 	}
 }
 
+// TestEchoedNamesAndLogSamplingFollowTheOptions: MaxEchoedName cuts a
+// client's names on a rune boundary, and a negative LogSampleInterval writes
+// every line of a client's mistakes.
+func TestEchoedNamesAndLogSamplingFollowTheOptions(t *testing.T) {
+	logs := &logBuffer{}
+	ts, _ := startServer(t, runtime.Options{MaxEchoedName: 5, LogSampleInterval: -1,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	c := dial(t, ts.URL, nil)
+	const n = 6
+	for range n {
+		if err := c.WriteRaw(`42["abcdéfgh"]`); err != nil { // é is bytes 5 and 6
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		ev, err := c.Wait("request-error", 5*time.Second)
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		if got := string(ev.Args[0]); !strings.Contains(got, `"event":"abcd..."`) {
+			t.Fatalf("answer %d: %s, want the name cut to abcd...", i, got)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "outcome=unknown-event") < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := strings.Count(logs.String(), "outcome=unknown-event"); got != n {
+		t.Errorf("%d lines logged for %d unknown events with sampling off, want every one:\n%s", got, n, logs.String())
+	}
+	if strings.Contains(logs.String(), "suppressed") {
+		t.Errorf("lines suppressed with sampling off:\n%s", logs.String())
+	}
+}
+
 // TestOriginAndHostChecks reproduces finding 9: an https:// Origin passed on
 // plain HTTP (host:port only was compared), Host and Origin both set to a
 // rebinding name passed, and "*" let Origin null in (reflected with credentials).

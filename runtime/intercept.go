@@ -46,7 +46,7 @@ func (s *Server) serveCall(ctx context.Context, c *Call) (Message, error) {
 	}
 	reply, err, declared := c.Socket.handle(ctx, c)
 	if err != nil {
-		return nil, s.clientError(err, shortName(c.Event), c.Socket.ID(), declared)
+		return nil, s.clientError(err, s.shortName(c.Event), c.Socket.ID(), declared)
 	}
 	return reply, nil
 }

@@ -9,10 +9,6 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// overflowGrace is how long a connection over its queue bound may take to
-// read its backlog and the disconnect packet before it is cut.
-const overflowGrace = 5 * time.Second
-
 // boundQueue bounds the outgoing bytes an Engine.IO connection holds in
 // memory. The engine keeps, per connection, a write buffer that every packet
 // enters (its "packetCreate" event) and that it hands to the transport whole
@@ -70,7 +66,7 @@ func dataLen(p *packet.Packet) int64 {
 // leaves every room at once (broadcasts stop adding to its queue), the
 // Socket.IO disconnect packet is queued behind the backlog (a client that
 // reads again sees "io server disconnect" and closes the connection), and the
-// connection is cut after overflowGrace if it is still open (a client that
+// connection is cut after Options.OverflowGrace if it is still open (a client that
 // still does not read then sees "transport close" or a ping timeout).
 func (s *Server) overflow(conn engine.Socket, queued int64) {
 	socketID := ""
@@ -84,7 +80,7 @@ func (s *Server) overflow(conn engine.Socket, queued int64) {
 	// Not conn.Close(false): the engine closes the transport once the buffer
 	// is handed to it, not written, which would drop the disconnect packet.
 	// The stock client closes the connection itself on "io server disconnect".
-	time.AfterFunc(overflowGrace, func() {
+	time.AfterFunc(s.opts.OverflowGrace, func() {
 		if conn.ReadyState() != "closed" {
 			conn.Close(true)
 		}

@@ -69,6 +69,20 @@ type Options struct {
 	// in memory (a client that stops reading); over it the socket is
 	// disconnected [1 MiB]. Negative: no bound.
 	MaxQueuedBytes int64
+	// OverflowGrace is how long a connection over MaxQueuedBytes may take to
+	// read its backlog and the disconnect packet before it is cut [5s].
+	OverflowGrace time.Duration
+
+	// LogSampleInterval is the shortest time between two log lines a client
+	// causes of one kind (its invalid payloads, unknown events, rate limits:
+	// per socket and code; refused hosts, origins and CONNECTs: per IP) [1s];
+	// the lines dropped meanwhile are counted in the next one. Negative: every
+	// line is written.
+	LogSampleInterval time.Duration
+	// MaxEchoedName bounds, in bytes, the names a client chose (an unknown
+	// event's, a refused Host or Origin) that the runtime repeats in answers
+	// and logs; longer ones are cut on a rune boundary and end in "..." [64].
+	MaxEchoedName int
 
 	// Transport chooses the WebSocket transport: "karl" (runtime/wstransport:
 	// one write per flush; a broadcast's writes made by flusher goroutines,
@@ -158,6 +172,15 @@ func (o *Options) defaults() {
 	if o.MaxQueuedBytes == 0 {
 		o.MaxQueuedBytes = 1 << 20
 	}
+	if o.OverflowGrace <= 0 {
+		o.OverflowGrace = 5 * time.Second
+	}
+	if o.LogSampleInterval == 0 {
+		o.LogSampleInterval = time.Second
+	}
+	if o.MaxEchoedName <= 0 {
+		o.MaxEchoedName = 64
+	}
 	if o.Transport == "" {
 		o.Transport = "karl"
 	}
@@ -231,7 +254,7 @@ func NewServer(opts Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel, handshakes: newIPLimiter(opts.HandshakeLimit),
-		connects: newIPLimiter(opts.HandshakeLimit), connectsBy: newIPLimiter(opts.HandshakeLimit), sampled: newLogSampler(time.Second)}
+		connects: newIPLimiter(opts.HandshakeLimit), connectsBy: newIPLimiter(opts.HandshakeLimit), sampled: newLogSampler(opts.LogSampleInterval)}
 	s.dispatch = s.chain(opts.Interceptors)
 	s.obs = opts.Observer
 	s.io = socket.NewServer(nil, so)
@@ -311,13 +334,13 @@ func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
 			s.obs.Refused("host")
-			s.sampled.log(s.log, slog.LevelWarn, "host:"+clientIP(r), "host refused", "host", shortName(r.Host), "remote", r.RemoteAddr)
+			s.sampled.log(s.log, slog.LevelWarn, "host:"+clientIP(r), "host refused", "host", s.shortName(r.Host), "remote", r.RemoteAddr)
 			http.Error(w, "host not allowed", http.StatusForbidden)
 			return
 		}
 		if origin := r.Header.Get("Origin"); !s.originAllowed(origin, r) {
 			s.obs.Refused("origin")
-			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", shortName(origin), "remote", r.RemoteAddr)
+			s.sampled.log(s.log, slog.LevelWarn, "origin:"+clientIP(r), "origin refused", "origin", s.shortName(origin), "remote", r.RemoteAddr)
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}

@@ -206,7 +206,7 @@ func (s *Socket) onEvent(args []any, _ func(error)) {
 		c.argsErr = c.splitArgs(args) // before the interceptors, which read Meta (traceparent)
 		reply, err := s.srv.dispatch(s.srv.ctx, c)
 		if err != nil {
-			err = s.srv.clientError(err, shortName(name), s.ID(), s.svc.Events[name].Codes) // an interceptor's own error
+			err = s.srv.clientError(err, s.srv.shortName(name), s.ID(), s.svc.Events[name].Codes) // an interceptor's own error
 		}
 		s.respond(name, ack, reply, err, start)
 	})
@@ -216,7 +216,7 @@ func (s *Socket) handle(ctx context.Context, c *Call) (reply Message, err error,
 	name := c.Event
 	ev, ok := s.svc.Events[name]
 	if !ok {
-		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(shortName(name))}, nil
+		return nil, &Error{Code: CodeUnknownEvent, Message: "unknown event " + quoteString(s.srv.shortName(name))}, nil
 	}
 	if !s.allow(name) {
 		return nil, &Error{Code: CodeRateLimited, Message: "too many events, slow down"}, ev.Codes
@@ -418,8 +418,8 @@ func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, 
 		}
 		return
 	}
-	name = shortName(name) // the client chose it: echo and log a bounded prefix
-	e := err.(*Error)      // dispatch's errors went through clientError
+	name = s.srv.shortName(name) // the client chose it: echo and log a bounded prefix
+	e := err.(*Error)            // dispatch's errors went through clientError
 	if ack != nil {
 		ack([]any{json.RawMessage(appendErrorEnvelope(nil, e))}, nil)
 	} else {
@@ -434,17 +434,15 @@ func (s *Socket) respond(name string, ack socket.Ack, reply Message, err error, 
 	}
 }
 
-// maxEchoedName bounds the event names the runtime repeats in answers and
-// logs: schema event names are short, a client's invented ones may be huge.
-const maxEchoedName = 64
-
-// shortName returns name cut to maxEchoedName bytes, on a rune boundary, with
-// "..." marking the cut.
-func shortName(name string) string {
-	if len(name) <= maxEchoedName {
+// shortName returns a name the client chose cut to Options.MaxEchoedName
+// bytes, on a rune boundary, with "..." marking the cut: schema event names
+// are short, a client's invented ones may be huge.
+func (s *Server) shortName(name string) string {
+	max := s.opts.MaxEchoedName
+	if len(name) <= max {
 		return name
 	}
-	cut := maxEchoedName
+	cut := max
 	for cut > 0 && !utf8.RuneStart(name[cut]) {
 		cut--
 	}

@@ -30,7 +30,11 @@ type Config struct {
 	TokenTTL        time.Duration     // absolute lifetime of a reconnect token [7 days]
 	CleanupInterval time.Duration     // how often expired tokens are deleted [1 hour]
 	Image           imagecheck.Limits // what a profile photo may be
-	Now             func() time.Time  // the clock [time.Now]; tests move it across the TTL
+	// ImageChecks bounds the photo checks running at once [2 per processor]:
+	// one costs up to ~0.2 s of CPU and ~32 MiB, so a burst of uploads must
+	// queue rather than exhaust memory.
+	ImageChecks int
+	Now         func() time.Time // the clock [time.Now]; tests move it across the TTL
 }
 
 // DefaultTokenTTL is the lifetime of a reconnect token, as the seed specifies.
@@ -66,10 +70,13 @@ func New(st store.Store, cfg Config, log *slog.Logger) *App {
 	if cfg.CleanupInterval <= 0 {
 		cfg.CleanupInterval = time.Hour
 	}
+	if cfg.ImageChecks <= 0 {
+		cfg.ImageChecks = 2 * goruntime.GOMAXPROCS(0)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &App{store: st, cfg: cfg, log: log, checks: make(chan struct{}, 2*goruntime.GOMAXPROCS(0)),
+	return &App{store: st, cfg: cfg, log: log, checks: make(chan struct{}, cfg.ImageChecks),
 		live: map[store.SessionID]map[*events.Socket]*session{}}
 }
 

@@ -67,6 +67,15 @@ type Config struct {
 	// PingInterval and PingTimeout are Engine.IO's [25s, 20s]: a client that
 	// vanished without a goodbye is noticed after at most their sum.
 	PingInterval, PingTimeout time.Duration
+	// ConnectTimeout, EventTimeout, OverflowGrace, LogSampleInterval and
+	// MaxEchoedName are the runtime.Options of the same names (0: their defaults).
+	ConnectTimeout, EventTimeout     time.Duration
+	OverflowGrace, LogSampleInterval time.Duration
+	MaxEchoedName                    int
+	// MaxImageWidth and MaxImageHeight bound a photo's size in pixels
+	// (imagecheck.Limits; 0: 2048); ImageChecks, the checks run at once
+	// (karl.Config.ImageChecks; 0: 2 per processor).
+	MaxImageWidth, MaxImageHeight, ImageChecks int
 }
 
 // Server is a running KARL server without its listener.
@@ -93,7 +102,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.Metrics != nil || cfg.Tracer != nil {
 		st = observeStore(st, cfg.Metrics, cfg.Tracer)
 	}
-	limits := imagecheck.Limits{MaxBytes: cfg.MaxImageBytes}
+	limits := imagecheck.Limits{MaxBytes: cfg.MaxImageBytes, MaxWidth: cfg.MaxImageWidth, MaxHeight: cfg.MaxImageHeight}
 	opts := runtime.Options{
 		Logger: log,
 		// The largest message is a photo: its base64 text plus the packet's few framing bytes.
@@ -112,6 +121,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		PresenceHeartbeat: cfg.PresenceHeartbeat,
 		PingInterval:      cfg.PingInterval,
 		PingTimeout:       cfg.PingTimeout,
+		ConnectTimeout:    cfg.ConnectTimeout,
+		EventTimeout:      cfg.EventTimeout,
+		OverflowGrace:     cfg.OverflowGrace,
+		LogSampleInterval: cfg.LogSampleInterval,
+		MaxEchoedName:     cfg.MaxEchoedName,
 	}
 	if cfg.UploadLimit == (runtime.Limit{}) {
 		opts.EventLimits = map[string]runtime.Limit{"upload-profile-image": {PerSecond: 1, Burst: 5}}
@@ -126,7 +140,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		opts.Observer = m
 	}
 	rt := runtime.NewServer(opts)
-	app := karl.New(st, karl.Config{TokenTTL: cfg.TokenTTL, CleanupInterval: cfg.CleanupInterval, Image: limits, Now: cfg.Now}, log)
+	app := karl.New(st, karl.Config{TokenTTL: cfg.TokenTTL, CleanupInterval: cfg.CleanupInterval, Image: limits, ImageChecks: cfg.ImageChecks, Now: cfg.Now}, log)
 	app.Register(rt)
 	s := &Server{App: app, store: st, rt: rt, log: log}
 	s.handler = s.routes(cfg)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/karl-app/karl/app/imagecheck"
 	"github.com/karl-app/karl/app/karl"
 	"github.com/karl-app/karl/app/multinode"
 	"github.com/karl-app/karl/app/server"
@@ -43,6 +44,43 @@ type flags struct {
 
 func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	f := &flags{}
+	fs := f.flagSet()
+	var envErr error
+	fs.VisitAll(func(fl *flag.Flag) {
+		if v := getenv(envName(fl.Name)); v != "" {
+			if err := fl.Value.Set(v); err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", envName(fl.Name), err))
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.cfg.Transport != "karl" && f.cfg.Transport != "library" {
+		return nil, fmt.Errorf("--transport: %q is not karl or library", f.cfg.Transport)
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	f.cfg.AllowedOrigins = server.SplitList(f.origins)
+	f.cfg.AllowedHosts = server.SplitList(f.hosts)
+	f.cfg.EventLimit = runtime.Limit{PerSecond: f.eventRate, Burst: f.eventBurst}
+	f.cfg.UploadLimit = runtime.Limit{PerSecond: f.uploadRate, Burst: f.uploadBurst}
+	f.cfg.HandshakeLimit = runtime.Limit{PerSecond: f.handshakeRate, Burst: f.handshakeBurst}
+	return f, nil
+}
+
+// envName is the environment variable that sets a flag: KARL_ and its name
+// in capitals, dashes as underscores (--max-conns-per-ip: KARL_MAX_CONNS_PER_IP).
+func envName(flagName string) string {
+	return "KARL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// flagSet declares every flag into f, with its default.
+func (f *flags) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("karl-server", flag.ContinueOnError)
 	fs.StringVar(&f.addr, "addr", ":3000", "address to listen on")
 	fs.StringVar(&f.cfg.DB, "db", "karl.db", "SQLite database file, or a postgres:// URL the nodes share")
@@ -76,33 +114,15 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	fs.DurationVar(&f.cfg.PingInterval, "ping-interval", 25*time.Second, "Engine.IO ping interval: how often the server checks a client is there")
 	fs.DurationVar(&f.cfg.PingTimeout, "ping-timeout", 20*time.Second, "Engine.IO ping timeout: a client that does not answer a ping within it is disconnected")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long running handlers get on SIGTERM")
-	var envErr error
-	fs.VisitAll(func(fl *flag.Flag) {
-		name := "KARL_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
-		if v := getenv(name); v != "" {
-			if err := fl.Value.Set(v); err != nil {
-				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	if envErr != nil {
-		return nil, envErr
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if f.cfg.Transport != "karl" && f.cfg.Transport != "library" {
-		return nil, fmt.Errorf("--transport: %q is not karl or library", f.cfg.Transport)
-	}
-	if (f.tlsCert == "") != (f.tlsKey == "") {
-		return nil, errors.New("--tls-cert and --tls-key go together")
-	}
-	f.cfg.AllowedOrigins = server.SplitList(f.origins)
-	f.cfg.AllowedHosts = server.SplitList(f.hosts)
-	f.cfg.EventLimit = runtime.Limit{PerSecond: f.eventRate, Burst: f.eventBurst}
-	f.cfg.UploadLimit = runtime.Limit{PerSecond: f.uploadRate, Burst: f.uploadBurst}
-	f.cfg.HandshakeLimit = runtime.Limit{PerSecond: f.handshakeRate, Burst: f.handshakeBurst}
-	return f, nil
+	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", 10*time.Second, "time a client has to join the namespace after the Engine.IO handshake")
+	fs.DurationVar(&f.cfg.EventTimeout, "event-timeout", 5*time.Second, "deadline of one event's handler when the schema sets none (over it: internal)")
+	fs.DurationVar(&f.cfg.OverflowGrace, "overflow-grace", 5*time.Second, "how long a client disconnected for --max-queued-bytes may take to read its backlog before its connection is cut")
+	fs.DurationVar(&f.cfg.LogSampleInterval, "log-sample-interval", time.Second, "shortest time between two log lines of one kind a client causes (bad payloads, unknown events, rate limits, refused hosts); the others are counted (-1ns: every line)")
+	fs.IntVar(&f.cfg.MaxEchoedName, "max-echoed-name", 64, "bytes of a client-chosen name (unknown event, refused Host or Origin) repeated in answers and logs; longer ones are cut")
+	fs.IntVar(&f.cfg.MaxImageWidth, "max-image-width", imagecheck.DefaultMaxWidth, "widest profile photo, in pixels")
+	fs.IntVar(&f.cfg.MaxImageHeight, "max-image-height", imagecheck.DefaultMaxHeight, "tallest profile photo, in pixels")
+	fs.IntVar(&f.cfg.ImageChecks, "image-checks", 0, "photo checks run at once (each costs up to ~0.2 s of CPU and ~32 MiB); the others wait (0: 2 per processor)")
+	return fs
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {

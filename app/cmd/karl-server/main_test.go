@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +71,53 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	short, err := parseFlags(nil, func(k string) string { return map[string]string{"KARL_IDEMPOTENCY_WINDOW": "10m"}[k] })
 	if err != nil || short.cfg.IdempotencyWindow != 10*time.Minute {
 		t.Errorf("KARL_IDEMPOTENCY_WINDOW=10m: window = %v, err = %v", short.cfg.IdempotencyWindow, err)
+	}
+}
+
+// TestEveryFlagIsInTheREADME: the README's table of flags is where operators
+// read every limit and its default; a flag missing there is a limit nobody
+// knows of. Each flag's environment variable is checked to set it.
+func TestEveryFlagIsInTheREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for line := range strings.Lines(string(readme)) {
+		if strings.HasPrefix(line, "| `--") {
+			rows = append(rows, line)
+		}
+	}
+	f := &flags{}
+	f.flagSet().VisitAll(func(fl *flag.Flag) {
+		documented := slices.ContainsFunc(rows, func(row string) bool {
+			cell, _, _ := strings.Cut(strings.TrimPrefix(row, "| "), " |")
+			return slices.Contains(strings.Split(cell, ", "), "`--"+fl.Name+"`")
+		})
+		if !documented {
+			t.Errorf("--%s (default %q) has no row in the README's table of flags", fl.Name, fl.DefValue)
+		}
+		if fl.DefValue == "" || fl.Name == "transport" || fl.Name == "log-level" || fl.Name == "log-format" {
+			return // no value to change it to that every flag accepts
+		}
+		got, err := parseFlags(nil, func(k string) string {
+			if k == envName(fl.Name) {
+				return fl.DefValue
+			}
+			return ""
+		})
+		if err != nil || got == nil {
+			t.Errorf("%s=%s: %v", envName(fl.Name), fl.DefValue, err)
+		}
+	})
+	timeouts, err := parseFlags(nil, func(k string) string {
+		return map[string]string{"KARL_EVENT_TIMEOUT": "2s", "KARL_OVERFLOW_GRACE": "1s", "KARL_MAX_ECHOED_NAME": "32", "KARL_IMAGE_CHECKS": "3"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := timeouts.cfg; c.EventTimeout != 2*time.Second || c.OverflowGrace != time.Second || c.MaxEchoedName != 32 || c.ImageChecks != 3 || c.ConnectTimeout != 10*time.Second {
+		t.Errorf("from the environment: %+v", c)
 	}
 }
 
