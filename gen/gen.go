@@ -105,6 +105,11 @@ func Run(path string, emitters ...Emitter) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Generate(m, emitters...)
+}
+
+// Generate runs every emitter on the model m (Load or model.Build makes one).
+func Generate(m *model.Schema, emitters ...Emitter) ([]File, error) {
 	var files []File
 	for _, e := range emitters {
 		out, err := e.emit(m)

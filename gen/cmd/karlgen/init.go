@@ -13,10 +13,15 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
 
+	"github.com/karl-app/karl/gen"
+	"github.com/karl-app/karl/gen/golang"
+	"github.com/karl-app/karl/gen/model"
+	"github.com/karl-app/karl/gen/ts"
 	"github.com/karl-app/karl/schema"
 )
 
@@ -25,6 +30,9 @@ const initUsage = `usage: karlgen init [--dir DIR] [--module PATH] [--ts-out DIR
 Scaffolds a project that uses KARL in DIR, a Go module or one to be:
   schema.yaml          one event of each kind, to edit
   events/generate.go   the //go:generate line that runs karlgen
+  events/*.go          the code it generates, written once now (and the
+                       TypeScript with --ts-out), so that the module builds
+                       after go mod tidy; go generate ./... rewrites them
   main.go              a Socket.IO server on :3000
   handler.go           the handler stub that implements events.Handler
   handler_test.go      its test, on the test client generated in events/
@@ -76,6 +84,11 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		*module = m
 	}
 	files, err := renderScaffold(scaffoldData{Module: *module, Name: schemaName(*module), GenerateFlags: generateFlags(*tsOut), JSONSchemaURL: schema.JSONSchemaID})
+	if err == nil {
+		var generated []scaffoldFile
+		generated, err = firstGeneration(files, *tsOut)
+		files = append(files, generated...)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "karlgen init: %v\n", err)
 		return 2
@@ -87,12 +100,19 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	var written []string
 	for _, f := range files {
-		p := filepath.Join(*dir, filepath.FromSlash(f.name))
+		p := projectPath(*dir, f.name)
 		if err := writeNew(p, f.data); err != nil {
-			fmt.Fprintf(stderr, "karlgen init: %v\n", err)
+			for _, w := range written { // nothing half-written is kept
+				_ = os.Remove(w)
+			}
+			fmt.Fprintf(stderr, "karlgen init: %v (nothing kept)\n", err)
 			return 1
 		}
+		written = append(written, p)
+	}
+	for _, p := range written {
 		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}
 	fmt.Fprint(stdout, nextSteps(*dir, *module, hasGoMod))
@@ -116,6 +136,36 @@ func renderScaffold(data scaffoldData) ([]scaffoldFile, error) {
 			return nil, fmt.Errorf("template %s: %w", f.template, err)
 		}
 		out = append(out, scaffoldFile{name: f.file, data: b.Bytes()})
+	}
+	return out, nil
+}
+
+// firstGeneration generates, from the scaffold's schema, what go generate
+// will write from events/generate.go: the Go package in events/ and, with
+// tsOut, the TypeScript. Written with the scaffold, it lets the module build
+// after go mod tidy alone (go generate ./... cannot load the packages of a
+// module whose go.mod does not yet require what main.go imports).
+func firstGeneration(scaffold []scaffoldFile, tsOut string) ([]scaffoldFile, error) {
+	i := slices.IndexFunc(scaffold, func(f scaffoldFile) bool { return f.name == "schema.yaml" })
+	s, err := schema.Parse("schema.yaml", scaffold[i].data)
+	if err != nil {
+		return nil, fmt.Errorf("the scaffold's schema: %w", err)
+	}
+	m, err := model.Build(s, "schema.yaml") // as go generate records it: relative to the module root
+	if err != nil {
+		return nil, fmt.Errorf("the scaffold's schema: %w", err)
+	}
+	emitters := []gen.Emitter{gen.Go("events", golang.Options{Package: "events"})}
+	if tsOut != "" {
+		emitters = append(emitters, gen.TS(filepath.ToSlash(tsOut), ts.Options{}))
+	}
+	files, err := gen.Generate(m, emitters...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]scaffoldFile, len(files))
+	for i, f := range files {
+		out[i] = scaffoldFile{name: filepath.ToSlash(f.Path), data: f.Data}
 	}
 	return out, nil
 }
@@ -183,11 +233,20 @@ func modulePath(goMod string) (string, error) {
 func existingFiles(dir string, files []scaffoldFile) []string {
 	var existing []string
 	for _, f := range files {
-		if p := filepath.Join(dir, filepath.FromSlash(f.name)); fileExists(p) {
+		if p := projectPath(dir, f.name); fileExists(p) {
 			existing = append(existing, p)
 		}
 	}
 	return existing
+}
+
+// projectPath is where the file named name (slash-separated, relative to the
+// project directory dir unless absolute, as --ts-out may be) is written.
+func projectPath(dir, name string) string {
+	if p := filepath.FromSlash(name); filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
 }
 
 func fileExists(p string) bool {
@@ -212,6 +271,14 @@ func writeNew(p string, data []byte) error {
 	return f.Close()
 }
 
+// initNextSteps are the commands that take an initialized module to a running
+// server; the README's "Use KARL in your own project" lists the same.
+var initNextSteps = []string{
+	"go get -tool github.com/karl-app/karl/gen/cmd/karlgen",
+	"go mod tidy",
+	"go run .            # serves on http://localhost:3000",
+}
+
 func nextSteps(dir, module string, hasGoMod bool) string {
 	var b strings.Builder
 	b.WriteString("\nnext:\n")
@@ -221,9 +288,9 @@ func nextSteps(dir, module string, hasGoMod bool) string {
 	if !hasGoMod {
 		fmt.Fprintf(&b, "  go mod init %s\n", shellJoin([]string{module}))
 	}
-	b.WriteString("  go get -tool github.com/karl-app/karl/gen/cmd/karlgen\n")
-	b.WriteString("  go generate ./...   # writes events/ from schema.yaml\n")
-	b.WriteString("  go mod tidy\n")
-	b.WriteString("  go run .            # serves on http://localhost:3000\n")
+	for _, step := range initNextSteps {
+		fmt.Fprintf(&b, "  %s\n", step)
+	}
+	b.WriteString("after editing schema.yaml:\n  go generate ./...   # rewrites events/ from it\n")
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,9 +102,12 @@ func TestSchemaName(t *testing.T) {
 }
 
 // TestInitScaffoldBuilds scaffolds a project in a module that uses this
-// repository as github.com/karl-app/karl, runs its go:generate line as a user
-// would (go tool karlgen), then builds, vets and tests it: the scaffold compiles
-// against the code the generator writes today, and its test passes.
+// repository as github.com/karl-app/karl (go.mod as go get -tool leaves it),
+// then follows init's next steps: go mod tidy, and the module builds, vets and
+// its test passes, with no go generate first (which cannot load a module whose
+// go.mod lacks what main.go imports: the README's first order failed so). Then
+// go generate ./..., run as a user would after editing the schema, must find
+// init's generated files up to date.
 func TestInitScaffoldBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with the go command")
@@ -122,27 +126,60 @@ func TestInitScaffoldBuilds(t *testing.T) {
 	if code, stdout, stderr := runKarlgen(t, "init", "--dir", dir, "--ts-out", "web/generated"); code != 0 {
 		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, args := range [][]string{
-		{"mod", "tidy"},
-		{"generate", "./..."},
-		{"build", "./..."},
-		{"vet", "./..."},
-		{"test", "./..."}, // handler_test.go, on the generated test client
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
 	for _, f := range []string{"events/server.go", "events/types.go"} {
 		if !fileExists(filepath.Join(dir, f)) {
-			t.Errorf("go generate did not write %s", f)
+			t.Errorf("init did not write %s", f)
 		}
 	}
 	if ts, _ := filepath.Glob(filepath.Join(dir, "web", "generated", "*.ts")); len(ts) == 0 {
-		t.Errorf("go generate wrote no TypeScript under web/generated")
+		t.Errorf("init wrote no TypeScript under web/generated")
+	}
+	for _, args := range [][]string{
+		{"mod", "tidy"}, // initNextSteps, without go get -tool (go.mod has the tool line) and go run
+		{"build", "./..."},
+		{"vet", "./..."},
+		{"test", "./..."}, // handler_test.go, on the generated test client
+		{"generate", "./..."},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if args[0] == "generate" && strings.Contains(string(out), "wrote ") {
+			t.Errorf("go generate rewrote what init generated:\n%s", out)
+		}
+	}
+}
+
+// TestReadmeStepsMatchInit keeps the README's quick start the commands init
+// prints, in that order.
+func TestReadmeStepsMatchInit(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, quick, _ := strings.Cut(string(readme), "## Use KARL in your own project")
+	_, quick, _ = strings.Cut(quick, "```sh\n")
+	quick, _, _ = strings.Cut(quick, "```")
+	var commands []string
+	for line := range strings.Lines(quick) {
+		cmd, _, _ := strings.Cut(line, "#")
+		for part := range strings.SplitSeq(cmd, "&&") {
+			if part = strings.TrimSpace(part); part != "" {
+				commands = append(commands, part)
+			}
+		}
+	}
+	var want []string
+	for _, step := range initNextSteps {
+		step, _, _ = strings.Cut(step, "#")
+		want = append(want, strings.TrimSpace(step))
+	}
+	if len(commands) < len(want) || !slices.Equal(commands[len(commands)-len(want):], want) {
+		t.Errorf("the README's quick start ends with %q, init prints %q", commands, want)
 	}
 }
 
