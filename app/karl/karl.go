@@ -183,16 +183,27 @@ func (a *App) revoked(id store.SessionID, except *events.Socket) {
 	delete(a.live, id)
 	a.mu.Unlock()
 	for s, sess := range m {
-		sess.tell.Lock()
-		sess.revoked.Store(true)
-		if s != except {
-			if err := s.EmitTokenExpired(); err != nil {
-				a.log.Warn("token-expired after logout not sent", "socket", s.ID(), "err", err)
-			}
-			a.log.Info("session revoked by a logout elsewhere", "socket", s.ID(), "session", id)
+		if s == except {
+			sess.revoked.Store(true)
+			continue
 		}
-		sess.tell.Unlock()
+		if err := a.expire(s, sess); err != nil {
+			a.log.Warn("token-expired after logout not sent", "socket", s.ID(), "err", err)
+		}
+		a.log.Info("session revoked by a logout elsewhere", "socket", s.ID(), "session", id)
 	}
+}
+
+// expire marks the socket's session revoked and tells the socket
+// token-expired, once however many of the relay, a store check and a local
+// logout find it out.
+func (a *App) expire(s *events.Socket, sess *session) error {
+	sess.tell.Lock()
+	defer sess.tell.Unlock()
+	if sess.revoked.Swap(true) {
+		return nil
+	}
+	return s.EmitTokenExpired()
 }
 
 // checkToken confirms the socket's token is still valid in the store (a
@@ -203,10 +214,9 @@ func (a *App) checkToken(ctx context.Context, s *events.Socket, sess *session) (
 	saved, _, err := a.store.SessionByToken(ctx, sess.hash, a.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrRevoked), errors.Is(err, store.ErrExpired), errors.Is(err, store.ErrNotFound):
-		sess.revoked.Store(true)
 		a.detach(s, sess)
 		a.log.Info("session ended elsewhere", "socket", s.ID(), "session", sess.id, "reason", err)
-		return nil, s.EmitTokenExpired()
+		return nil, a.expire(s, sess)
 	case err != nil:
 		return nil, fmt.Errorf("check token: %w", err)
 	}
@@ -256,27 +266,24 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 			sess = nil // logged out elsewhere, or deleted by the cleanup job: a new user
 		}
 	}
-	if sess == nil {
-		token, err := store.NewToken()
-		if err != nil {
-			return err
+	for {
+		if sess == nil {
+			var err error
+			if sess, err = a.newSession(ctx, s, in.Username, now); err != nil {
+				return err
+			}
 		}
-		hash := store.HashToken(token)
-		expiresAt := now.Add(a.cfg.TokenTTL)
-		id, err := a.store.CreateSession(ctx, in.Username, hash, now, expiresAt)
-		if err != nil {
-			return fmt.Errorf("create session: %w", err)
+		sess.username = in.Username
+		a.attach(s, sess) // listed first, so that a revocation from now on finds the socket
+		sess.tell.Lock()
+		if !sess.revoked.Load() {
+			break // sess.tell held until the token is sent
 		}
-		sess = &session{id: id, token: token, hash: hash, expiresAt: expiresAt.Truncate(time.Millisecond)}
-		a.log.Info("session created", "socket", s.ID(), "session", id)
-	}
-	sess.username = in.Username
-	a.attach(s, sess)
-	sess.tell.Lock()
-	if sess.revoked.Load() { // a logout on this node between the check and now
+		// A logout on this node between the check and now, which told the
+		// socket token-expired: it continues as a new user.
 		sess.tell.Unlock()
 		a.detach(s, sess)
-		return s.EmitTokenExpired()
+		sess = nil
 	}
 	err := s.EmitUsernameSaved(events.UsernameSaved{Token: sess.token, Username: in.Username, ExpiresAt: sess.expiresAt})
 	sess.tell.Unlock()
@@ -285,6 +292,22 @@ func (a *App) SetUsername(ctx context.Context, s *events.Socket, in events.SetUs
 	}
 	a.renamed(ctx, sess, in.Username)
 	return a.srv.EmitNewUserConnected(events.NewUserConnected{Username: in.Username})
+}
+
+// newSession creates a session for username with a new token.
+func (a *App) newSession(ctx context.Context, s *events.Socket, username string, now time.Time) (*session, error) {
+	token, err := store.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	hash := store.HashToken(token)
+	expiresAt := now.Add(a.cfg.TokenTTL)
+	id, err := a.store.CreateSession(ctx, username, hash, now, expiresAt)
+	if err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	a.log.Info("session created", "socket", s.ID(), "session", id)
+	return &session{id: id, token: token, hash: hash, expiresAt: expiresAt.Truncate(time.Millisecond)}, nil
 }
 
 // rename renames the socket's session, keeping its token, and reports whether
