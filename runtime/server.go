@@ -73,11 +73,12 @@ type Options struct {
 	// read its backlog and the disconnect packet before it is cut [5s].
 	OverflowGrace time.Duration
 
-	// LogSampleInterval is the shortest time between two log lines a client
-	// causes of one kind (its invalid payloads, unknown events, rate limits:
-	// per socket and code; refused hosts, origins and CONNECTs: per IP) [1s];
-	// the lines dropped meanwhile are counted in the next one. Negative: every
-	// line is written.
+	// LogSampleInterval is the shortest time between two log lines of one kind
+	// that may repeat fast: those a client causes (its invalid payloads,
+	// unknown events, rate limits: per socket and code; refused hosts, origins
+	// and CONNECTs: per IP) and a failing presence heartbeat [1s]; the lines
+	// dropped meanwhile are counted in the next one. Negative: every line is
+	// written.
 	LogSampleInterval time.Duration
 	// MaxEchoedName bounds, in bytes, the names a client chose (an unknown
 	// event's, a refused Host or Origin) that the runtime repeats in answers
@@ -160,10 +161,10 @@ func (o *Options) defaults() {
 	if o.PingTimeout == 0 {
 		o.PingTimeout = 20 * time.Second
 	}
-	if o.ConnectTimeout == 0 {
+	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
-	if o.EventTimeout == 0 {
+	if o.EventTimeout <= 0 {
 		o.EventTimeout = 5 * time.Second
 	}
 	if o.EventLimit == (Limit{}) {

@@ -62,6 +62,17 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	if f.cfg.Transport != "karl" && f.cfg.Transport != "library" {
 		return nil, fmt.Errorf("--transport: %q is not karl or library", f.cfg.Transport)
 	}
+	for name, d := range map[string]time.Duration{"connect-timeout": f.cfg.ConnectTimeout, "event-timeout": f.cfg.EventTimeout, "overflow-grace": f.cfg.OverflowGrace} {
+		if d <= 0 {
+			return nil, fmt.Errorf("--%s: %v is not a positive duration", name, d)
+		}
+	}
+	if f.cfg.LogSampleInterval == 0 {
+		return nil, errors.New("--log-sample-interval: 0 is not an interval (a negative one writes every line)")
+	}
+	if f.cfg.MaxEchoedName <= 0 || f.cfg.MaxImageWidth <= 0 || f.cfg.MaxImageHeight <= 0 || f.cfg.ImageChecks < 0 {
+		return nil, errors.New("--max-echoed-name, --max-image-width and --max-image-height must be positive, --image-checks 0 or more")
+	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -119,9 +130,9 @@ func (f *flags) flagSet() *flag.FlagSet {
 	fs.DurationVar(&f.cfg.OverflowGrace, "overflow-grace", 5*time.Second, "how long a client disconnected for --max-queued-bytes may take to read its backlog before its connection is cut")
 	fs.DurationVar(&f.cfg.LogSampleInterval, "log-sample-interval", time.Second, "shortest time between two log lines of one kind a client causes (bad payloads, unknown events, rate limits, refused hosts); the others are counted (-1ns: every line)")
 	fs.IntVar(&f.cfg.MaxEchoedName, "max-echoed-name", 64, "bytes of a client-chosen name (unknown event, refused Host or Origin) repeated in answers and logs; longer ones are cut")
-	fs.IntVar(&f.cfg.MaxImageWidth, "max-image-width", imagecheck.DefaultMaxWidth, "widest profile photo, in pixels")
+	fs.IntVar(&f.cfg.MaxImageWidth, "max-image-width", imagecheck.DefaultMaxWidth, "widest profile photo, in pixels (width x height bounds the memory of a check)")
 	fs.IntVar(&f.cfg.MaxImageHeight, "max-image-height", imagecheck.DefaultMaxHeight, "tallest profile photo, in pixels")
-	fs.IntVar(&f.cfg.ImageChecks, "image-checks", 0, "photo checks run at once (each costs up to ~0.2 s of CPU and ~32 MiB); the others wait (0: 2 per processor)")
+	fs.IntVar(&f.cfg.ImageChecks, "image-checks", 0, "photo checks run at once (each costs up to ~0.2 s of CPU and ~32 MiB at 2048x2048, growing with width x height); the others wait (0: 2 per processor)")
 	return fs
 }
 

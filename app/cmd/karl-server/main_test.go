@@ -76,7 +76,8 @@ func TestFlagsAndEnvironment(t *testing.T) {
 
 // TestEveryFlagIsInTheREADME: the README's table of flags is where operators
 // read every limit and its default; a flag missing there is a limit nobody
-// knows of. Each flag's environment variable is checked to set it.
+// knows of. Each flag's environment variable is checked to be read (a few
+// for their effect), and values that mean nothing are refused.
 func TestEveryFlagIsInTheREADME(t *testing.T) {
 	readme, err := os.ReadFile("../../../README.md")
 	if err != nil {
@@ -115,6 +116,11 @@ func TestEveryFlagIsInTheREADME(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, bad := range []map[string]string{{"KARL_EVENT_TIMEOUT": "-1s"}, {"KARL_CONNECT_TIMEOUT": "0s"}, {"KARL_OVERFLOW_GRACE": "-5s"}, {"KARL_LOG_SAMPLE_INTERVAL": "0s"}, {"KARL_MAX_ECHOED_NAME": "-1"}} {
+		if _, err := parseFlags(nil, func(k string) string { return bad[k] }); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 	if c := timeouts.cfg; c.EventTimeout != 2*time.Second || c.OverflowGrace != time.Second || c.MaxEchoedName != 32 || c.ImageChecks != 3 || c.ConnectTimeout != 10*time.Second {
 		t.Errorf("from the environment: %+v", c)
