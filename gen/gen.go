@@ -96,7 +96,8 @@ func Load(path string) (*model.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Build(s, sourceName(path))
+	name, _ := SourceName(path)
+	return model.Build(s, name)
 }
 
 // Run loads the schema at path once and runs every emitter on its model.
@@ -123,22 +124,23 @@ func Generate(m *model.Schema, emitters ...Emitter) ([]File, error) {
 	return files, nil
 }
 
-// sourceName is the schema path recorded in generated headers: relative to the
-// module root when there is one, so the headers do not depend on where
-// karlgen ran (go generate runs it from the package directory).
-func sourceName(path string) string {
+// SourceName is the schema path recorded in generated headers: relative to
+// the root of the module that holds path when there is one (inModule), so the
+// headers do not depend on where karlgen ran (go generate runs it from the
+// package directory); path itself otherwise. path need not exist yet.
+func SourceName(path string) (name string, inModule bool) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return filepath.ToSlash(path)
+		return filepath.ToSlash(path), false
 	}
 	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			if rel, err := filepath.Rel(dir, abs); err == nil {
-				return filepath.ToSlash(rel)
+				return filepath.ToSlash(rel), true
 			}
 		}
 		if dir == filepath.Dir(dir) {
-			return filepath.ToSlash(path)
+			return filepath.ToSlash(path), false
 		}
 	}
 }

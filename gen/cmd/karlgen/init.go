@@ -74,7 +74,6 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "karlgen init: unexpected argument %q (give the directory with --dir)\n", rest[0])
 		return 2
 	}
-	hasGoMod := fileExists(filepath.Join(*dir, "go.mod"))
 	if *module == "" {
 		m, err := modulePath(filepath.Join(*dir, "go.mod"))
 		if err != nil {
@@ -84,9 +83,15 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		*module = m
 	}
 	files, err := renderScaffold(scaffoldData{Module: *module, Name: schemaName(*module), GenerateFlags: generateFlags(*tsOut), JSONSchemaURL: schema.JSONSchemaID})
+	// go generate will record the schema relative to the module's root: a
+	// module around DIR (a repository's own), else the one go mod init makes in DIR.
+	source, inModule := gen.SourceName(filepath.Join(*dir, "schema.yaml"))
+	if !inModule {
+		source = "schema.yaml"
+	}
 	if err == nil {
 		var generated []scaffoldFile
-		generated, err = firstGeneration(files, *tsOut)
+		generated, err = firstGeneration(files, source, *tsOut)
 		files = append(files, generated...)
 	}
 	if err != nil {
@@ -100,12 +105,14 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	var written []string
+	var written, made []string // files, and the directories made for them
 	for _, f := range files {
 		p := projectPath(*dir, f.name)
-		if err := writeNew(p, f.data); err != nil {
-			for _, w := range written { // nothing half-written is kept
-				_ = os.Remove(w)
+		dirs, err := writeNew(p, f.data)
+		made = append(made, dirs...)
+		if err != nil {
+			for _, w := range slices.Backward(append(made, written...)) { // nothing half-written is kept
+				_ = os.Remove(w) // files first, then the directories, deepest first
 			}
 			fmt.Fprintf(stderr, "karlgen init: %v (nothing kept)\n", err)
 			return 1
@@ -115,7 +122,7 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 	for _, p := range written {
 		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}
-	fmt.Fprint(stdout, nextSteps(*dir, *module, hasGoMod))
+	fmt.Fprint(stdout, nextSteps(*dir, *module, inModule))
 	return 0
 }
 
@@ -145,13 +152,13 @@ func renderScaffold(data scaffoldData) ([]scaffoldFile, error) {
 // tsOut, the TypeScript. Written with the scaffold, it lets the module build
 // after go mod tidy alone (go generate ./... cannot load the packages of a
 // module whose go.mod does not yet require what main.go imports).
-func firstGeneration(scaffold []scaffoldFile, tsOut string) ([]scaffoldFile, error) {
+func firstGeneration(scaffold []scaffoldFile, source, tsOut string) ([]scaffoldFile, error) {
 	i := slices.IndexFunc(scaffold, func(f scaffoldFile) bool { return f.name == "schema.yaml" })
 	s, err := schema.Parse("schema.yaml", scaffold[i].data)
 	if err != nil {
 		return nil, fmt.Errorf("the scaffold's schema: %w", err)
 	}
-	m, err := model.Build(s, "schema.yaml") // as go generate records it: relative to the module root
+	m, err := model.Build(s, source)
 	if err != nil {
 		return nil, fmt.Errorf("the scaffold's schema: %w", err)
 	}
@@ -255,20 +262,28 @@ func fileExists(p string) bool {
 }
 
 // writeNew creates the file p, which must not exist (another process may have
-// created it since existingFiles looked).
-func writeNew(p string, data []byte) error {
+// created it since existingFiles looked), and returns the directories it made
+// for it, outermost first. A file it could not write whole is removed.
+func writeNew(p string, data []byte) (made []string, err error) {
+	for d := filepath.Dir(p); !fileExists(d); d = filepath.Dir(d) {
+		made = append([]string{d}, made...)
+	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+		return made, err
 	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return made, err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", p, err)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	if err != nil {
+		_ = os.Remove(p)
+		return made, fmt.Errorf("write %s: %w", p, err)
+	}
+	return made, nil
 }
 
 // initNextSteps are the commands that take an initialized module to a running
@@ -279,13 +294,13 @@ var initNextSteps = []string{
 	"go run .            # serves on http://localhost:3000",
 }
 
-func nextSteps(dir, module string, hasGoMod bool) string {
+func nextSteps(dir, module string, inModule bool) string {
 	var b strings.Builder
 	b.WriteString("\nnext:\n")
 	if dir != "." {
 		fmt.Fprintf(&b, "  cd %s\n", shellJoin([]string{dir}))
 	}
-	if !hasGoMod {
+	if !inModule {
 		fmt.Fprintf(&b, "  go mod init %s\n", shellJoin([]string{module}))
 	}
 	for _, step := range initNextSteps {

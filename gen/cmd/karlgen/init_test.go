@@ -74,6 +74,65 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 	}
 }
 
+// TestInitRefusesToOverwriteGeneratedFiles: the first generation is part of
+// the scaffold, so an events/server.go of the user's own stops init too.
+func TestInitRefusesToOverwriteGeneratedFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "events"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "events", "server.go"), []byte("package events\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runKarlgen(t, "init", "--dir", dir, "--module", "example.com/chat")
+	if code != 1 || !strings.Contains(stderr, filepath.Join(dir, "events", "server.go")) {
+		t.Errorf("exit %d, want 1 listing events/server.go\n%s", code, stderr)
+	}
+	if fileExists(filepath.Join(dir, "schema.yaml")) {
+		t.Error("schema.yaml written although init refused")
+	}
+}
+
+// TestInitKeepsNothingWhenAWriteFails: --ts-out under handler.go, a file init
+// writes before the TypeScript, makes a write fail midway; what was written
+// before it, files and directories, is removed.
+func TestInitKeepsNothingWhenAWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runKarlgen(t, "init", "--dir", dir, "--module", "example.com/chat", "--ts-out", "handler.go/web")
+	if code != 1 || !strings.Contains(stderr, "nothing kept") {
+		t.Fatalf("exit %d, want 1 and nothing kept\n%s", code, stderr)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left behind after a failed init: %v", names)
+	}
+}
+
+// TestInitInsideAnotherModule: a project scaffolded in a directory of an
+// existing module (a monorepo) is generated as go generate will record it,
+// relative to that module's root, and is not told to go mod init.
+func TestInitInsideAnotherModule(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module example.com/mono\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "chat")
+	code, stdout, stderr := runKarlgen(t, "init", "--dir", dir, "--module", "example.com/mono/chat")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, "go mod init") {
+		t.Errorf("told to go mod init inside a module:\n%s", stdout)
+	}
+	code, stdout, stderr = runKarlgen(t, "check", "--schema", filepath.Join(dir, "schema.yaml"), "--go-out", filepath.Join(dir, "events"), "--go-package", "events")
+	if code != 0 {
+		t.Errorf("karlgen check after init: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
 func TestInitNeedsAModule(t *testing.T) {
 	dir := t.TempDir()
 	code, _, stderr := runKarlgen(t, "init", "--dir", dir)
