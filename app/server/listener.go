@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log"
 	"log/slog"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -125,6 +127,16 @@ type countedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+}
+
+// SyscallConn passes the TCP connection's descriptor through: without it
+// runtime/wstransport cannot make its non-blocking writes and falls back to a
+// blocking write on a goroutine of its own for every flush.
+func (c *countedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 func (c *countedConn) Close() error {

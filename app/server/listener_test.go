@@ -1,0 +1,56 @@
+package server_test
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"syscall"
+	"testing"
+
+	"github.com/karl-app/karl/app/server"
+)
+
+// TestCountedConnectionsKeepTheirDescriptor: a connection accepted under
+// --max-conns-per-ip must still expose its socket's descriptor
+// (syscall.Conn), or karl's WebSocket transport loses its non-blocking writes
+// in karl-server, where the cap is always on, and writes each flush blocking
+// on a goroutine of its own.
+func TestCountedConnectionsKeepTheirDescriptor(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := server.LimitConnsPerIP(ln, 4, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer l.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		t.Fatalf("%T does not expose its descriptor (syscall.Conn)", c)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := -1
+	if err := rc.Control(func(d uintptr) { fd = int(d) }); err != nil || fd < 0 {
+		t.Fatalf("descriptor %d, %v", fd, err)
+	}
+	msg := []byte("written on the descriptor")
+	var werr error
+	if err := rc.Write(func(d uintptr) bool { _, werr = syscall.Write(int(d), msg); return true }); err != nil || werr != nil {
+		t.Fatalf("write on the descriptor: %v %v", err, werr)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(client, got); err != nil || string(got) != string(msg) {
+		t.Fatalf("client read %q, %v", got, err)
+	}
+}
