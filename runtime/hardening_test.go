@@ -1,10 +1,12 @@
 package runtime_test
 
 import (
+	"bufio"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
+	"github.com/karl-app/karl/runtime/internal/testapi"
 )
 
 type logBuffer struct {
@@ -100,6 +103,36 @@ func TestEchoedNamesAndLogSamplingFollowTheOptions(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "suppressed") {
 		t.Errorf("lines suppressed with sampling off:\n%s", logs.String())
+	}
+}
+
+// TestGETWithABodyKeepsTheReadDeadline: long-polling GETs are exempt from
+// the server's read timeout, as they wait for the server; a GET announcing a
+// body and dribbling it was exempt too, and held its connection as long as
+// the client liked. It is answered 400 at once.
+func TestGETWithABodyKeepsTheReadDeadline(t *testing.T) {
+	rt := runtime.NewServer(runtime.Options{HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}})
+	testapi.Register(rt, handler{})
+	ts := httptest.NewUnstartedServer(rt.Handler())
+	ts.Config.ReadTimeout = time.Second
+	ts.Start()
+	defer ts.Close()
+	defer rt.Shutdown(t.Context())
+	c, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprintf(c, "GET /socket.io/?EIO=4&transport=polling&sid=AAAA HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\nx", ts.Listener.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a GET with a body (held while it dribbles): %v", err)
+	}
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
 	}
 }
 

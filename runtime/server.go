@@ -361,6 +361,13 @@ func (s *Server) Handler() http.Handler {
 		if r.Header.Get("Upgrade") != "" {
 			w = &detachingWriter{w: w}
 		} else if r.Method == http.MethodGet {
+			if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+				// Engine.IO's GETs have no body; one that announces a body
+				// would, with the read deadline lifted below, hold the
+				// connection while dribbling it.
+				http.Error(w, "a GET has no body", http.StatusBadRequest)
+				return
+			}
 			// A long-polling GET is held until the server has something to send
 			// (a ping at the latest): the server's read timeout, meant for slow
 			// request bodies, must not cancel it.
