@@ -378,7 +378,9 @@ func TestRoomNamedAfterASocketID(t *testing.T) {
 func TestNamesNeedAVisibleLetterOrDigit(t *testing.T) {
 	e := start(t)
 	c := e.dial(t, nil)
-	for _, name := range []string{"\u3164", "\u3164\u3164", "\u0301\u0302", "._-", "_ _", "\u115F\u1160"} {
+	for _, name := range []string{"\u3164", "\u3164\u3164", "\u0301\u0302", "._-", "_ _", "\u115F\u1160",
+		"Alice\u3164", "Al\u034Fice", "Bob\uFE0F", "\uFFA0Carol", // invisible beside visible letters: "Alice" twice
+	} {
 		raw, err := c.EmitAck("set-username", map[string]any{"username": name}, 5*time.Second)
 		if err != nil || !strings.Contains(string(raw), `"code":"invalid-payload"`) || !strings.Contains(string(raw), `"path":"username"`) {
 			t.Errorf("set-username %q: %s %v, want invalid-payload at username", name, raw, err)

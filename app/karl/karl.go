@@ -349,22 +349,24 @@ func (a *App) renamed(ctx context.Context, sess *session, username string) {
 	}
 }
 
-// visibleName reports whether name has a letter or digit one can see. The
-// schema's pattern admits names made only of combining marks, punctuation
-// ("._-") or the Hangul fillers, which are letters that render as nothing;
-// other users could not tell such names apart. (Unicode normalization, so
-// that look-alike spellings compare equal, belongs to the schema language.)
+// visibleName reports whether name has a letter or digit one can see and
+// nothing one cannot. The schema's pattern admits names made only of
+// combining marks or punctuation ("._-"), and letters and marks that render
+// as nothing: the Hangul fillers (category Lo), the combining grapheme
+// joiner, variation selectors. Other users could not tell "Alice" from
+// "Alice" plus a filler, so, as PRECIS does (RFC 8264: default-ignorable code
+// points are disallowed), a name with any of them is refused, and one without
+// a letter or digit too. (Unicode normalization, so that look-alike spellings
+// compare equal, belongs to the schema language: normalize: nfc.)
 func visibleName(name string) bool {
+	visible := false
 	for _, r := range name {
-		switch r {
-		case '\u115F', '\u1160', '\u3164', '\uFFA0': // Hangul fillers: category Lo, but blank
-			continue
+		if unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) {
+			return false
 		}
-		if unicode.IsLetter(r) || unicode.IsNumber(r) {
-			return true
-		}
+		visible = visible || unicode.IsLetter(r) || unicode.IsNumber(r)
 	}
-	return false
+	return visible
 }
 
 // UploadProfileImage checks the photo and stores it with the session.
