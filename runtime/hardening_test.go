@@ -208,7 +208,7 @@ func TestOutOfRangeNumbersAreInvalidPayload(t *testing.T) {
 	if err != nil || !strings.Contains(string(raw), `"ok":true`) {
 		t.Errorf("the connection did not survive: %s %v", raw, err)
 	}
-	// In the handshake: connect_error invalid-payload ({code, message}: the contract has no path there).
+	// In the handshake: connect_error invalid-payload with the auth field's path.
 	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(ts.URL, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestOutOfRangeNumbersAreInvalidPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, msg, err := ws.ReadMessage()
-	if err != nil || !strings.HasPrefix(string(msg), "44") || !strings.Contains(string(msg), `"code":"invalid-payload"`) {
-		t.Errorf("CONNECT with 1e400: %q %v, want connect_error invalid-payload", msg, err)
+	if err != nil || !strings.HasPrefix(string(msg), "44") || !strings.Contains(string(msg), `"code":"invalid-payload"`) || !strings.Contains(string(msg), `"path":"name"`) {
+		t.Errorf("CONNECT with 1e400: %q %v, want connect_error invalid-payload at name", msg, err)
 	}
 }

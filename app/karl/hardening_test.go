@@ -317,8 +317,8 @@ func TestHugeNumbersAnswerInvalidPayload(t *testing.T) {
 	}
 	defer ws.Close()
 	answer, err := ws.roundTrip(`40{"token":1e400}`)
-	if err != nil || !strings.HasPrefix(answer, "44") || !strings.Contains(answer, `"code":"invalid-payload"`) {
-		t.Fatalf("CONNECT with token 1e400: %q %v", answer, err)
+	if err != nil || !strings.HasPrefix(answer, "44") || !strings.Contains(answer, `"code":"invalid-payload"`) || !strings.Contains(answer, `"path":"token"`) {
+		t.Fatalf("CONNECT with token 1e400: %q %v, want invalid-payload at token", answer, err)
 	}
 	if answer, err = ws.roundTrip(`40`); err != nil || !strings.HasPrefix(answer, "40") {
 		t.Fatalf("CONNECT after: %q %v", answer, err)

@@ -67,6 +67,9 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 			return nil, fmt.Errorf("--%s: %v is not a positive duration", name, d)
 		}
 	}
+	if f.httpTimeouts.Read < 0 || f.httpTimeouts.Idle < 0 || f.maxConnsPerIP < 0 {
+		return nil, errors.New("--read-timeout, --idle-timeout and --max-conns-per-ip cannot be negative (0 turns each off)")
+	}
 	if f.cfg.LogSampleInterval == 0 {
 		return nil, errors.New("--log-sample-interval: 0 is not an interval (a negative one writes every line)")
 	}
@@ -118,8 +121,8 @@ func (f *flags) flagSet() *flag.FlagSet {
 	fs.Int64Var(&f.cfg.MaxQueuedBytes, "max-queued-bytes", 1<<20, "outgoing bytes a client that does not read may have waiting; over it its socket is disconnected (-1: no limit)")
 	fs.StringVar(&f.cfg.Transport, "transport", "karl", "WebSocket transport: karl (runtime/wstransport: one write per flush, broadcasts written by flusher goroutines) or library (zishang520's, for comparison and as a fallback)")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 1024, "open TCP connections per client IP, over it new ones are closed at once (0: no limit)")
-	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt)")
-	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept")
+	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt; 0: none)")
+	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept (0: the read timeout)")
 	fs.DurationVar(&f.cfg.RecoveryWindow, "recovery-window", 2*time.Minute, "how long a client whose connection dropped may come back and get the events it missed (0: off)")
 	fs.DurationVar(&f.cfg.PresenceHeartbeat, "presence-heartbeat", 5*time.Second, "with --redis, how often a node tells the others it is alive; the members of a node silent for 3 beats are gone within 4")
 	fs.DurationVar(&f.cfg.PingInterval, "ping-interval", 25*time.Second, "Engine.IO ping interval: how often the server checks a client is there")

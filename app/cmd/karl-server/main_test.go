@@ -117,7 +117,7 @@ func TestEveryFlagIsInTheREADME(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []map[string]string{{"KARL_EVENT_TIMEOUT": "-1s"}, {"KARL_CONNECT_TIMEOUT": "0s"}, {"KARL_OVERFLOW_GRACE": "-5s"}, {"KARL_LOG_SAMPLE_INTERVAL": "0s"}, {"KARL_MAX_ECHOED_NAME": "-1"}} {
+	for _, bad := range []map[string]string{{"KARL_EVENT_TIMEOUT": "-1s"}, {"KARL_CONNECT_TIMEOUT": "0s"}, {"KARL_OVERFLOW_GRACE": "-5s"}, {"KARL_LOG_SAMPLE_INTERVAL": "0s"}, {"KARL_MAX_ECHOED_NAME": "-1"}, {"KARL_READ_TIMEOUT": "-1s"}, {"KARL_MAX_CONNS_PER_IP": "-1"}} {
 		if _, err := parseFlags(nil, func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
