@@ -2,7 +2,7 @@
 // karl-server: the screens of an app share one socket.
 
 import { act, render, renderHook, screen, waitFor } from "@testing-library/react";
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { describe, expect, inject, test } from "vitest";
 
 import {
@@ -77,6 +77,41 @@ describe("KarlProvider", () => {
     const api = result.current.api;
     await act(() => api.setUsername({ username: uniqueName() }));
     expect((await api.getProfile()).username).toMatch(/^user-/);
+  });
+
+  test("a call from a child's mount effect, before the provider's socket exists, rejects at once, whatever its policy", async () => {
+    // A child's effects run before its provider's: the api is the stand-in for the socket
+    // to come. set-username is idempotent, so its calls queue for a connection; there is no
+    // socket to wait on, so it rejects at once (it threw a TypeError, then another 30 s later).
+    const outcomes: unknown[] = [];
+    let sawSocket: KarlSocket | null | undefined;
+    function Child() {
+      const api = useApi();
+      const socket = useKarlSocket();
+      useEffect(() => {
+        sawSocket = socket;
+        const started = Date.now();
+        for (const call of [() => api.setUsername({ username: uniqueName() }), () => api.getProfile()]) {
+          call().then(
+            () => outcomes.push("resolved"),
+            (e: unknown) => outcomes.push({ err: e, ms: Date.now() - started }),
+          );
+        }
+      }, []); // eslint-disable-line react-hooks/exhaustive-deps
+      return null;
+    }
+    const { unmount } = render(
+      <KarlProvider url={url()}>
+        <Child />
+      </KarlProvider>,
+    );
+    await waitFor(() => expect(outcomes).toHaveLength(2), wait);
+    expect(sawSocket).toBeNull();
+    for (const o of outcomes) {
+      expect(o).toMatchObject({ err: { code: "not-connected" } });
+      expect((o as { ms: number }).ms).toBeLessThan(500);
+    }
+    unmount();
   });
 
   test("a call while reconnecting rejects with not-connected, nothing sent later", async () => {

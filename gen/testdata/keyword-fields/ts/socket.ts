@@ -166,11 +166,15 @@ type Timer = { readonly __timer: unique symbol };
 declare function setTimeout(callback: () => void, ms: number): Timer;
 declare function clearTimeout(timer: Timer): void;
 
-/** waitConnected resolves once socket is connected, or false after ms. */
+/**
+ * waitConnected resolves once socket is connected, or false after ms; false at once for a
+ * stand-in that cannot connect (KarlProvider's before its socket exists has no once).
+ */
 function waitConnected(socket: KarlSocket, ms: number): Promise<boolean> {
   if (socket.connected) return Promise.resolve(true);
+  const untyped = socket as unknown as Socket;
+  if (typeof untyped.once !== "function") return Promise.resolve(false);
   return new Promise((resolve) => {
-    const untyped = socket as unknown as Socket;
     const onConnect = () => {
       clearTimeout(timer);
       resolve(true);

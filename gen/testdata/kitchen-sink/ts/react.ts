@@ -369,8 +369,10 @@ export interface GivenSocket {
 /**
  * KarlProvider owns one socket for the components below it: useApi, useSocketStatus and
  * useSocketEvent(event, handler) read it, so every screen shares one connection. Its api
- * exists from the first render: a call made while the socket is not connected rejects at
- * once with KarlError "not-connected" (see request).
+ * exists from the first render: a call made before the socket exists rejects at once with
+ * KarlError "not-connected"; once it exists, a call made while it is disconnected follows its
+ * event's offline policy (see request: "fail" rejects at once, "queue", the default of
+ * idempotent events, waits up to offlineTimeout, "drop" resolves unsent).
  */
 export function KarlProvider(props: KarlProviderProps): ReactElement {
   const { children, ...rest } = props;
@@ -386,8 +388,10 @@ export function KarlProvider(props: KarlProviderProps): ReactElement {
 }
 
 /**
- * offline stands for the socket before it exists: request reads only its connected
- * property, so every call rejects with "not-connected".
+ * offline stands for the socket before it exists: request reads its connected property,
+ * and waits for nothing on a socket without once, so every call rejects at once with
+ * "not-connected", whatever its event's offline policy ("drop" resolves, unsent). Once
+ * the socket exists, a call made while it is disconnected follows that policy.
  */
 const offline = { connected: false } as KarlSocket;
 
@@ -400,7 +404,8 @@ function useKarlContext(hook: string): KarlContextValue {
 
 /**
  * useApi returns the Api of the enclosing KarlProvider's socket. It is never null: calls
- * made before the socket is connected reject with "not-connected".
+ * made before the socket exists reject with "not-connected", and calls made while it is
+ * disconnected follow their event's offline policy.
  */
 export function useApi(): Api {
   return useKarlContext("useApi").api;
