@@ -3,4 +3,4 @@
 // go generate ./... (or make generate at the repository root).
 package events
 
-//go:generate go run github.com/karl-app/karl/gen/cmd/karlgen generate --schema ../schema.yaml --go-out . --go-package events --ts-out ../client/generated
+//go:generate go tool karlgen generate --schema ../schema.yaml --go-out . --go-package events --ts-out ../client/generated

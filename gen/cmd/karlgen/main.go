@@ -79,7 +79,7 @@ func printUsage(w io.Writer) {
 
 // helpCommand prints the command list, or with a command name that command's usage.
 func helpCommand(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
 		printUsage(stdout)
 		return 0
 	}

@@ -38,6 +38,11 @@ func TestHelpListsEveryCommand(t *testing.T) {
 }
 
 func TestCommandHelp(t *testing.T) {
+	for _, args := range [][]string{{"help", "-h"}, {"help", "--help"}, {"help", "help"}} {
+		if code, stdout, _ := runKarlgen(t, args...); code != 0 || !strings.Contains(stdout, "commands:") {
+			t.Errorf("karlgen %s: exit %d, want 0 and the command list\n%s", strings.Join(args, " "), code, stdout)
+		}
+	}
 	for _, c := range commands {
 		if c.name == "help" {
 			continue
