@@ -329,7 +329,8 @@ func TestHandlerErrors(t *testing.T) {
 }
 
 func TestHandshake(t *testing.T) {
-	ts, _ := startServer(t, runtime.Options{})
+	logs := &logBuffer{}
+	ts, _ := startServer(t, runtime.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	_, err := sioclient.Dial(ts.URL, sioclient.Options{Auth: map[string]any{"reject": true}})
 	var ce *sioclient.ConnectError
 	if !errors.As(err, &ce) {
@@ -344,6 +345,9 @@ func TestHandshake(t *testing.T) {
 	}
 	if diff := cmp.Diff(`{"code":"internal","message":"internal error"}`, string(ce.Data)); diff != "" {
 		t.Errorf("connect_error data of an undeclared code (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(logs.String(), "handler returned an undeclared error code") {
+		t.Errorf("the undeclared handshake code was not logged:\n%s", logs.String())
 	}
 	_, err = sioclient.Dial(ts.URL, sioclient.Options{Auth: map[string]any{"name": strings.Repeat("n", 17)}})
 	if !errors.As(err, &ce) || !strings.Contains(string(ce.Data), `"code":"invalid-payload"`) || !strings.Contains(string(ce.Data), `"path":"name"`) {
