@@ -17,6 +17,8 @@ import (
 // finishing a request. A hijacked WebSocket is not affected: net/http clears
 // the deadlines when it hands the connection over.
 type HTTPTimeouts struct {
+	// Header bounds reading a request's headers [10s].
+	Header time.Duration
 	// Read bounds reading one whole request, body included (a polling POST
 	// dribbled a byte at a time); long-polling GETs, which the server holds
 	// until it has something to send, are exempt (runtime.Server.Handler).
@@ -30,9 +32,12 @@ type HTTPTimeouts struct {
 // many open files", TLS handshake errors) sent to log, rate-limited, instead
 // of the standard logger's unformatted stderr.
 func NewHTTPServer(h http.Handler, t HTTPTimeouts, log *slog.Logger) *http.Server {
+	if t.Header <= 0 {
+		t.Header = 10 * time.Second
+	}
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: t.Header,
 		ReadTimeout:       t.Read,
 		IdleTimeout:       t.Idle,
 		ErrorLog:          newErrorLog(log),

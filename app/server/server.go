@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,6 +77,8 @@ type Config struct {
 	// (imagecheck.Limits; 0: 2048); ImageChecks, the checks run at once
 	// (karl.Config.ImageChecks; 0: 2 per processor).
 	MaxImageWidth, MaxImageHeight, ImageChecks int
+	// HealthTimeout bounds /healthz's database check [2s]: over it, 503.
+	HealthTimeout time.Duration
 }
 
 // Server is a running KARL server without its listener.
@@ -174,7 +177,7 @@ func (s *Server) routes(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", s.rt.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(cfg.HealthTimeout, 2*time.Second))
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
 			if s.unhealthy.CompareAndSwap(false, true) { // once per outage: balancers poll every second

@@ -62,7 +62,7 @@ func parseFlags(args []string, getenv func(string) string) (*flags, error) {
 	if f.cfg.Transport != "karl" && f.cfg.Transport != "library" {
 		return nil, fmt.Errorf("--transport: %q is not karl or library", f.cfg.Transport)
 	}
-	for name, d := range map[string]time.Duration{"connect-timeout": f.cfg.ConnectTimeout, "event-timeout": f.cfg.EventTimeout, "overflow-grace": f.cfg.OverflowGrace} {
+	for name, d := range map[string]time.Duration{"header-timeout": f.httpTimeouts.Header, "health-timeout": f.cfg.HealthTimeout, "connect-timeout": f.cfg.ConnectTimeout, "event-timeout": f.cfg.EventTimeout, "overflow-grace": f.cfg.OverflowGrace} {
 		if d <= 0 {
 			return nil, fmt.Errorf("--%s: %v is not a positive duration", name, d)
 		}
@@ -122,6 +122,8 @@ func (f *flags) flagSet() *flag.FlagSet {
 	fs.StringVar(&f.cfg.Transport, "transport", "karl", "WebSocket transport: karl (runtime/wstransport: one write per flush, broadcasts written by flusher goroutines) or library (zishang520's, for comparison and as a fallback)")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 1024, "open TCP connections per client IP, over it new ones are closed at once (0: no limit)")
 	fs.DurationVar(&f.httpTimeouts.Read, "read-timeout", 30*time.Second, "time to read one HTTP request, body included (long-polling GETs and WebSockets exempt; 0: none)")
+	fs.DurationVar(&f.httpTimeouts.Header, "header-timeout", 10*time.Second, "time to read one HTTP request's headers")
+	fs.DurationVar(&f.cfg.HealthTimeout, "health-timeout", 2*time.Second, "how long /healthz waits for the database before answering 503")
 	fs.DurationVar(&f.httpTimeouts.Idle, "idle-timeout", 30*time.Second, "how long an idle keep-alive HTTP connection is kept (0: the read timeout)")
 	fs.DurationVar(&f.cfg.RecoveryWindow, "recovery-window", 2*time.Minute, "how long a client whose connection dropped may come back and get the events it missed (0: off)")
 	fs.DurationVar(&f.cfg.PresenceHeartbeat, "presence-heartbeat", 5*time.Second, "with --redis, how often a node tells the others it is alive; the members of a node silent for 3 beats are gone within 4")
