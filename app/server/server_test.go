@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +57,44 @@ func setUsername(t *testing.T, c *sioclient.Client, name string) string {
 // lost at the next start), /healthz said 200 and nothing was logged. Writes
 // must answer internal, /healthz 503, one error logged; once the file is back
 // at its path, both recover.
+// TestDatabaseFileReplacedIsNotAcknowledged: another file renamed onto the
+// database's path (a restore gone wrong, a deploy script) leaves the server
+// writing to the file it opened, which nobody will read again: writes answer
+// internal and /healthz 503, as when the file is deleted.
+func TestDatabaseFileReplacedIsNotAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "karl.db")
+	srv, err := server.New(context.Background(), server.Config{DB: db,
+		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
+	c, err := sioclient.Dial(ts.URL, sioclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := setUsername(t, c, "Before"); got != `{"ok":true}` {
+		t.Fatalf("set-username: %s", got)
+	}
+	other := filepath.Join(dir, "other.db")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, db); err != nil {
+		t.Fatal(err)
+	}
+	if got := setUsername(t, c, "Lost"); !strings.Contains(got, `"code":"internal"`) {
+		t.Errorf("write with the database file replaced: %s, want internal", got)
+	}
+	if got := health(t, ts.URL); got != http.StatusServiceUnavailable {
+		t.Errorf("/healthz with the database file replaced: %d, want 503", got)
+	}
+}
+
 func TestDatabaseFileGoneIsNotAcknowledged(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dir, 0o700); err != nil {
