@@ -29,6 +29,14 @@ function failure(read: () => unknown): ValidationError {
 }
 
 describe("strings", () => {
+  test("normalize: nfc puts names in NFC after the trim, before the checks, as the Go side does", () => {
+    expect(readUsername("cafe\u0301")).toBe("caf\u00e9"); // typed with a combining accent: one name with the precomposed one
+    expect(readSetUsername({ username: "  Jose\u0301 " })).toEqual({ username: "Jos\u00e9" });
+    // Lengths count the normalized text: 32 accented letters typed decomposed are 64 code points, 32 after NFC.
+    expect(readUsername("e\u0301".repeat(32))).toBe("\u00e9".repeat(32));
+    expect(failure(() => readUsername("e\u0301".repeat(33))).reason).toBe("longer than 32 characters");
+  });
+
   test("lengths count code points, not UTF-16 units", () => {
     expect(readUsername("𠀀".repeat(32))).toHaveLength(64); // 32 characters (CJK, outside the BMP), 64 units
     expect(failure(() => readUsername("𠀀".repeat(33))).reason).toBe("longer than 32 characters");
