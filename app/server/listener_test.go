@@ -11,7 +11,7 @@ import (
 )
 
 // TestCountedConnectionsKeepTheirDescriptor: a connection accepted under
-// --max-conns-per-ip must still expose its socket's descriptor
+// --max-conns-per-ip must still expose its socket's descriptor and half-close
 // (syscall.Conn), or karl's WebSocket transport loses its non-blocking writes
 // in karl-server, where the cap is always on, and writes each flush blocking
 // on a goroutine of its own.
@@ -52,5 +52,19 @@ func TestCountedConnectionsKeepTheirDescriptor(t *testing.T) {
 	got := make([]byte, len(msg))
 	if _, err := io.ReadFull(client, got); err != nil || string(got) != string(msg) {
 		t.Fatalf("client read %q, %v", got, err)
+	}
+	// The half-close wstransport ends with: the client reads EOF, the connection stays open.
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok {
+		t.Fatalf("%T cannot half-close (CloseWrite)", c)
+	}
+	if err := cw.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := client.Read(got); n != 0 || err != io.EOF {
+		t.Errorf("after CloseWrite the client read %d bytes, %v; want EOF", n, err)
+	}
+	if _, err := client.Write([]byte("still open")); err != nil {
+		t.Errorf("the other direction closed too: %v", err)
 	}
 }
