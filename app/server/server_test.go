@@ -57,6 +57,39 @@ func setUsername(t *testing.T, c *sioclient.Client, name string) string {
 // lost at the next start), /healthz said 200 and nothing was logged. Writes
 // must answer internal, /healthz 503, one error logged; once the file is back
 // at its path, both recover.
+// startKarl serves a KARL server built from cfg (limits raised for tests
+// unless set) and returns its URL; it is shut down with the test.
+func startKarl(t *testing.T, cfg server.Config, log *slog.Logger) string {
+	t.Helper()
+	if cfg.EventLimit == (runtime.Limit{}) {
+		cfg.EventLimit = runtime.Limit{PerSecond: 1000, Burst: 1000}
+	}
+	if cfg.HandshakeLimit == (runtime.Limit{}) {
+		cfg.HandshakeLimit = runtime.Limit{PerSecond: 1000, Burst: 1000}
+	}
+	srv, err := server.New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
+	return ts.URL
+}
+
+// userBefore connects a client that saved the username "Before".
+func userBefore(t *testing.T, url string) *sioclient.Client {
+	t.Helper()
+	c, err := sioclient.Dial(url, sioclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if got := setUsername(t, c, "Before"); got != `{"ok":true}` {
+		t.Fatalf("set-username: %s", got)
+	}
+	return c
+}
+
 // TestDatabaseFileReplacedIsNotAcknowledged: another file renamed onto the
 // database's path (a restore gone wrong, a deploy script) leaves the server
 // writing to the file it opened, which nobody will read again: writes answer
@@ -64,22 +97,8 @@ func setUsername(t *testing.T, c *sioclient.Client, name string) string {
 func TestDatabaseFileReplacedIsNotAcknowledged(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "karl.db")
-	srv, err := server.New(context.Background(), server.Config{DB: db,
-		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
-	c, err := sioclient.Dial(ts.URL, sioclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if got := setUsername(t, c, "Before"); got != `{"ok":true}` {
-		t.Fatalf("set-username: %s", got)
-	}
+	url := startKarl(t, server.Config{DB: db}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := userBefore(t, url)
 	other := filepath.Join(dir, "other.db")
 	if err := os.WriteFile(other, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -90,7 +109,7 @@ func TestDatabaseFileReplacedIsNotAcknowledged(t *testing.T) {
 	if got := setUsername(t, c, "Lost"); !strings.Contains(got, `"code":"internal"`) {
 		t.Errorf("write with the database file replaced: %s, want internal", got)
 	}
-	if got := health(t, ts.URL); got != http.StatusServiceUnavailable {
+	if got := health(t, url); got != http.StatusServiceUnavailable {
 		t.Errorf("/healthz with the database file replaced: %d, want 503", got)
 	}
 }
@@ -101,29 +120,15 @@ func TestDatabaseFileGoneIsNotAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &logBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(dir, "karl.db"),
-		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
-	c, err := sioclient.Dial(ts.URL, sioclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if got := setUsername(t, c, "Before"); got != `{"ok":true}` {
-		t.Fatalf("set-username: %s", got)
-	}
+	tsURL := startKarl(t, server.Config{DB: filepath.Join(dir, "karl.db")}, slog.New(slog.NewTextHandler(logs, nil)))
+	c := userBefore(t, tsURL)
 
 	moved := dir + ".moved" // as deleted, but we can put it back
 	if err := os.Rename(dir, moved); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		other, err := sioclient.Dial(ts.URL, sioclient.Options{})
+		other, err := sioclient.Dial(tsURL, sioclient.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,10 +137,10 @@ func TestDatabaseFileGoneIsNotAcknowledged(t *testing.T) {
 		}
 		other.Close()
 	}
-	if got := health(t, ts.URL); got != http.StatusServiceUnavailable {
+	if got := health(t, tsURL); got != http.StatusServiceUnavailable {
 		t.Errorf("/healthz with the database directory gone: %d, want 503", got)
 	}
-	health(t, ts.URL)
+	health(t, tsURL)
 	if n := strings.Count(logs.String(), "level=ERROR msg=\"database writes fail"); n != 1 {
 		t.Errorf("%d 'database writes fail' errors logged, want 1:\n%s", n, logs.String())
 	}
@@ -146,7 +151,7 @@ func TestDatabaseFileGoneIsNotAcknowledged(t *testing.T) {
 	if err := os.Rename(moved, dir); err != nil {
 		t.Fatal(err)
 	}
-	if got := health(t, ts.URL); got != http.StatusOK {
+	if got := health(t, tsURL); got != http.StatusOK {
 		t.Errorf("/healthz with the file back: %d, want 200", got)
 	}
 	if got := setUsername(t, c, "After"); got != `{"ok":true}` {

@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,21 +13,12 @@ import (
 
 	"github.com/karl-app/karl/app/server"
 	"github.com/karl-app/karl/internal/sioclient"
-	"github.com/karl-app/karl/runtime"
 )
 
 // startTraced runs a KARL server whose spans go to tp.
 func startTraced(t *testing.T, tp trace.TracerProvider) string {
 	t.Helper()
-	srv, err := server.New(context.Background(), server.Config{DB: filepath.Join(t.TempDir(), "karl.db"), Tracer: tp,
-		EventLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}, HandshakeLimit: runtime.Limit{PerSecond: 1000, Burst: 1000}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()); ts.Close() })
-	return ts.URL
+	return startKarl(t, server.Config{DB: filepath.Join(t.TempDir(), "karl.db"), Tracer: tp}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 const clientTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
