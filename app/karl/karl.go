@@ -311,17 +311,15 @@ func (a *App) newSession(ctx context.Context, s *events.Socket, username string,
 }
 
 // rename renames the socket's session, keeping its token, and reports whether
-// the session is still the socket's. The token is checked in the store before
-// (a session logged out elsewhere is not renamed) and again after the rename
-// committed: a logout on another node that commits while the rename runs may
-// reach this node only after the token would have been sent back. With both
-// checks, the token is sent only when the store said it was valid after the
-// rename; a logout committed later is relayed to this socket, which then gets
-// token-expired after the token (sess.tell orders the two).
+// the session is still the socket's. The token is checked in the store after
+// the rename committed, not before: a logout on another node that commits
+// while the rename runs may reach this node only after the token would have
+// been sent back, and one check is enough. The token is sent only when the
+// store said it was valid after the rename (renaming a session logged out
+// meanwhile changes a row no token reaches); a logout committed later is
+// relayed to this socket, which then gets token-expired after the token
+// (sess.tell orders the two).
 func (a *App) rename(ctx context.Context, s *events.Socket, sess *session, username string, now time.Time) (bool, error) {
-	if saved, err := a.checkToken(ctx, s, sess); err != nil || saved == nil {
-		return false, err
-	}
 	if err := a.store.RenameSession(ctx, sess.id, username, now); err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			return false, fmt.Errorf("rename session: %w", err)
