@@ -4,8 +4,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/karl-app/karl/app/server"
 )
@@ -66,5 +68,32 @@ func TestCountedConnectionsKeepTheirDescriptor(t *testing.T) {
 	}
 	if _, err := client.Write([]byte("still open")); err != nil {
 		t.Errorf("the other direction closed too: %v", err)
+	}
+}
+
+// TestHeaderTimeoutCutsASlowHeader: a client that sends half a request line
+// and stops is cut after --header-timeout (200 ms here; the 10 s default would
+// outlast the test's 3 s wait).
+func TestHeaderTimeoutCutsASlowHeader(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.NewHTTPServer(http.NotFoundHandler(), server.HTTPTimeouts{Header: 200 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /healthz HTT"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("a request whose headers stopped midway was still held after 3 s, with a 200 ms header timeout")
+		}
 	}
 }

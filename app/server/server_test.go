@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/karl-app/karl/app/server"
+	"github.com/karl-app/karl/app/store"
 	"github.com/karl-app/karl/internal/sioclient"
 	"github.com/karl-app/karl/runtime"
 )
@@ -88,6 +89,39 @@ func userBefore(t *testing.T, url string) *sioclient.Client {
 		t.Fatalf("set-username: %s", got)
 	}
 	return c
+}
+
+// slowPing is a store whose Ping waits for its context, as a database that
+// hangs does, and records how long that context gave it.
+type slowPing struct {
+	store.Store
+	allowed chan time.Duration
+}
+
+func (s *slowPing) Ping(ctx context.Context) error {
+	if d, ok := ctx.Deadline(); ok {
+		s.allowed <- time.Until(d)
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestHealthTimeoutBoundsTheCheck: a database that hangs makes /healthz answer
+// 503 after --health-timeout (300 ms here), not 2 s.
+func TestHealthTimeoutBoundsTheCheck(t *testing.T) {
+	slow := &slowPing{allowed: make(chan time.Duration, 1)}
+	url := startKarl(t, server.Config{DB: filepath.Join(t.TempDir(), "karl.db"), HealthTimeout: 300 * time.Millisecond,
+		OpenStore: func(ctx context.Context, db string, log *slog.Logger) (store.Store, error) {
+			st, err := server.OpenStore(ctx, db, log)
+			slow.Store = st
+			return slow, err
+		}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if got := health(t, url); got != http.StatusServiceUnavailable {
+		t.Errorf("/healthz with a hanging database: %d, want 503", got)
+	}
+	if d := <-slow.allowed; d > 300*time.Millisecond {
+		t.Errorf("the check was given %v, want at most the 300 ms health timeout", d)
+	}
 }
 
 // TestDatabaseFileReplacedIsNotAcknowledged: another file renamed onto the
